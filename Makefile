@@ -1,0 +1,48 @@
+# Two commands do all the set-up on a fresh Debian or Raspberry Pi OS machine:
+#   make demo   # broker, queue service, a board, simulated presses
+#   make test   # the whole test suite
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the tests use: the broker, the Indonesian voice, audio tools, a virtual screen,
+# headless Chromium for the visitors' page, systemd-analyze for the unit files.
+APT_TEST := mosquitto mosquitto-clients espeak-ng sox xvfb chromium fonts-dejavu-core systemd imagemagick
+APT_DEMO := mosquitto mosquitto-clients espeak-ng sox fonts-dejavu-core
+PYTEST_ARGS ?=
+
+.PHONY: demo test venv apt-test apt-demo bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3; }
+	@python3 -m venv $(VENV) 2>/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv python3-pip && rm -rf $(VENV) && python3 -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Install only what is missing, so a ready machine (or a Pi without network) is not slowed down.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+endef
+
+apt-test:
+	$(call apt_install,$(APT_TEST))
+
+apt-demo:
+	$(call apt_install,$(APT_DEMO))
+
+test: apt-test venv
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+demo: apt-demo venv
+	$(PY) scripts/demo.py
+
+bench: venv
+	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var out tests/artifacts .pytest_cache

@@ -1,0 +1,288 @@
+"""The site configuration: one TOML file per building, validated with errors that name the key.
+
+    >>> site = load("examples/mpp.toml")
+    >>> site.services["ktp"].prefix
+    'A'
+
+Each role reads the common part (site, broker, services, counters, kiosks) from here; tables that
+belong to one role only (``[[board]]``, ``[[panel]]``, ...) stay in :attr:`Site.raw` and that role
+validates them with the helpers below, so an error always reads ``board[2].layout: ...``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+PREFIX = re.compile(r"^[A-Z0-9]{1,4}$")
+# Sections the common loader knows; other top-level tables belong to a role.
+COMMON_KEYS = {"site", "title", "timezone", "reset_at", "public_url", "broker", "service",
+               "counter", "kiosk"}
+
+
+class ConfigError(ValueError):
+    """The site TOML is missing a key or holds a wrong value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Broker:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_file: str | None = None
+    keepalive: int = 15
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    prefix: str
+    name: str
+    agency: str
+    separator: str = ""
+    width: int = 3
+    # Minutes one visitor usually takes: the waiting estimate's prior before today's data.
+    average_minutes: float = 5.0
+    # Anything a role adds to a service (hours, quota, standard) stays here for that role.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def ticket(self, number: int) -> str:
+        """The printed and spoken ticket label: ``A012``, ``4K-10``."""
+        return f"{self.prefix}{self.separator}{number:0{self.width}d}"
+
+
+@dataclass(frozen=True)
+class Counter:
+    id: str
+    name: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    id: str
+    services: tuple[str, ...]
+    printer: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Site:
+    site: str
+    title: str
+    timezone: str
+    reset_at: time
+    broker: Broker
+    services: dict[str, Service]
+    counters: dict[str, Counter]
+    kiosks: dict[str, Kiosk]
+    public_url: str | None = None
+    path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def agencies(self) -> list[str]:
+        """Agencies in the order the TOML first names them."""
+        return list(dict.fromkeys(s.agency for s in self.services.values()))
+
+    def service_of_ticket(self, label: str) -> Service | None:
+        """The service whose prefix (and separator) the ticket label starts with."""
+        best = None
+        for s in self.services.values():
+            head = s.prefix + s.separator
+            if label.startswith(head) and label[len(head):].isdigit():
+                if best is None or len(head) > len(best.prefix + best.separator):
+                    best = s
+        return best
+
+
+# -- helpers shared with the roles' own sections ------------------------------------------------
+
+def need(table: dict, key: str, kind: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
+    """Read ``table[key]`` checking its type; ``where`` names the table in the error."""
+    if key not in table:
+        if default is ...:
+            raise ConfigError(f"{where}.{key}: missing")
+        return default
+    value = table[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    # TOML booleans are ints in Python: never accept one where a number is asked.
+    if isinstance(value, bool) and bool not in kinds:
+        raise ConfigError(f"{where}.{key}: expected {_names(kinds)}, got a boolean")
+    if not isinstance(value, kinds):
+        raise ConfigError(f"{where}.{key}: expected {_names(kinds)}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def need_id(table: dict, key: str, where: str, default: Any = ...) -> str:
+    value = need(table, key, str, where, default)
+    if value is not None and not ID.match(value):
+        raise ConfigError(f"{where}.{key}: {value!r} must be lowercase letters, digits and '-'")
+    return value
+
+
+def need_time(table: dict, key: str, where: str, default: str = ...) -> time:
+    value = need(table, key, str, where, default)
+    try:
+        hh, mm = value.split(":")
+        return time(int(hh), int(mm))
+    except ValueError:
+        raise ConfigError(f"{where}.{key}: {value!r} is not a time HH:MM") from None
+
+
+def tables(raw: dict, key: str) -> list[dict]:
+    """An array of tables (``[[board]]``), checked to be one."""
+    value = raw.get(key, [])
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise ConfigError(f"{key}: expected [[{key}]] tables")
+    return value
+
+
+def no_unknown(table: dict, known: set[str], where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+
+
+def _names(kinds: tuple[type, ...]) -> str:
+    return " or ".join({str: "a string", int: "an integer", float: "a number", bool: "true/false",
+                        list: "a list", dict: "a table"}.get(k, k.__name__) for k in kinds)
+
+
+# -- the common part ----------------------------------------------------------------------------
+
+SERVICE_KEYS = {"id", "prefix", "name", "agency", "separator", "width", "average_minutes"}
+
+
+def parse(raw: dict, path: Path | None = None) -> Site:
+    """Validate a decoded TOML document and build the :class:`Site`."""
+    site_id = need_id(raw, "site", "site")
+    tz = need(raw, "timezone", str, "timezone", "Asia/Jakarta")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: unknown time zone {tz!r}") from None
+    broker_raw = need(raw, "broker", dict, "broker", {})
+    no_unknown(broker_raw, {"host", "port", "username", "password", "tls", "ca_file", "keepalive"},
+               "broker")
+    broker = Broker(
+        host=need(broker_raw, "host", str, "broker", "127.0.0.1"),
+        port=need(broker_raw, "port", int, "broker", 1883),
+        username=need(broker_raw, "username", str, "broker", None),
+        password=need(broker_raw, "password", str, "broker", None),
+        tls=need(broker_raw, "tls", bool, "broker", False),
+        ca_file=need(broker_raw, "ca_file", str, "broker", None),
+        keepalive=need(broker_raw, "keepalive", int, "broker", 15),
+    )
+    if not 1 <= broker.port <= 65535:
+        raise ConfigError(f"broker.port: {broker.port} is not a TCP port")
+    if not 5 <= broker.keepalive <= 20:
+        raise ConfigError("broker.keepalive: must be 5..20 s so a dead device shows offline quickly")
+
+    services: dict[str, Service] = {}
+    prefixes: dict[str, str] = {}
+    for i, t in enumerate(tables(raw, "service")):
+        where = f"service[{i}]"
+        sid = need_id(t, "id", where)
+        where = f"service[{sid}]"
+        if sid in services:
+            raise ConfigError(f"{where}.id: duplicate service id")
+        prefix = need(t, "prefix", str, where)
+        if not PREFIX.match(prefix):
+            raise ConfigError(f"{where}.prefix: {prefix!r} must be 1-4 capital letters or digits")
+        sep = need(t, "separator", str, where, "")
+        if sep not in ("", "-", "."):
+            raise ConfigError(f"{where}.separator: must be '', '-' or '.'")
+        if prefix + sep in prefixes:
+            raise ConfigError(f"{where}.prefix: {prefix!r} already used by service "
+                              f"{prefixes[prefix + sep]!r}; ticket numbers must be unique in a day")
+        width = need(t, "width", int, where, 3)
+        if not 1 <= width <= 4:
+            raise ConfigError(f"{where}.width: must be 1..4 digits")
+        avg = need(t, "average_minutes", (int, float), where, 5.0)
+        if not 0 < avg <= 600:
+            raise ConfigError(f"{where}.average_minutes: must be between 0 and 600")
+        prefixes[prefix + sep] = sid
+        services[sid] = Service(
+            id=sid, prefix=prefix, separator=sep, width=width, average_minutes=float(avg),
+            name=need(t, "name", str, where), agency=need(t, "agency", str, where),
+            extra={k: v for k, v in t.items() if k not in SERVICE_KEYS})
+    if not services:
+        raise ConfigError("service: at least one [[service]] is needed")
+    # A prefix such as "1" must not swallow "1A": labels must map back to one service.
+    for a in prefixes:
+        for b in prefixes:
+            if a != b and b.startswith(a) and (a[-1:] in "-." or b[len(a):len(a) + 1].isdigit()):
+                raise ConfigError(f"service[{prefixes[b]}].prefix: {b!r} is ambiguous with {a!r}")
+
+    def service_list(t: dict, where: str, default: Any = ...) -> tuple[str, ...]:
+        ids = need(t, "services", list, where, default)
+        if ids is None:
+            return tuple(services)
+        for s in ids:
+            if s not in services:
+                raise ConfigError(f"{where}.services: unknown service {s!r}")
+        if not ids:
+            raise ConfigError(f"{where}.services: must name at least one service")
+        return tuple(dict.fromkeys(ids))
+
+    counters: dict[str, Counter] = {}
+    for i, t in enumerate(tables(raw, "counter")):
+        cid = need_id(t, "id", f"counter[{i}]")
+        where = f"counter[{cid}]"
+        no_unknown(t, {"id", "name", "services"}, where)
+        if cid in counters:
+            raise ConfigError(f"{where}.id: duplicate counter id")
+        counters[cid] = Counter(cid, need(t, "name", str, where, f"Loket {cid}"),
+                                service_list(t, where))
+    if not counters:
+        raise ConfigError("counter: at least one [[counter]] is needed")
+
+    kiosks: dict[str, Kiosk] = {}
+    for i, t in enumerate(tables(raw, "kiosk")):
+        kid = need_id(t, "id", f"kiosk[{i}]")
+        where = f"kiosk[{kid}]"
+        if kid in kiosks:
+            raise ConfigError(f"{where}.id: duplicate kiosk id")
+        kiosks[kid] = Kiosk(kid, service_list(t, where, None),
+                            printer=need(t, "printer", str, where, None),
+                            name=need(t, "name", str, where, ""))
+
+    return Site(
+        site=site_id,
+        title=need(raw, "title", str, "title", f"Mal Pelayanan Publik {site_id}"),
+        timezone=tz,
+        reset_at=need_time(raw, "reset_at", "reset_at", "00:00"),
+        broker=broker, services=services, counters=counters, kiosks=kiosks,
+        public_url=need(raw, "public_url", str, "public_url", None),
+        path=path, raw=raw,
+    )
+
+
+def load(path: str | Path) -> Site:
+    """Read and validate a site TOML file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    try:
+        return parse(raw, path)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
