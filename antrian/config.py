@@ -39,6 +39,8 @@ class Broker:
     tls: bool = False
     ca_file: str | None = None
     keepalive: int = 15
+    # A TOML file, not the site TOML, holding one password per component: see credentials().
+    secrets: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,8 +179,8 @@ def parse(raw: dict, path: Path | None = None) -> Site:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"timezone: unknown time zone {tz!r}") from None
     broker_raw = need(raw, "broker", dict, "broker", {})
-    no_unknown(broker_raw, {"host", "port", "username", "password", "tls", "ca_file", "keepalive"},
-               "broker")
+    no_unknown(broker_raw, {"host", "port", "username", "password", "tls", "ca_file", "keepalive",
+                            "secrets"}, "broker")
     broker = Broker(
         host=need(broker_raw, "host", str, "broker", "127.0.0.1"),
         port=need(broker_raw, "port", int, "broker", 1883),
@@ -187,6 +189,7 @@ def parse(raw: dict, path: Path | None = None) -> Site:
         tls=need(broker_raw, "tls", bool, "broker", False),
         ca_file=need(broker_raw, "ca_file", str, "broker", None),
         keepalive=need(broker_raw, "keepalive", int, "broker", 15),
+        secrets=need(broker_raw, "secrets", str, "broker", None),
     )
     if not 1 <= broker.port <= 65535:
         raise ConfigError(f"broker.port: {broker.port} is not a TCP port")
@@ -286,3 +289,35 @@ def load(path: str | Path) -> Site:
         return parse(raw, path)
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None
+
+
+def credentials(site: Site, component: str) -> tuple[str, str] | None:
+    """The broker account of one component (``queue``, ``counter-3``, ``ops``...).
+
+    The secrets file (``[broker] secrets``, relative to the site TOML) reads::
+
+        [passwords]
+        queue = "..."
+        counter-3 = "..."
+
+    The username is the component name. Without a secrets file, or without an entry for the
+    component, the TOML's own ``[broker] username/password`` apply (None when there are none).
+    """
+    if not site.broker.secrets:
+        return None
+    path = Path(site.broker.secrets)
+    if not path.is_absolute() and site.path is not None:
+        path = site.path.parent / path
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"broker.secrets: {path}: no such file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"broker.secrets: {path}: not valid TOML: {e}") from None
+    passwords = need(raw, "passwords", dict, str(path), {})
+    password = passwords.get(component)
+    if password is None:
+        return None
+    if not isinstance(password, str):
+        raise ConfigError(f"{path}: passwords.{component}: expected a string")
+    return component, password

@@ -27,7 +27,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
 
-from antrian.config import Broker, Site
+from antrian.config import Broker, Site, credentials as site_credentials
 from mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ class Connection:
         self.client.max_inflight_messages_set(100)
         self.client.max_queued_messages_set(0)
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
-        user, password = credentials or (self.broker.username, self.broker.password)
+        user, password = (credentials or site_credentials(site, component)
+                          or (self.broker.username, self.broker.password))
         if user:
             self.client.username_pw_set(user, password)
         if self.broker.tls:
