@@ -46,12 +46,13 @@ class Connection:
     :param persistent: keep the broker session (fixed client id, clean_start false) so QoS 1
         messages sent while this component is away are delivered when it returns.
     :param credentials: (username, password) overriding the TOML's broker account.
+    :param manual_ack: PUBACK a message only when :meth:`ack` is called (after it is stored).
     """
 
     def __init__(self, site: Site, component: str, *, subscriptions: Iterable[str] = (),
                  on_message: MessageHandler | None = None, persistent: bool = False,
                  client_id: str | None = None, credentials: tuple[str, str] | None = None,
-                 broker: Broker | None = None, presence: bool = True):
+                 broker: Broker | None = None, presence: bool = True, manual_ack: bool = False):
         self.site = site
         self.topics = Topics(site.site)
         self.component = component
@@ -66,7 +67,8 @@ class Connection:
         self._stopping = False
         cid = client_id or f"antrian-{site.site}-{component}"
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=cid,
-                                  protocol=paho.MQTTv5, reconnect_on_failure=True)
+                                  protocol=paho.MQTTv5, reconnect_on_failure=True,
+                                  manual_ack=manual_ack)
         # Sized so a burst of QoS 1 publishes is never refused locally while waiting for PUBACKs.
         self.client.max_inflight_messages_set(100)
         self.client.max_queued_messages_set(0)
@@ -128,6 +130,11 @@ class Connection:
                 properties: Properties | None = None) -> paho.MQTTMessageInfo:
         return self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
 
+    def ack(self, message: Any) -> None:
+        """With ``manual_ack``: acknowledge a QoS 1 message once its effect is durable."""
+        if message is not None and message.qos > 0:
+            self.client.ack(message.mid, message.qos)
+
     def reply(self, message: Any, payload: bytes) -> None:
         """Answer an MQTT v5 request on its response topic, echoing its correlation data."""
         props_in = getattr(message, "properties", None)
@@ -147,7 +154,9 @@ class Connection:
             if reason_code.is_failure:
                 log.error("broker refused %s: %s", self.component, reason_code)
                 return
-            log.info("%s connected to %s:%s (session present: %s)", self.component,
+            # Short-lived console clients (no presence) need not fill the log.
+            log.log(logging.INFO if self.presence else logging.DEBUG,
+                    "%s connected to %s:%s (session present: %s)", self.component,
                      self.broker.host, self.broker.port, flags.session_present)
             if self.subscriptions:
                 client.subscribe([(t, 1) for t in self.subscriptions])

@@ -1,0 +1,412 @@
+"""The queue service: one per building; it owns tickets, services and counters.
+
+    service = QueueService(site, Store("queue.db"))
+    service.run(stop_event)
+
+Presses and takes arrive on paho's thread and are handed to the service's own thread, which
+decides with the pure rules (``ticketing``), commits the events to SQLite, and only then
+publishes the calls, the issued tickets and the retained state, and acknowledges the MQTT
+messages (manual acks: a request is PUBACKed only once its outcome is on disk, so the broker
+delivers it again if the service dies first).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue as stdqueue
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from antrian import config as siteconfig
+from antrian import sdnotify
+from antrian.config import Site
+from mqtt import schemas, views
+from mqtt.client import Connection
+from mqtt.maintenance import CommandError, Maintenance
+from mqtt.store import Store
+from mqtt.topics import Topics
+from ticketing import (Assign, Press, QueueError, QueueState, ResetLine, Rollover, Take, apply,
+                       handle, service_day)
+from ticketing.rules import UNSET, repeated
+from ticketing.stats import day_stats
+
+log = logging.getLogger(__name__)
+
+BATCH = 256             # requests decided per commit under load
+IDLE_TICK = 0.5         # seconds: how often an idle service checks the day and pings systemd
+COMPONENT = "queue"
+
+
+def fresh_state(site: Site, day: str) -> QueueState:
+    return QueueState.new(
+        day,
+        [(s.id, s.prefix, s.separator, s.width, s.average_minutes * 60)
+         for s in site.services.values()],
+        [(c.id, c.name, c.services) for c in site.counters.values()])
+
+
+def reconcile(state: QueueState, site: Site) -> list[str]:
+    """Bring a stored state in line with the TOML (services or counters added, names changed);
+    returns what changed. Lines of services no longer in the TOML stay until the day ends."""
+    changes = []
+    base = fresh_state(site, state.day)
+    for sid, line in base.lines.items():
+        old = state.lines.get(sid)
+        if old is None:
+            state.lines[sid] = line
+            changes.append(f"service {sid} added")
+        elif (old.prefix, old.separator, old.width) != (line.prefix, line.separator, line.width):
+            if old.last_number == 0:
+                old.prefix, old.separator, old.width = line.prefix, line.separator, line.width
+            else:
+                changes.append(f"service {sid}: new ticket format from tomorrow")
+    for cid, counter in base.counters.items():
+        old = state.counters.get(cid)
+        if old is None:
+            state.counters[cid] = counter
+            changes.append(f"counter {cid} added")
+        else:
+            old.name = counter.name
+    return changes
+
+
+@dataclass
+class Outbox:
+    """What one batch publishes once its events are committed."""
+    messages: list[tuple[str, bytes, bool]] = field(default_factory=list)
+    replies: list[tuple[Any, bytes]] = field(default_factory=list)
+    services: set[str] = field(default_factory=set)
+    counters: set[str] = field(default_factory=set)
+    acks: list[Any] = field(default_factory=list)
+
+
+class QueueService:
+    """:param clock: seconds since the epoch (tests pass a fixed or fast clock)."""
+
+    def __init__(self, site: Site, store: Store, *, clock: Callable[[], float] = time.time,
+                 health_interval: float = 60.0):
+        self.site = site
+        self.topics = Topics(site.site)
+        self.store = store
+        self.clock = clock
+        today = service_day(clock(), site.tz, site.reset_at)
+        self.state = store.load(lambda: fresh_state(site, today))
+        for change in reconcile(self.state, site):
+            log.info("config: %s", change)
+        self.inbox: stdqueue.Queue = stdqueue.Queue()
+        self.conn = Connection(site, COMPONENT, persistent=True, manual_ack=True,
+                               on_message=self._receive,
+                               subscriptions=[self.topics.counter_press(), self.topics.kiosk_take()])
+        self.conn.on_connect(lambda: self.inbox.put(("republish",)))
+        self.maintenance = Maintenance(self.conn, health=self.health, interval=health_interval,
+                                       on_reload=lambda: self.submit(self._reload))
+        self._register_commands()
+        self._rate: deque[tuple[float, int]] = deque()
+        self._ready = False
+        self.started = time.time()
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        watchdog = sdnotify.Watchdog()
+        self.maintenance.start()
+        self.conn.start()
+        log.info("queue service for %s: %d services, %d counters, day %s, seq %d",
+                 self.site.site, len(self.state.lines), len(self.state.counters), self.state.day,
+                 self.state.seq)
+        try:
+            while not stop.is_set():
+                batch = []
+                try:
+                    batch.append(self.inbox.get(timeout=IDLE_TICK))
+                    while len(batch) < BATCH:
+                        batch.append(self.inbox.get_nowait())
+                except stdqueue.Empty:
+                    pass
+                self.step(batch)
+                watchdog.tick()
+        finally:
+            sdnotify.stopping()
+            self.maintenance.stop()
+            self.store.close(self.state)
+            self.conn.stop()
+            log.info("queue service stopped at seq %d", self.state.seq)
+
+    def step(self, batch: list[tuple]) -> None:
+        """Decide a batch, commit it, then publish and acknowledge."""
+        out = Outbox()
+        now = self.clock()
+        self._roll_day(now, out)
+        republish = False
+        for item in batch:
+            kind = item[0]
+            if kind == "msg":
+                self._request(item[1], item[2], item[3], now, out)
+            elif kind == "republish":
+                republish = True
+            elif kind == "cmd":
+                self._command(item[1], item[2], now, out)
+        self.store.commit(self.state)
+        if republish:
+            out.services.update(self.state.lines)
+            out.counters.update(self.state.counters)
+        self._publish(out, now)
+        if republish and not self._ready:
+            self._ready = True
+            sdnotify.ready(f"serving {len(self.state.lines)} services, day {self.state.day}")
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _receive(self, topic: str, payload: bytes, message: Any) -> None:
+        """paho's thread: hand over, nothing else."""
+        self.inbox.put(("msg", topic, payload, message))
+
+    def _request(self, topic: str, payload: bytes, message: Any, now: float, out: Outbox) -> None:
+        out.acks.append(message)
+        levels = self.topics.parse(topic)
+        if len(levels) != 3 or levels[2] not in ("press", "take"):
+            log.warning("ignored message on %s", topic)
+            return
+        kind, ident, verb = levels
+        source = f"{kind}-{ident}"
+        if verb == "press":
+            self._press(source, ident, payload, message, now, out)
+        else:
+            self._take(source, ident, payload, message, now, out)
+
+    def _press(self, source: str, counter: str, payload: bytes, message: Any, now: float,
+               out: Outbox) -> None:
+        if counter not in self.site.counters:
+            return self._refuse(out, source, message, "unknown_counter",
+                                f"unknown counter {counter!r}", schemas.request_id_of(payload))
+        try:
+            press = schemas.decode_press(payload)
+        except schemas.BadMessage as e:
+            return self._refuse(out, source, message, "bad_request", str(e),
+                                schemas.request_id_of(payload))
+        command = Press(counter=counter, action=press.action, request=f"{source}:{press.id}",
+                        request_id=press.id, ticket=press.ticket, to=press.to,
+                        expect=UNSET if press.expect is schemas.msgspec.UNSET else press.expect)
+        if press.ts is not None and now - press.ts > 5:
+            log.info("%s: press %s arrived %.0f s after it was made", source, press.id,
+                     now - press.ts)
+        self._decide(command, source, press.id, message, now, out)
+
+    def _take(self, source: str, kiosk: str, payload: bytes, message: Any, now: float,
+              out: Outbox) -> None:
+        if kiosk not in self.site.kiosks:
+            return self._refuse(out, source, message, "unknown_service",
+                                f"unknown kiosk {kiosk!r}", schemas.request_id_of(payload))
+        try:
+            take = schemas.decode_take(payload)
+        except schemas.BadMessage as e:
+            return self._refuse(out, source, message, "bad_request", str(e),
+                                schemas.request_id_of(payload))
+        command = Take(service=take.service, request=f"{source}:{take.id}", request_id=take.id,
+                       kiosk=kiosk, priority=take.priority,
+                       offered=self.site.kiosks[kiosk].services)
+        self._decide(command, source, take.id, message, now, out)
+
+    def _decide(self, command: Any, source: str, rid: str, message: Any, now: float,
+                out: Outbox) -> None:
+        first = repeated(self.state, command.request)
+        if first is not None:
+            log.info("%s: repeated request %s; answering as before", source, rid)
+            self._answer(command, first, message, out)
+            return
+        try:
+            events = handle(self.state, command, now)
+        except QueueError as e:
+            return self._refuse(out, source, message, e.code, str(e), rid)
+        self._commit_events(events, out)
+        self._answer(command, self.state.requests[command.request], message, out)
+
+    def _commit_events(self, events: list[dict], out: Outbox) -> None:
+        for event in events:
+            apply(self.state, event)
+        self.store.append(events)
+        self._count(len(events))
+        for event in events:
+            kind = event["type"]
+            if kind == "called":
+                out.messages.append((self.topics.call,
+                                     schemas.encode(views.call(self.state, event)), False))
+            if "counter" in event:
+                out.counters.add(event["counter"])
+            if "ticket" in event and event["ticket"] in self.state.tickets:
+                out.services.add(self.state.tickets[event["ticket"]].service)
+            if kind == "transferred":
+                out.services.add(event["to"])
+            if kind in ("opened", "closed", "assigned"):
+                # open counters change every estimate of the services they serve
+                out.services.update(self.state.counters[event["counter"]].services)
+            if kind in ("rollover", "reset"):
+                out.services.update(self.state.lines)
+                out.counters.update(self.state.counters)
+
+    def _answer(self, command: Any, outcome: dict, message: Any, out: Outbox) -> None:
+        if isinstance(command, Take):
+            body = schemas.encode(views.ticket_issued(self.state, outcome))
+            out.messages.append((self.topics.ticket, body, False))
+        else:
+            out.counters.add(command.counter)
+            body = schemas.encode({"ok": True, "id": command.request_id, "data": outcome})
+        if message is not None:
+            out.replies.append((message, body))
+
+    def _refuse(self, out: Outbox, source: str, message: Any, code: str, reason: str,
+                rid: str | None) -> None:
+        log.info("%s: refused %s: %s", source, rid, reason)
+        body = schemas.encode(schemas.Error(error=reason, id=rid, code=code))
+        out.messages.append((self.topics.error(source), body, False))
+        if message is not None:
+            out.replies.append((message, body))
+
+    # -- the day ------------------------------------------------------------------------------
+
+    def _roll_day(self, now: float, out: Outbox) -> None:
+        day = service_day(now, self.site.tz, self.site.reset_at)
+        if day <= self.state.day:
+            return
+        log.info("new service day %s (was %s)", day, self.state.day)
+        events = handle(self.state, Rollover(day), now)
+        self._commit_events(events, out)
+        # A supervisor's assignment lasts for the day; tomorrow the TOML's applies again.
+        for c in self.site.counters.values():
+            if self.state.counters[c.id].services != c.services:
+                self._commit_events(handle(self.state, Assign(c.id, c.services), now), out)
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def _publish(self, out: Outbox, now: float) -> None:
+        if not self.conn.connected.is_set() and not out.acks:
+            return  # nothing can go out; a reconnect republishes everything
+        for topic, body, retain in out.messages:
+            self.conn.publish(topic, body, retain=retain)
+        for sid in out.services:
+            if sid in self.site.services:
+                self.conn.publish(self.topics.service_state(sid),
+                                  schemas.encode(views.service_state(self.site, self.state, sid, now)),
+                                  retain=True)
+        for cid in out.counters:
+            if cid in self.site.counters:
+                self.conn.publish(self.topics.counter_state(cid),
+                                  schemas.encode(views.counter_state(self.state, cid, now)),
+                                  retain=True)
+        for message, body in out.replies:
+            self.conn.reply(message, body)
+        for message in out.acks:
+            self.conn.ack(message)
+
+    # -- maintenance --------------------------------------------------------------------------
+
+    def submit(self, fn: Callable[[float, Outbox], Any], timeout: float = 10.0) -> Any:
+        """Run ``fn(now, out)`` on the service thread (from a maintenance command) and wait."""
+        future: Future = Future()
+        self.inbox.put(("cmd", fn, future))
+        return future.result(timeout)
+
+    def _command(self, fn: Callable, future: Future, now: float, out: Outbox) -> None:
+        try:
+            future.set_result(fn(now, out))
+        except Exception as e:
+            future.set_exception(e)
+
+    def _run_rule(self, command: Any, now: float, out: Outbox) -> list[dict]:
+        try:
+            events = handle(self.state, command, now)
+        except QueueError as e:
+            raise CommandError(str(e)) from None
+        self._commit_events(events, out)
+        return events
+
+    def _register_commands(self) -> None:
+        m = self.maintenance
+
+        @m.command("reset")
+        def reset(args: dict) -> dict:
+            if args.get("confirm") is not True:
+                raise CommandError('reset erases the day\'s line: send {"confirm": true}')
+            service = args.get("service")
+            if service is not None and not isinstance(service, str):
+                raise CommandError("service must be a service id")
+            events = self.submit(lambda now, out: self._run_rule(ResetLine(service), now, out))
+            return {"reset": service or "all", "expired": len(events[0]["expired"])}
+
+        @m.command("assign")
+        def assign(args: dict) -> dict:
+            counter, services = args.get("counter"), args.get("services")
+            if not isinstance(counter, str) or not isinstance(services, list) \
+                    or not all(isinstance(s, str) for s in services):
+                raise CommandError('expected {"counter": "3", "services": ["ktp", "kk"]}')
+            self.submit(lambda now, out: self._run_rule(Assign(counter, tuple(services)), now, out))
+            return {"counter": counter, "services": services}
+
+        def open_close(action: str) -> Callable[[dict], dict]:
+            def run(args: dict) -> dict:
+                counter = args.get("counter")
+                if not isinstance(counter, str):
+                    raise CommandError('expected {"counter": "3"}')
+                rid = f"ops-{uuid.uuid4().hex[:12]}"
+                press = Press(counter, action, f"ops:{rid}", request_id=rid)
+                self.submit(lambda now, out: self._run_rule(press, now, out))
+                return {"counter": counter, "open": action == "open"}
+            return run
+
+        m.command("open")(open_close("open"))
+        m.command("close")(open_close("close"))
+
+        @m.command("message")
+        def message(args: dict) -> dict:
+            text = args.get("text", "")
+            if not isinstance(text, str) or len(text) > 500:
+                raise CommandError("text must be a string of at most 500 characters")
+            body = schemas.encode({"text": text, "ts": time.time()}) if text else b""
+            self.conn.publish(self.topics.message, body, retain=True)
+            return {"text": text}
+
+        @m.command("stats")
+        def stats(args: dict) -> dict:
+            agencies = {s.id: s.agency for s in self.site.services.values()}
+            return self.submit(lambda now, out: day_stats(self.state, agencies, now))
+
+    def _reload(self, now: float, out: Outbox) -> dict:
+        try:
+            site = siteconfig.load(self.site.path)
+        except siteconfig.ConfigError as e:
+            raise CommandError(f"config not reloaded: {e}") from None
+        removed = set(self.site.services) - set(site.services)
+        if removed:
+            raise CommandError(f"config not reloaded: services removed ({', '.join(sorted(removed))});"
+                               " restart the queue service after the day ends")
+        self.site = site
+        changes = reconcile(self.state, site)
+        out.services.update(self.state.lines)
+        out.counters.update(self.state.counters)
+        return {"changes": changes}
+
+    def health(self) -> dict:
+        lines = self.state.lines.values()
+        return {"day": self.state.day, "seq": self.state.seq,
+                "tickets_today": sum(l.last_number for l in lines),
+                "waiting": sum(l.waiting for l in lines),
+                "counters_open": sum(1 for c in self.state.counters.values() if c.open),
+                "events_per_s": self.events_per_second(),
+                "inbox": self.inbox.qsize()}
+
+    def _count(self, n: int) -> None:
+        now = time.monotonic()
+        self._rate.append((now, n))
+        while self._rate and now - self._rate[0][0] > 60:
+            self._rate.popleft()
+
+    def events_per_second(self) -> float:
+        if not self._rate:
+            return 0.0
+        return round(sum(n for _, n in self._rate) / 60.0, 2)

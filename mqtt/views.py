@@ -1,0 +1,55 @@
+"""What the queue service publishes: contract messages built from the queue state (pure)."""
+
+from __future__ import annotations
+
+from antrian.config import Site
+from mqtt import schemas
+from ticketing import QueueState, waiting_order
+from ticketing.estimate import service_wait, wait_for
+
+
+def service_state(site: Site, state: QueueState, sid: str, ts: float) -> schemas.ServiceState:
+    line = state.lines[sid]
+    svc = site.services[sid]
+    serving = sorted((schemas.Serving(c.ticket, c.id, c.since or ts)
+                      for c in state.counters.values()
+                      if c.ticket and state.tickets[c.ticket].service == sid),
+                     key=lambda s: s.since)
+    return schemas.ServiceState(
+        service=sid, name=svc.name, agency=svc.agency, prefix=svc.prefix, day=state.day,
+        waiting=line.waiting, waiting_tickets=waiting_order(state, sid),
+        priority_waiting=len(line.priority),
+        last_issued=line.label(line.last_number) if line.last_number else None,
+        issued=line.last_number, serving=serving, missed=list(line.missed),
+        counters_open=[c.id for c in state.counters.values() if c.open and sid in c.services],
+        done=line.done, est_wait_s=service_wait(state, sid),
+        avg_service_s=round(line.avg_service_s, 1), seq=state.seq, ts=ts)
+
+
+def counter_state(state: QueueState, cid: str, ts: float) -> schemas.CounterState:
+    c = state.counters[cid]
+    ticket = state.tickets.get(c.ticket) if c.ticket else None
+    return schemas.CounterState(
+        counter=cid, name=c.name, open=c.open, ticket=c.ticket,
+        service=ticket.service if ticket else None, since=c.since, request=c.request,
+        services=list(c.services), day=state.day, seq=state.seq, ts=ts)
+
+
+def call(state: QueueState, event: dict) -> schemas.Call:
+    ticket = state.tickets[event["ticket"]]
+    counter = state.counters[event["counter"]]
+    return schemas.Call(ticket=ticket.label, service=ticket.service, counter=counter.id,
+                        counter_name=counter.name, kind=event["kind"], seq=event["seq"],
+                        ts=event["ts"])
+
+
+def ticket_issued(state: QueueState, outcome: dict) -> schemas.TicketIssued:
+    """From a take's stored outcome, so a repeated take gets the very same answer."""
+    sid = outcome["service"]
+    ticket = state.tickets.get(outcome["ticket"])
+    return schemas.TicketIssued(
+        ticket=outcome["ticket"], service=sid, kiosk=outcome.get("kiosk") or "",
+        id=outcome.get("id", ""), priority=outcome["priority"], ahead=outcome["ahead"],
+        day=outcome["day"], issued_at=ticket.issued_at if ticket else outcome["ts"],
+        est_wait_s=(wait_for(state, sid, outcome["ahead"]) if sid in state.lines else None),
+        seq=outcome["seq"], ts=outcome["ts"])

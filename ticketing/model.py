@@ -1,0 +1,119 @@
+"""The state of a building's queue: today's tickets, each service's line, each counter."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Ticket statuses. A ticket waits, is called to a counter, and ends done, missed or expired.
+WAITING, CALLED, DONE, MISSED, EXPIRED = "waiting", "called", "done", "missed", "expired"
+
+
+@dataclass
+class Ticket:
+    label: str                 # "A012", "4K-010": unique within a day
+    service: str
+    number: int
+    priority: bool
+    issued_at: float
+    kiosk: str | None = None
+    status: str = WAITING
+    counter: str | None = None
+    called_at: float | None = None
+    finished_at: float | None = None
+    calls: int = 0             # how many times it was called or recalled
+    first_called_at: float | None = None
+    transferred_from: str | None = None
+    issued_service: str | None = None  # the service it was taken for, kept across transfers
+    queued_seq: int = 0        # when it joined its current line: the order of calling
+
+    @property
+    def service_time(self) -> float | None:
+        if self.status == DONE and self.called_at is not None and self.finished_at is not None:
+            return max(0.0, self.finished_at - self.called_at)
+        return None
+
+    @property
+    def wait_time(self) -> float | None:
+        if self.first_called_at is None:
+            return None
+        return max(0.0, self.first_called_at - self.issued_at)
+
+
+@dataclass
+class Line:
+    """One service's line for the day."""
+    service: str
+    prefix: str
+    separator: str = ""
+    width: int = 3
+    last_number: int = 0
+    # Labels in the order they will be called; priority tickets have their own line.
+    priority: deque[str] = field(default_factory=deque)
+    regular: deque[str] = field(default_factory=deque)
+    missed: list[str] = field(default_factory=list)
+    done: int = 0
+    avg_service_s: float = 300.0   # exponentially weighted, seeded from the TOML's prior
+
+    def label(self, number: int) -> str:
+        return f"{self.prefix}{self.separator}{number:0{self.width}d}"
+
+    @property
+    def waiting(self) -> int:
+        return len(self.priority) + len(self.regular)
+
+
+@dataclass
+class CounterNow:
+    id: str
+    name: str
+    services: tuple[str, ...]
+    open: bool = False
+    ticket: str | None = None
+    since: float | None = None
+    request: str | None = None     # the last press applied: the panel's acknowledgement
+
+
+@dataclass
+class QueueState:
+    day: str
+    lines: dict[str, Line]
+    counters: dict[str, CounterNow]
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    seq: int = 0
+    # request key ("counter-1:abc") -> outcome, so a repeated request gets its first answer again
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, day: str, services: list[tuple[str, str, str, int, float]],
+            counters: list[tuple[str, str, tuple[str, ...]]]) -> "QueueState":
+        """A building at opening: ``services`` as (id, prefix, separator, width, prior service
+        seconds), ``counters`` as (id, name, services); every counter closed."""
+        return cls(day=day,
+                   lines={sid: Line(sid, prefix, sep, width, avg_service_s=prior)
+                          for sid, prefix, sep, width, prior in services},
+                   counters={cid: CounterNow(cid, name, tuple(svcs)) for cid, name, svcs in counters})
+
+    # -- snapshots (plain data, for the store) --------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for line in data["lines"].values():
+            line["priority"] = list(line["priority"])
+            line["regular"] = list(line["regular"])
+        for c in data["counters"].values():
+            c["services"] = list(c["services"])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "QueueState":
+        lines = {}
+        for k, v in data["lines"].items():
+            v = dict(v, priority=deque(v["priority"]), regular=deque(v["regular"]))
+            lines[k] = Line(**v)
+        counters = {k: CounterNow(**dict(v, services=tuple(v["services"])))
+                    for k, v in data["counters"].items()}
+        tickets = {k: Ticket(**v) for k, v in data["tickets"].items()}
+        return cls(day=data["day"], lines=lines, counters=counters, tickets=tickets,
+                   seq=data["seq"], requests=data["requests"])
