@@ -1,0 +1,1 @@
+"""The building manager's reports, from the queue service's event log."""
