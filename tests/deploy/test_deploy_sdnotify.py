@@ -235,8 +235,9 @@ sdnotify.stopping()
 def test_a_process_started_like_systemd_does_sends_ready_pings_and_stopping_from_its_pid(listener):
     env = {**os.environ, "NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000",
            "PYTHONPATH": ROOT}
-    proc = subprocess.Popen([sys.executable, "-c", CHILD], env=env)
-    env["WATCHDOG_PID"] = str(proc.pid)  # (systemd sets it before exec; here the child reads it late)
+    # systemd knows the main pid before exec: `exec` keeps the shell's $$ for Python.
+    proc = subprocess.Popen(["/bin/sh", "-c", 'WATCHDOG_PID=$$ exec "$0" -c "$1"',
+                             sys.executable, CHILD], env=env)
     ready = listener.wait_for("READY=1", timeout=10)
     stop = listener.wait_for("STOPPING=1", timeout=10)
     assert proc.wait(10) == 0
