@@ -182,11 +182,13 @@ class PanelApp:
     def reload(self) -> dict:
         """Re-read the TOML: timings apply at once; pins and the outbox need a restart."""
         site = site_config.load(self.site.path) if self.site.path else self.site
-        new = panel_config(site, self.counter, keys_only=self.keys is not None)
+        # The outbox file may come from --outbox; it never changes under a running panel.
+        new = dataclasses.replace(panel_config(site, self.counter, keys_only=self.keys is not None),
+                                  outbox=self.cfg.outbox)
 
         def apply() -> dict:
             restart = [f.name for f in dataclasses.fields(PanelConfig)
-                       if f.name in ("pins", "button", "led", "buzzer", "outbox")
+                       if f.name in ("pins", "button", "led", "buzzer")
                        and getattr(new, f.name) != getattr(self.cfg, f.name)]
             self.panel.max_press_age_s = new.max_press_age_s
             self.panel.resend_s = new.resend_s
