@@ -77,6 +77,13 @@ class BoardModel:
         self._services = set(self.board.services)
         self._counters = set(self.board.counters)
 
+    def reconfigure(self, site: Site, board: BoardConfig) -> None:
+        """A re-read TOML: keep the state, show what the new board section asks for."""
+        self.site, self.board = site, board
+        self.__post_init__()
+        if self.seeded:
+            self._seed()
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _fresh(self, key: str, day: str, seq: int) -> bool:
@@ -107,22 +114,23 @@ class BoardModel:
 
     # -- messages ------------------------------------------------------------------------------
 
+    # Every service's and counter's state is kept (a reload may show others); the return value
+    # says whether this board's picture changed.
+
     def on_service(self, state: ServiceState, *, retained: bool, now: float) -> bool:
-        if state.service not in self._services:
-            return False
         if not self._fresh(f"service/{state.service}", state.day, state.seq):
             return False
         self._got_data(retained, state.seq, now)
         self.services[state.service] = state
-        return True
+        return state.service in self._services
 
     def on_counter(self, state: CounterState, *, retained: bool, now: float) -> bool:
-        if state.counter not in self._counters:
-            return False
         if not self._fresh(f"counter/{state.counter}", state.day, state.seq):
             return False
         self._got_data(retained, state.seq, now)
         self.counters[state.counter] = state
+        if state.counter not in self._counters:
+            return False
         if self.seeded:
             self._seed()
         return True
@@ -130,7 +138,8 @@ class BoardModel:
     def _seed(self) -> None:
         """Before any live call, the panel and the history show the counters' tickets, newest
         first, so a board that starts mid-day is not blank."""
-        rows = sorted((c for c in self.counters.values() if c.ticket and c.since),
+        rows = sorted((c for c in self.counters.values()
+                       if c.ticket and c.since and c.counter in self._counters),
                       key=lambda c: c.since, reverse=True)
         shown = [Shown(c.ticket, c.counter, c.name, c.service or "", ts=c.since) for c in rows]
         self.current = shown[0] if shown else None

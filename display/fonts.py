@@ -1,0 +1,63 @@
+"""System fonts (Debian's DejaVu, else Noto), each face and size loaded once.
+
+    fonts = Fonts()
+    fonts.get("bold", 120).size("A012")
+
+No font is downloaded or shipped: DejaVu comes with ``fonts-dejavu-core`` (on every Raspberry Pi
+OS image); pygame's own default font is the last resort so a board always starts.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pygame
+
+log = logging.getLogger(__name__)
+
+FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/noto"),
+             Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/TTF"),
+             Path("/usr/local/share/fonts")]
+CANDIDATES = {
+    "regular": ["DejaVuSans.ttf", "NotoSans-Regular.ttf"],
+    "bold": ["DejaVuSans-Bold.ttf", "NotoSans-Bold.ttf"],
+    "condensed": ["DejaVuSansCondensed.ttf", "NotoSans-Condensed.ttf", "DejaVuSans.ttf",
+                  "NotoSans-Regular.ttf"],
+    "condensed-bold": ["DejaVuSansCondensed-Bold.ttf", "NotoSans-CondensedBold.ttf",
+                       "DejaVuSans-Bold.ttf", "NotoSans-Bold.ttf"],
+}
+
+
+def find_face(face: str, dirs: list[Path] = FONT_DIRS) -> Path | None:
+    for name in CANDIDATES[face]:
+        for folder in dirs:
+            path = folder / name
+            if path.is_file():
+                return path
+    return None
+
+
+class Fonts:
+    """Font objects by (face, pixel size), created on first use and kept."""
+
+    def __init__(self, dirs: list[Path] = FONT_DIRS):
+        if not pygame.font.get_init():
+            pygame.font.init()
+        self.paths = {face: find_face(face, dirs) for face in CANDIDATES}
+        for face, path in self.paths.items():
+            if path is None:
+                log.warning("no system font for %s (install fonts-dejavu-core); using pygame's",
+                            face)
+        self._cache: dict[tuple[str, int], pygame.font.Font] = {}
+
+    def get(self, face: str, px: int) -> pygame.font.Font:
+        key = (face, max(1, int(px)))
+        font = self._cache.get(key)
+        if font is None:
+            path = self.paths.get(face)
+            font = pygame.font.Font(str(path) if path else None, key[1])
+            if path is None and "bold" in face:
+                font.set_bold(True)
+            self._cache[key] = font
+        return font

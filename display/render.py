@@ -1,0 +1,139 @@
+"""Draws cells on a pygame surface, only those that changed since the last frame.
+
+    renderer = Renderer(screen, Fonts())
+    dirty = renderer.draw(layout(view, screen.get_size()), now)
+    pygame.display.update(dirty)
+
+Cells never overlap, so a changed cell is repainted on its own (background, then its text) and
+only its rectangle is pushed to the screen. Rendered text is cached; the running text is rendered
+once and only moved.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import pygame
+
+from display.fonts import Fonts
+from display.layout import Cell
+
+MARQUEE_SPEED = 140     # px per second at u = 1
+MARQUEE_GAP = 0.5       # of the cell width, between two passes of the text
+MAX_MARQUEE_CHARS = 500
+ELLIPSIS = "…"
+
+
+class Renderer:
+    def __init__(self, surface: pygame.Surface, fonts: Fonts, *, cache_size: int = 800):
+        self.surface = surface
+        self.fonts = fonts
+        self.cells: dict[str, Cell] = {}
+        self.cache_size = cache_size
+        self._text: OrderedDict[tuple, pygame.Surface] = OrderedDict()
+        self._marquee: tuple[tuple, pygame.Surface] | None = None
+        self.frames = 0
+        self.ellipsized: set[str] = set()   # keys of cells whose text did not fit (for tests)
+        self.painted: list[str] = []        # texts painted by the last draw (the frame trace)
+
+    # -- text ----------------------------------------------------------------------------------
+
+    def text_surface(self, text: str, face: str, px: int, fg) -> pygame.Surface:
+        key = (text, face, px, fg)
+        surf = self._text.get(key)
+        if surf is None:
+            surf = self.fonts.get(face, px).render(text, True, fg)
+            self._text[key] = surf
+            if len(self._text) > self.cache_size:
+                self._text.popitem(last=False)
+        else:
+            self._text.move_to_end(key)
+        return surf
+
+    def _fitted(self, cell: Cell, room: int) -> pygame.Surface:
+        surf = self.text_surface(cell.text, cell.face, cell.px, cell.fg)
+        if surf.get_width() <= room:
+            self.ellipsized.discard(cell.key)
+            return surf
+        self.ellipsized.add(cell.key)
+        font = self.fonts.get(cell.face, cell.px)
+        lo, hi = 0, len(cell.text)
+        while lo < hi:   # the longest prefix that fits with an ellipsis
+            mid = (lo + hi + 1) // 2
+            if font.size(cell.text[:mid].rstrip() + ELLIPSIS)[0] <= room:
+                lo = mid
+            else:
+                hi = mid - 1
+        return self.text_surface(cell.text[:lo].rstrip() + ELLIPSIS, cell.face, cell.px, cell.fg)
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def paint(self, cell: Cell, now: float) -> pygame.Rect:
+        rect = pygame.Rect(cell.rect)
+        self.surface.fill(cell.bg, rect)
+        if cell.marquee:
+            self._paint_marquee(cell, rect, now)
+        elif cell.text and cell.px > 0:
+            pad = max(4, min(rect.h // 8, 16)) if cell.align != "center" else 4
+            surf = self._fitted(cell, max(1, rect.w - 2 * pad))
+            y = rect.y + (rect.h - surf.get_height()) // 2
+            if cell.align == "center":
+                x = rect.x + (rect.w - surf.get_width()) // 2
+            elif cell.align == "right":
+                x = rect.right - pad - surf.get_width()
+            else:
+                x = rect.x + pad
+            self.surface.set_clip(rect)
+            self.surface.blit(surf, (x, y))
+            self.surface.set_clip(None)
+        return rect
+
+    def _paint_marquee(self, cell: Cell, rect: pygame.Rect, now: float) -> None:
+        text = cell.text[:MAX_MARQUEE_CHARS]
+        if not text:
+            return
+        key = (text, cell.face, cell.px, cell.fg)
+        if self._marquee is None or self._marquee[0] != key:
+            self._marquee = (key, self.fonts.get(cell.face, cell.px).render(text, True, cell.fg))
+        surf = self._marquee[1]
+        span = surf.get_width() + int(rect.w * MARQUEE_GAP)
+        speed = MARQUEE_SPEED * rect.h / 88
+        offset = int(now * speed) % span
+        y = rect.y + (rect.h - surf.get_height()) // 2
+        self.surface.set_clip(rect)
+        x = rect.right - offset
+        while x > rect.x - span:
+            self.surface.blit(surf, (x, y))
+            x -= span
+        x = rect.right - offset + span
+        while x < rect.right:
+            self.surface.blit(surf, (x, y))
+            x += span
+        self.surface.set_clip(None)
+
+    def draw(self, cells: list[Cell], now: float, *, full: bool = False) -> list[pygame.Rect]:
+        """Repaint what changed; returns the dirty rectangles (the whole screen when ``full``)."""
+        dirty: list[pygame.Rect] = []
+        new = {c.key: c for c in cells}
+        if full:
+            self.surface.fill((0, 0, 0))
+            self.cells = {}
+        for key, old in self.cells.items():
+            if key not in new:   # a cell that went away leaves bare background behind
+                rect = pygame.Rect(old.rect)
+                self.surface.fill((0, 0, 0), rect)
+                dirty.append(rect)
+        self.painted = []
+        for cell in cells:
+            if cell.marquee and cell.text or self.cells.get(cell.key) != cell:
+                dirty.append(self.paint(cell, now))
+                if not cell.marquee and cell.text:
+                    self.painted.append(cell.text)
+        self.cells = new
+        self.frames += 1
+        if full:
+            return [self.surface.get_rect()]
+        return dirty
+
+    def marquee_active(self) -> bool:
+        return any(c.marquee and c.text for c in self.cells.values())

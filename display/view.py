@@ -1,0 +1,148 @@
+"""What a board shows at one instant, in words: the model plus the clock, in the board's language.
+
+    view = build_view(model, now=time.time())
+    view.now_ticket, view.clock        # 'A012', '14:05:09'
+
+Pure: the layout turns a :class:`View` into cells; nothing here knows about pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from display.model import BoardModel
+
+LABELS = {
+    "id": {
+        "now": "NOMOR ANTRIAN", "counter": "LOKET", "waiting": "Menunggu", "service": "Layanan",
+        "recent": "Panggilan Terakhir", "missed": "Tidak Hadir", "closed": "TUTUP",
+        "offline": "OFFLINE", "no_data": "belum ada data", "idle": "-", "board": "PAPAN",
+        "counter_display": "LOKET",
+        "days": ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
+        "months": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+                   "September", "Oktober", "November", "Desember"],
+        "units": ("dtk", "mnt", "jam"),
+    },
+    "en": {
+        "now": "NOW SERVING", "counter": "COUNTER", "waiting": "Waiting", "service": "Service",
+        "recent": "Last calls", "missed": "Missed", "closed": "CLOSED", "offline": "OFFLINE",
+        "no_data": "no data yet", "idle": "-", "board": "BOARD", "counter_display": "COUNTER",
+        "days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+        "months": ["January", "February", "March", "April", "May", "June", "July", "August",
+                   "September", "October", "November", "December"],
+        "units": ("s", "min", "h"),
+    },
+}
+
+
+@dataclass(frozen=True)
+class CounterRow:
+    name: str
+    ticket: str | None
+    open: bool | None      # None: no state yet
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    name: str
+    waiting: int | None
+
+
+@dataclass(frozen=True)
+class View:
+    language: str
+    title: str
+    date: str
+    clock: str
+    now_ticket: str | None
+    now_counter: str | None
+    flash: bool                       # the panel is in its "inverted" half of a flash
+    counters: tuple[CounterRow, ...]
+    recent: tuple[tuple[str, str], ...]    # (ticket, counter name), newest first
+    services: tuple[ServiceRow, ...]
+    missed: tuple[str, ...]
+    offline: str | None               # badge text, None when the data is current
+    running_text: str
+    identify: str | None
+    now: float
+    page_seconds: float = 8.0
+    ticket_sample: str = "A000"       # the widest ticket label the board can show
+
+    @property
+    def labels(self) -> dict:
+        return LABELS[self.language]
+
+
+def counter_label(name: str, counter_id: str, language: str) -> str:
+    """The counter as visitors read it; an English board says "Counter 3" for "Loket 3"."""
+    if language == "en" and name.lower() == f"loket {counter_id}".lower():
+        return f"Counter {counter_id}"
+    return name
+
+
+def format_age(seconds: float, language: str) -> str:
+    s, m, h = LABELS[language]["units"]
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} {s}"
+    if seconds < 3600:
+        return f"{seconds // 60} {m}"
+    return f"{seconds // 3600} {h}"
+
+
+def format_date(moment: datetime, language: str) -> str:
+    labels = LABELS[language]
+    return (f"{labels['days'][moment.weekday()]}, {moment.day} "
+            f"{labels['months'][moment.month - 1]} {moment.year}")
+
+
+def build_view(model: BoardModel, now: float) -> View:
+    board, site, lang = model.board, model.site, model.board.language
+    labels = LABELS[lang]
+    local = datetime.fromtimestamp(now, site.tz)
+    counters = []
+    for cid in board.counters:
+        state = model.counters.get(cid)
+        name = state.name if state else site.counters[cid].name
+        counters.append(CounterRow(counter_label(name, cid, lang),
+                                   state.ticket if state else None,
+                                   state.open if state else None))
+    services = []
+    missed: list[str] = []
+    for sid in board.services:
+        state = model.services.get(sid)
+        services.append(ServiceRow(state.name if state else site.services[sid].name,
+                                   state.waiting if state else None))
+        if state:
+            missed.extend(state.missed)
+    offline = None
+    age = model.data_age(now)
+    if age is not None:
+        offline = (f"{labels['offline']} {format_age(age, lang)}" if model.last_message_at
+                   else f"{labels['offline']} - {labels['no_data']}")
+    current = model.current
+    phase = int((now - model.current_since) / 0.5) % 2 == 0
+    identify = None
+    if now < model.identify_until:
+        identify = (f"{labels['counter_display']} {model.counter}" if model.counter
+                    else f"{labels['board']} {board.id}")
+    return View(
+        language=lang, title=board.title, date=format_date(local, lang),
+        clock=local.strftime("%H:%M"),
+        now_ticket=current.ticket if current else None,
+        now_counter=counter_label(current.counter_name, current.counter, lang) if current else None,
+        flash=model.flashing(now) and phase,
+        counters=tuple(counters),
+        recent=tuple((c.ticket, counter_label(c.counter_name, c.counter, lang))
+                     for c in model.history),
+        services=tuple(services), missed=tuple(missed), offline=offline,
+        running_text=model.message_text or board.running_text, identify=identify, now=now,
+        page_seconds=board.page_seconds, ticket_sample=ticket_sample(model))
+
+
+def ticket_sample(model: BoardModel) -> str:
+    """The longest ticket label of the board's services (``4K-888``), for sizing cells."""
+    services = model.site.services
+    labels = [services[s].ticket(int("8" * services[s].width)) for s in model.board.services]
+    return max(labels, key=len, default="A000")
