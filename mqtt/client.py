@@ -17,6 +17,7 @@ What every Antrian component gets from here, so none of them repeats it:
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable
@@ -155,6 +156,10 @@ class Connection:
                 log.error("broker refused %s: %s", self.component, reason_code)
                 return
             # Short-lived console clients (no presence) need not fill the log.
+            sock = client.socket()
+            if isinstance(sock, socket.socket) and sock.family != socket.AF_UNIX:
+                # paho leaves Nagle on: each small request would wait for a delayed ACK (~20 ms).
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             log.log(logging.INFO if self.presence else logging.DEBUG,
                     "%s connected to %s:%s (session present: %s)", self.component,
                      self.broker.host, self.broker.port, flags.session_present)

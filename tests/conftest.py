@@ -110,6 +110,14 @@ import paho.mqtt.client as paho  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 
+def nodelay(client) -> None:
+    """paho leaves Nagle's algorithm on; a test client must not add 20-40 ms per message."""
+    import socket
+    sock = client.socket()
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class Watcher:
     """A plain paho client for tests: records every message on the site's topics."""
 
@@ -121,6 +129,7 @@ class Watcher:
         connected = threading.Event()
 
         def on_connect(c, u, f, rc, p):
+            nodelay(c)
             c.subscribe([(t, 1) for t in topics])
             connected.set()
 

@@ -1,0 +1,193 @@
+"""Queue service throughput and latency through a real Mosquitto and the real `antrian serve`.
+
+    .venv/bin/python bench/throughput.py [--requests 10000] [--rate 200] [--seconds 10]
+
+Phase 1 floods takes and nexts as fast as one client can publish them (QoS 1, durable commits)
+and reports events/s. Phase 2 paces requests at --rate per second and reports request-to-reply
+latency p50/p99. Three board-like subscribers listen to everything meanwhile, and the broker's
+`$SYS/broker/publish/messages/dropped` must stay at 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from broker import Mosquitto  # noqa: E402
+from conftest import nodelay, write_site  # noqa: E402
+
+
+def client(port: int, name: str, on_message=None, subscribe: list[str] = ()) -> paho.Client:
+    c = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:6]}",
+                    protocol=paho.MQTTv5)
+    c.max_inflight_messages_set(1000)
+    ready = threading.Event()
+
+    def on_connect(cl, u, f, rc, p):
+        nodelay(cl)
+        if subscribe:
+            cl.subscribe([(t, 1) for t in subscribe])
+        ready.set()
+
+    c.on_connect = on_connect
+    if on_message:
+        c.on_message = on_message
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    ready.wait(5)
+    time.sleep(0.2)
+    return c
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q / 100 * len(values)))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=10000)
+    ap.add_argument("--rate", type=float, default=200.0)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="antrian-bench-"))
+    # The shipped broker settings that matter here: no per-client queue limit, frequent $SYS.
+    broker = Mosquitto(work, extra="sys_interval 1\n").start()
+    site = write_site(work / "site.toml", broker.port)
+    db = work / "queue.db"
+    serve = subprocess.Popen([sys.executable, "-m", "antrian", "serve", "--config", str(site),
+                              "--db", str(db)], cwd=ROOT, stdout=(work / "serve.log").open("w"),
+                             stderr=subprocess.STDOUT)
+    base = "antrian/test"
+    replies: dict[str, float] = {}
+    reply_cond = threading.Condition()
+    dropped: list[int] = []
+    pending_presses: dict[str, list[str]] = {}
+    last_press: dict[str, list[str]] = {"1": [], "2": []}
+
+    def on_reply(c, u, m):
+        now = time.perf_counter()
+        try:
+            body = json.loads(m.payload)
+        except ValueError:
+            return
+        rid = body.get("id") or body.get("request")
+        if rid:
+            with reply_cond:
+                replies.setdefault(rid, now)
+                # A counter's state echoes the last press applied; presses are applied in
+                # order, so it acknowledges that counter's earlier presses as well.
+                for earlier in pending_presses.pop(rid, ()):
+                    replies.setdefault(earlier, now)
+                reply_cond.notify_all()
+
+    def on_sys(c, u, m):
+        dropped.append(int(m.payload))
+
+    listeners = [client(broker.port, f"board{i}", subscribe=[f"{base}/#"]) for i in range(3)]
+    watcher = client(broker.port, "bench-reply", on_reply,
+                     [f"{base}/ticket", f"{base}/counter/+/state", f"{base}/error/#"])
+    sysmon = client(broker.port, "bench-sys", on_sys, ["$SYS/broker/publish/messages/dropped"])
+    pub = client(broker.port, "bench-pub")
+    try:
+        deadline = time.monotonic() + 15
+        while not any(r for r in replies if False) and time.monotonic() < deadline:
+            # wait for the service to be up: its retained counter state arrives
+            if (work / "serve.log").read_text().count("connected"):
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)
+
+        def seq_now() -> int:
+            conn = sqlite3.connect(db)
+            try:
+                return conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            finally:
+                conn.close()
+
+        # -- phase 1: flood ---------------------------------------------------------------------
+        n = args.requests
+        ids = []
+        seq0 = seq_now()
+        t0 = time.perf_counter()
+        for i in range(n):
+            if i % 4 == 3:  # one next for every three takes, spread over the counters
+                rid = f"f-next-{i}"
+                counter = "12"[(i // 4) % 2]
+                with reply_cond:
+                    pending_presses[rid] = last_press[counter]
+                    last_press[counter] = [*last_press[counter], rid][-200:]
+                pub.publish(f"{base}/counter/{counter}/press",
+                            json.dumps({"action": "next", "id": rid}), qos=1)
+            else:
+                rid = f"f-take-{i}"
+                pub.publish(f"{base}/kiosk/k1/take",
+                            json.dumps({"service": "ktp" if i % 2 else "kk", "id": rid}), qos=1)
+            ids.append(rid)
+        with reply_cond:
+            ok = reply_cond.wait_for(lambda: all(r in replies for r in ids[-50:]) and
+                                     sum(1 for r in ids if r in replies) >= n * 0.999, timeout=120)
+        t1 = max(replies[r] for r in ids if r in replies)
+        events = seq_now() - seq0
+        elapsed = t1 - t0
+        answered = sum(1 for r in ids if r in replies)
+        print(f"flood: {n} requests ({answered} answered{'' if ok else ', TIMED OUT'}) in "
+              f"{elapsed:.2f} s: {n / elapsed:,.0f} requests/s, {events / elapsed:,.0f} events/s "
+              f"({events} events, durable: WAL + synchronous=FULL)")
+
+        # -- phase 2: paced latency -------------------------------------------------------------
+        time.sleep(1.0)
+        sent: dict[str, float] = {}
+        interval = 1.0 / args.rate
+        count = int(args.rate * args.seconds)
+        seq0 = seq_now()
+        start = time.perf_counter()
+        for i in range(count):
+            target = start + i * interval
+            while (now := time.perf_counter()) < target:
+                time.sleep(min(0.001, target - now))
+            rid = f"p-{i}"
+            sent[rid] = time.perf_counter()
+            pub.publish(f"{base}/kiosk/k1/take", json.dumps({"service": "skck", "id": rid}), qos=1)
+        with reply_cond:
+            reply_cond.wait_for(lambda: all(r in replies for r in sent), timeout=30)
+        lat = [(replies[r] - t) * 1000 for r, t in sent.items() if r in replies]
+        span = time.perf_counter() - start
+        print(f"paced: {len(lat)}/{count} takes at {args.rate:.0f}/s "
+              f"({(seq_now() - seq0) / span:,.0f} events/s): request-to-reply "
+              f"p50 {statistics.median(lat):.2f} ms, p99 {pct(lat, 99):.2f} ms, "
+              f"max {max(lat):.2f} ms")
+        time.sleep(2.5)  # one more $SYS interval
+        worst = max(dropped) if dropped else None
+        print(f"broker: $SYS/broker/publish/messages/dropped = {worst}")
+        failed = (not ok) or len(lat) < count or worst is None or worst > 0
+        print("RESULT:", "FAIL" if failed else "ok")
+        return 1 if failed else 0
+    finally:
+        for c in [*listeners, watcher, sysmon, pub]:
+            c.loop_stop()
+            c.disconnect()
+        serve.terminate()
+        serve.wait(10)
+        broker.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
