@@ -38,8 +38,9 @@ apt-demo:
 test: apt-test venv
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
+DEMO_SECONDS ?= 0
 demo: apt-demo venv
-	$(PY) scripts/demo.py
+	$(PY) scripts/demo.py --seconds $(DEMO_SECONDS)
 
 bench: venv
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
