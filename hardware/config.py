@@ -40,7 +40,7 @@ PANEL_KEYS = {"counter", "button", "led", "buzzer", "hold_time", "double_press_s
               "max_press_age_s", "resend_s", "outbox", *ACTIONS}
 KIOSK_KEYS = {"id", "name", "services", "printer", "printer_profile", "buttons", "led", "buzzer",
               "touch", "fullscreen", "ticket_url", "store", "take_timeout_s", "bounce_time",
-              "cooldown_s"}
+              "cooldown_s", "paper_mm"}
 
 
 def state_dir() -> Path:
@@ -88,6 +88,7 @@ class KioskConfig:
     take_timeout_s: float = 8.0
     bounce_time: float = 0.05
     cooldown_s: float = 1.0
+    paper_mm: int = 80
 
 
 def _pin(table: dict, key: str, where: str) -> Pin | None:
@@ -203,4 +204,12 @@ def kiosk_config(site: Site, kiosk: str) -> KioskConfig:
         take_timeout_s=_seconds(table, "take_timeout_s", where, 8, 1, 120),
         bounce_time=_seconds(table, "bounce_time", where, 0.05, 0, 0.5),
         cooldown_s=_seconds(table, "cooldown_s", where, 1.0, 0, 30),
+        paper_mm=_paper(table, where),
     )
+
+
+def _paper(table: dict, where: str) -> int:
+    value = need(table, "paper_mm", int, where, 80)
+    if value not in (58, 80):
+        raise ConfigError(f"{where}.paper_mm: thermal rolls are 58 or 80 mm wide")
+    return value

@@ -144,7 +144,7 @@ class PanelApp:
         self.panel.tick()
         self.watchdog.tick()
 
-    def _switch_action(self, name: str, action: str) -> None:
+    def _switch_action(self, name: str, action: str, t: float) -> None:
         self.panel.press("toggle" if action == "close" else action)
 
     def _publish(self, payload: bytes) -> bool:

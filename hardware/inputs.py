@@ -33,12 +33,13 @@ class Switches:
     :param pins: name -> pin; the name is the action of a plain button, or ``ONE`` for a
         one-button panel (press/hold/double press).
     :param post: ``post(fn, *args)`` to the loop thread.
-    :param on_action: ``on_action(name, action)`` called on the loop thread.
+    :param on_action: ``on_action(name, action, t)`` called on the loop thread; ``t`` is the
+        monotonic time of the edge that made it (a kiosk ignores taps made while it was busy).
     """
 
     ONE = "*one*"
 
-    def __init__(self, pins: dict, *, post: Callable, on_action: Callable[[str, str], None],
+    def __init__(self, pins: dict, *, post: Callable, on_action: Callable[[str, str, float], None],
                  bounce_time: float = 0.02, hold_time: float = 1.5, double_press_s: float = 0.4,
                  pin_factory=None, monotonic: Callable[[], float] = time.monotonic):
         from gpiozero import Button
@@ -65,7 +66,7 @@ class Switches:
 
     def _edge(self, name: str, level: bool, t: float) -> None:
         for action in self.inputs[name].edge(level, t):
-            self.on_action(name, action)
+            self.on_action(name, action, t)
 
     def deadline(self) -> float | None:
         times = [d for d in (i.deadline() for i in self.inputs.values()) if d is not None]
@@ -75,7 +76,7 @@ class Switches:
         now = self.monotonic()
         for name, inp in self.inputs.items():
             for action in inp.poll(now):
-                self.on_action(name, action)
+                self.on_action(name, action, now)
 
     def configure(self, *, bounce_time: float, hold_time: float, double_press_s: float) -> None:
         for inp in self.inputs.values():

@@ -1,0 +1,352 @@
+"""The kiosk's logic: a tap takes one ticket over MQTT and prints it, or says clearly why not.
+
+    kiosk = Kiosk(site, cfg, store, printer, publish=conn_publish, feedback=screen)
+    kiosk.connected()
+    kiosk.tap("ktp", t=time.monotonic())    # printer checked, take published, kiosk busy
+    kiosk.on_ticket(event)                  # recorded, printed, ready again after a cool-down
+
+Rules (all on the kiosk's loop thread):
+
+- One ticket at a time. A tap made while a ticket is being taken or printed, or within
+  ``cooldown_s`` after, is ignored: taps carry the time they were made, so taps that queued up
+  behind a slow printer cannot issue tickets afterwards.
+- The printer is asked before taking (when it answers status requests): paper out or unplugged
+  means no ticket is taken, and the screen says why.
+- A ticket issued but not printed stays in the store as pending and is printed as soon as the
+  printer can (checked every ``retry_s``), before any new ticket is taken.
+- A take is resent with the same id until answered (the service is idempotent); after
+  ``take_timeout_s`` the visitor is told to try again.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from antrian.config import Site
+from hardware.config import KioskConfig
+from hardware.kiosk_store import KioskStore
+from hardware.printer import OK, STATUS_TEXT, PrinterError
+from hardware.ticket import Slip, render, render_test
+from mqtt import schemas
+
+log = logging.getLogger(__name__)
+
+READY_TEXT = "Silakan pilih layanan"
+
+
+class Kiosk:
+    """One ticket kiosk.
+
+    :param publish: ``publish(payload) -> bool`` for ``kiosk/<id>/take``.
+    :param feedback: ``show(mode)`` (``steady``, ``busy``, ``fault``, ``offline``) and
+        ``signal(kind, text)`` (``ack``, ``refused``, ``info``): LED, terminal or touch screen.
+    """
+
+    def __init__(self, site: Site, cfg: KioskConfig, store: KioskStore, printer, *,
+                 publish: Callable[[bytes], bool], feedback, clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic, resend_s: float = 2.0,
+                 retry_s: float = 5.0, status_every_s: float = 30.0):
+        self.site = site
+        self.cfg = cfg
+        self.kiosk = cfg.kiosk
+        self.store = store
+        self.printer = printer
+        self.publish = publish
+        self.feedback = feedback
+        self.clock = clock
+        self.monotonic = monotonic
+        self.resend_s = resend_s
+        self.retry_s = retry_s
+        self.status_every_s = status_every_s
+        self.paper_mm = cfg.paper_mm
+        self.online = False
+        self.asking: dict | None = None         # {"id", "service", "priority", "sent", "started"}
+        self.ready_at = -math.inf               # taps made before this (monotonic) are ignored
+        self.printer_status = OK
+        self._next_retry = -math.inf
+        self._next_status = -math.inf
+        self.printed = store.count_printed()
+        self.refused = self.abandoned = self.late = 0
+        self._pending = len(store.pending())
+        self._mode: str | None = None
+        self._show()
+
+    # -- inputs ------------------------------------------------------------------------------------
+
+    def tap(self, service: str, t: float | None = None, *, priority: bool = False) -> str | None:
+        """A visitor chose ``service`` at monotonic time ``t``; returns the take id, or None."""
+        t = self.monotonic() if t is None else t
+        if self.asking is not None or t < self.ready_at:
+            if self.asking is not None:
+                self.feedback.signal("info", "Mohon tunggu, tiket sedang diproses")
+            log.debug("tap on %s ignored: the kiosk is busy", service)
+            return None
+        if service not in self.cfg.services:
+            log.error("tap on %r: not a service of kiosk %s", service, self.kiosk)
+            return None
+        if not self.online:
+            self._refuse("Maaf, sistem antrean sedang tidak terhubung. Mohon hubungi petugas.")
+            return None
+        self.check_printer(announce=False)
+        if self._pending:
+            self.retry_reprints()
+        if self.printer_status != OK or self._pending:
+            self._refuse(self._printer_problem_text())
+            return None
+        rid = self.store.new_take(service, priority=priority, ts=self.clock())
+        now = self.monotonic()
+        self.asking = {"id": rid, "service": service, "priority": priority, "sent": None,
+                       "started": now}
+        log.info("take %s for %s%s", rid, service, " (priority)" if priority else "")
+        self.feedback.signal("info", f"Mengambil nomor antrean {self._service_name(service)}...")
+        self._send_take()
+        self._show()
+        return rid
+
+    def connected(self) -> None:
+        self.online = True
+        if self.asking is None:
+            self._resume_asked()
+        if self.asking is not None:
+            self.asking["sent"] = None
+            self._send_take()
+        self._show()
+
+    def disconnected(self) -> None:
+        self.online = False
+        self._show()
+
+    def on_ticket(self, event: dict) -> None:
+        rid = event.get("id")
+        if not isinstance(rid, str) or event.get("kiosk") not in (None, self.kiosk):
+            return
+        take = self.store.take(rid)
+        if take is None:
+            return
+        state = take[3]
+        if state == "abandoned":
+            # The visitor was told to try again; a ticket still came (see docs: cancel).
+            self.late += 1
+            self.store.set_take(rid, "late")
+            log.warning("ticket %s for take %s came after the kiosk gave up on it; not printed "
+                        "(nobody is waiting for it)", event.get("ticket"), rid)
+            return
+        if state != "asked":
+            return                            # an answer to a resend: already handled
+        if not self._valid_ticket(event):
+            log.error("ignoring a malformed ticket event for %s: %r", rid, event)
+            return
+        self.store.issued(rid, event, ts=self.clock())
+        self._pending += 1
+        if self.asking is not None and self.asking["id"] == rid:
+            self.asking = None
+        log.info("ticket %s issued for take %s (%s ahead)", event["ticket"], rid, event["ahead"])
+        self._print(rid, event, reprint=False)
+        self.ready_at = self.monotonic() + self.cfg.cooldown_s
+        self._show()
+
+    def on_error(self, error: schemas.Error) -> None:
+        if self.asking is None or error.id != self.asking["id"]:
+            log.warning("service error for kiosk %s (id %s): %s", self.kiosk, error.id, error.error)
+            return
+        rid = self.asking["id"]
+        self.store.set_take(rid, "refused")
+        self.refused += 1
+        log.warning("take %s refused: %s (%s)", rid, error.error, error.code)
+        self.asking = None
+        self.ready_at = self.monotonic() + self.cfg.cooldown_s
+        self._refuse(f"Maaf, nomor antrean tidak dapat diambil: {error.error}")
+        self._show()
+
+    def tick(self) -> None:
+        now = self.monotonic()
+        if self.asking is not None:
+            if now - self.asking["started"] >= self.cfg.take_timeout_s:
+                rid = self.asking["id"]
+                self.store.set_take(rid, "abandoned")
+                self.abandoned += 1
+                log.warning("take %s unanswered after %.0f s; the visitor is asked to try again",
+                            rid, self.cfg.take_timeout_s)
+                self.asking = None
+                self.ready_at = now + self.cfg.cooldown_s
+                self._refuse("Maaf, nomor antrean gagal diambil. Silakan coba lagi.")
+            elif self.asking["sent"] is None or now - self.asking["sent"] >= self.resend_s:
+                self._send_take()
+        if self._pending and now >= self._next_retry and self.asking is None:
+            self.retry_reprints()
+        elif now >= self._next_status and self.asking is None:
+            self.check_printer()
+        self._show()
+
+    def next_deadline(self) -> float | None:
+        times = []
+        if self.asking is not None:
+            times.append(self.asking["started"] + self.cfg.take_timeout_s)
+            if self.asking["sent"] is not None:
+                times.append(self.asking["sent"] + self.resend_s)
+        if self._pending:
+            times.append(self._next_retry)
+        times.append(self._next_status)
+        return min(times)
+
+    # -- printer -----------------------------------------------------------------------------------
+
+    def check_printer(self, *, announce: bool = True) -> str:
+        before = self.printer_status
+        try:
+            self.printer_status = self.printer.status()
+        except Exception as e:     # a driver bug must not stop the kiosk
+            log.exception("printer status failed")
+            self.printer_status = f"error: {e}"
+        self._next_status = self.monotonic() + self.status_every_s
+        if self.printer_status != before:
+            log.log(logging.INFO if self.printer_status == OK else logging.WARNING,
+                    "printer %s: %s", self.printer.name, self.printer_status)
+            if announce and self.printer_status != OK:
+                self.feedback.signal("refused", self._printer_problem_text())
+            elif announce and not self._pending:
+                self.feedback.signal("info", READY_TEXT)
+        return self.printer_status
+
+    def retry_reprints(self) -> int:
+        """Print what was issued but not printed, oldest first; returns how many printed."""
+        self._next_retry = self.monotonic() + self.retry_s
+        if self.check_printer() != OK:
+            return 0
+        done = 0
+        for rid, event, attempts in self.store.pending():
+            if not self._print(rid, event, reprint=attempts > 0):
+                break
+            done += 1
+        return done
+
+    def identify(self) -> dict:
+        """Print a test slip naming this kiosk and its figures."""
+        status = self.check_printer()
+        lines = [f"Printer: {self.printer.name}", f"Status: {status}",
+                 f"Tiket dicetak: {self.printed}", f"Menunggu cetak ulang: {self._pending}",
+                 f"Broker: {'tersambung' if self.online else 'TIDAK tersambung'}"]
+        data = render_test(self.kiosk, datetime.fromtimestamp(self.clock(), self.site.tz), lines,
+                           profile=self.cfg.printer_profile, paper_mm=self.paper_mm)
+        try:
+            self.printer.send(data)
+            return {"printed": True, "printer": status}
+        except PrinterError as e:
+            return {"printed": False, "printer": e.status, "error": str(e)}
+
+    # -- figures -----------------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        return {
+            "printer": self.printer_status,
+            "printer_name": self.printer.name,
+            "paper_low": bool(getattr(self.printer, "paper_low", False)),
+            "tickets_printed": self.printed,
+            "pending_reprints": self._pending,
+            "takes_refused": self.refused,
+            "takes_abandoned": self.abandoned,
+            "late_tickets": self.late,
+            "busy": self.asking is not None,
+            "mode": self._mode,
+        }
+
+    @property
+    def mode(self) -> str:
+        if not self.online:
+            return "offline"
+        if self.printer_status != OK or self._pending:
+            return "fault"
+        return "busy" if self.asking is not None else "steady"
+
+    # -- inside ------------------------------------------------------------------------------------
+
+    def _service_name(self, sid: str) -> str:
+        s = self.site.services.get(sid)
+        return s.name if s else sid
+
+    def _printer_problem_text(self) -> str:
+        why = STATUS_TEXT.get(self.printer_status, "printer bermasalah")
+        if self._pending:
+            return (f"Maaf, {why}. {self._pending} tiket menunggu dicetak dan akan dicetak "
+                    "begitu printer siap. Mohon hubungi petugas.")
+        return f"Maaf, {why}. Mohon hubungi petugas."
+
+    def _refuse(self, text: str) -> None:
+        self.feedback.signal("refused", text)
+
+    def _send_take(self) -> None:
+        if self.asking is None or not self.online:
+            return
+        payload = {"service": self.asking["service"], "id": self.asking["id"]}
+        if self.asking["priority"]:
+            payload["priority"] = True
+        if self.publish(schemas.encode(payload)):
+            self.asking["sent"] = self.monotonic()
+
+    def _resume_asked(self) -> None:
+        """After a restart: ask again for a take the visitor may still stand at; older ones are
+        given up (the service answers a repeated id with the ticket it already issued)."""
+        for rid, service, priority, ts in self.store.asked():
+            if self.clock() - ts < self.cfg.take_timeout_s and self.asking is None:
+                self.asking = {"id": rid, "service": service, "priority": priority, "sent": None,
+                               "started": self.monotonic()}
+                log.info("asking again for take %s (%s) after a restart", rid, service)
+            else:
+                self.store.set_take(rid, "abandoned")
+                self.abandoned += 1
+
+    @staticmethod
+    def _valid_ticket(event: dict) -> bool:
+        return (isinstance(event.get("ticket"), str) and isinstance(event.get("service"), str)
+                and isinstance(event.get("ahead"), int)
+                and isinstance(event.get("issued_at"), (int, float)))
+
+    def slip(self, event: dict, *, reprint: bool) -> Slip:
+        service = self.site.services.get(event["service"])
+        url = self.site.public_url
+        if self.cfg.ticket_url:
+            url = self.cfg.ticket_url.format(public_url=(self.site.public_url or "").rstrip("/"),
+                                             ticket=event["ticket"], service=event["service"],
+                                             kiosk=self.kiosk)
+        est = event.get("est_wait_s")
+        return Slip(site_title=self.site.title,
+                    agency=service.agency if service else "",
+                    service=service.name if service else event["service"],
+                    ticket=event["ticket"],
+                    issued_at=datetime.fromtimestamp(event["issued_at"], self.site.tz),
+                    ahead=event["ahead"], est_wait_s=est if isinstance(est, (int, float)) else None,
+                    url=url, kiosk_name=self.cfg.name, priority=bool(event.get("priority")),
+                    reprint=reprint)
+
+    def _print(self, rid: str, event: dict, *, reprint: bool) -> bool:
+        data = render(self.slip(event, reprint=reprint), profile=self.cfg.printer_profile,
+                      paper_mm=self.paper_mm)
+        self.store.attempt(rid)
+        try:
+            self.printer.send(data)
+        except PrinterError as e:
+            self.printer_status = e.status
+            self._next_retry = self.monotonic() + self.retry_s
+            log.error("ticket %s issued but not printed: %s; kept for reprint", event["ticket"], e)
+            self.feedback.signal(
+                "refused", f"Nomor antrean Anda {event['ticket']} sudah terdaftar, tetapi "
+                f"{STATUS_TEXT.get(e.status, 'printer bermasalah')}. Tiket akan dicetak begitu "
+                "printer siap. Mohon hubungi petugas.")
+            self._show()
+            return False
+        self.store.printed(rid, ts=self.clock())
+        self._pending -= 1
+        self.printed += 1
+        log.info("ticket %s printed%s", event["ticket"], " (reprint)" if reprint else "")
+        self.feedback.signal("ack", f"Silakan ambil tiket Anda: {event['ticket']}")
+        return True
+
+    def _show(self) -> None:
+        mode = self.mode
+        if mode != self._mode:
+            self._mode = mode
+            self.feedback.show(mode)

@@ -1,0 +1,233 @@
+"""The kiosk process: broker, printer, store, and buttons, keys or a touch screen.
+
+    app = KioskApp(site, kiosk_config(site, "k1"), keys=True, printer=MemoryPrinter())
+    app.start()
+    app.run()          # until app.stop(); a touch kiosk runs pygame on this thread
+
+Subscriptions: ``ticket`` (answers, matched by take id) and ``error/kiosk-<id>`` (refusals).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from typing import TextIO
+
+import msgspec
+import paho.mqtt.client as paho
+
+from antrian import config as site_config
+from antrian import sdnotify
+from antrian.config import ConfigError, Site
+from hardware.config import KioskConfig, kiosk_config
+from hardware.feedback import Feedbacks, LedFeedback, TerminalFeedback
+from hardware.inputs import KeyReader, Switches
+from hardware.kiosk import Kiosk
+from hardware.kiosk_store import KioskStore
+from hardware.loop import Loop
+from hardware.printer import open_printer
+from mqtt import schemas
+from mqtt.client import Connection
+from mqtt.maintenance import Maintenance
+
+log = logging.getLogger(__name__)
+
+PRIORITY_KEY = "*priority*"
+
+
+class KioskApp:
+    """One kiosk.
+
+    :param keys: keypad kiosk: 1-9 take a ticket for the first nine services; p = priority.
+    :param touch: run the pygame touch screen (None: the TOML's ``touch``).
+    :param printer: a printer object (tests); built from the spec otherwise.
+    """
+
+    def __init__(self, site: Site, cfg: KioskConfig, *, keys: bool = False,
+                 touch: bool | None = None, printer=None, pin_factory=None,
+                 out: TextIO | None = None, connection: Connection | None = None,
+                 screen_size: tuple[int, int] | None = None):
+        self.site = site
+        self.cfg = cfg
+        self.component = f"kiosk-{cfg.kiosk}"
+        self.loop = Loop()
+        self.conn = connection or Connection(site, self.component)
+        topics = self.conn.topics
+        self.take_topic = topics.kiosk_take(cfg.kiosk)
+        self.error_topic = topics.error(self.component)
+        self.ticket_topic = topics.ticket
+        self.conn.subscriptions += [self.ticket_topic, self.error_topic]
+        self.conn.on_message = self._on_message
+        self.conn.on_connect(lambda: self.loop.post(self.kiosk.connected))
+        self.conn.on_disconnect(lambda: self.loop.post(self.kiosk.disconnected))
+
+        if printer is None:
+            if not cfg.printer:
+                raise ConfigError(f"kiosk[{cfg.kiosk}].printer: missing (or give --printer)")
+            printer = open_printer(cfg.printer, profile=cfg.printer_profile,
+                                   where=f"kiosk[{cfg.kiosk}].printer")
+        self.printer = printer
+        self.touch = None
+        if touch if touch is not None else cfg.touch:
+            from hardware.touch import TouchScreen
+            self.touch = TouchScreen(site, cfg, on_tap=self._touch_tap, size=screen_size)
+        led = (LedFeedback(cfg.led, cfg.buzzer, pin_factory=pin_factory)
+               if cfg.led is not None or cfg.buzzer is not None else None)
+        term = TerminalFeedback(out, name=cfg.name) if keys else None
+        self.feedback = Feedbacks(led, term, self.touch)
+        self.store = KioskStore(cfg.store, cfg.kiosk)
+        self.kiosk = Kiosk(site, cfg, self.store, printer, publish=self._publish,
+                           feedback=self.feedback)
+        self.switches = (Switches(dict(cfg.buttons), post=self.loop.post,
+                                  on_action=lambda service, _a, t: self.kiosk.tap(service, t),
+                                  bounce_time=cfg.bounce_time, pin_factory=pin_factory)
+                         if cfg.buttons else None)
+        self.keys = None
+        self._priority_next = False
+        if keys:
+            keymap = {str(i + 1): sid for i, sid in enumerate(cfg.services[:9])}
+            keymap["p"] = PRIORITY_KEY
+            self.keys = KeyReader(keymap, on_key=self._key, help=self.keys_help())
+        self.maint = Maintenance(self.conn, health=self.kiosk.health, on_reload=self.reload)
+        self.maint.command("identify")(
+            lambda args: self.loop.call(self._identify, timeout=30))
+        self.watchdog = sdnotify.Watchdog()
+        self._stop = threading.Event()
+
+    def keys_help(self) -> str:
+        lines = [f"  {i + 1} = {self.site.services[sid].name}"
+                 for i, sid in enumerate(self.cfg.services[:9])]
+        return "Tekan nomor layanan (p lalu nomor = prioritas):\n" + "\n".join(lines)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.maint.start()
+        self.conn.start()
+        if self.keys:
+            print(self.keys_help(), flush=True)
+            self.keys.start()
+
+    def run(self) -> None:
+        sdnotify.ready(f"kiosk {self.cfg.kiosk}")
+        if self.touch is None:
+            self.loop.run(deadline=self._deadline, tick=self._tick)
+            return
+        worker = threading.Thread(target=self.loop.run, name="kiosk-loop",
+                                  kwargs={"deadline": self._deadline, "tick": self._tick},
+                                  daemon=True)
+        worker.start()
+        try:
+            self.touch.run(self._stop)
+        finally:
+            self.loop.stop()
+            worker.join(10)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.loop.stop()
+
+    def close(self) -> None:
+        sdnotify.stopping()
+        self.maint.stop()
+        self.conn.stop()
+        if self.keys:
+            self.keys.restore()
+        if self.switches:
+            self.switches.close()
+        self.feedback.close()
+        self.printer.close()
+        self.store.close()
+
+    # -- loop work -------------------------------------------------------------------------------
+
+    def _deadline(self) -> float | None:
+        times = [t for t in (self.kiosk.next_deadline(),
+                             self.switches.deadline() if self.switches else None) if t is not None]
+        return min(times) if times else None
+
+    def _tick(self) -> None:
+        if self.switches:
+            self.switches.poll()
+        self.kiosk.tick()
+        self.watchdog.tick()
+
+    def _key(self, action: str) -> None:
+        t = time.monotonic()          # when the key was read, not when the loop gets to it
+        if action == PRIORITY_KEY:
+            self._priority_next = True
+            print("Prioritas: tekan nomor layanan", flush=True)
+            return
+        priority, self._priority_next = self._priority_next, False
+        self.loop.post(lambda: self.kiosk.tap(action, t, priority=priority))
+
+    def _touch_tap(self, service: str, t: float, priority: bool) -> None:
+        self.loop.post(lambda: self.kiosk.tap(service, t, priority=priority))
+
+    def _publish(self, payload: bytes) -> bool:
+        return self.conn.publish(self.take_topic, payload).rc == paho.MQTT_ERR_SUCCESS
+
+    def _on_message(self, topic: str, payload: bytes, message) -> None:
+        self.loop.post(self._handle, topic, payload)
+
+    def _handle(self, topic: str, payload: bytes) -> None:
+        try:
+            if topic == self.ticket_topic:
+                event = msgspec.json.decode(payload)
+                if isinstance(event, dict):
+                    self.kiosk.on_ticket(event)
+            elif topic == self.error_topic:
+                self.kiosk.on_error(msgspec.json.decode(payload, type=schemas.Error))
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            log.error("ignoring bad message on %s: %s", topic, e)
+
+    # -- maintenance -------------------------------------------------------------------------------
+
+    def _identify(self) -> dict:
+        self.feedback.identify(5.0)
+        return self.kiosk.identify()
+
+    def reload(self) -> dict:
+        """Re-read the TOML: names, services, timings; the printer and pins need a restart."""
+        site = site_config.load(self.site.path) if self.site.path else self.site
+        new = dataclasses.replace(kiosk_config(site, self.cfg.kiosk), store=self.cfg.store)
+
+        def apply() -> dict:
+            restart = [k for k in ("printer", "printer_profile", "buttons", "led", "buzzer",
+                                   "touch") if getattr(new, k) != getattr(self.cfg, k)]
+            kept = {k: getattr(self.cfg, k) for k in restart}
+            self.cfg = dataclasses.replace(new, **kept)
+            self.site = site
+            self.kiosk.cfg = self.cfg
+            self.kiosk.site = site
+            if restart:
+                log.warning("reload: %s changed; restart the kiosk to apply", ", ".join(restart))
+            return {"services": list(self.cfg.services), "restart_needed": restart}
+        return self.loop.call(apply)
+
+
+def run(args) -> int:
+    """``antrian kiosk --config F --kiosk ID [--keys] [--touch] [--printer SPEC]``."""
+    import signal
+    site = site_config.load(args.config)
+    cfg = kiosk_config(site, args.kiosk)
+    if args.printer:
+        open_printer(args.printer, where="--printer")      # check it before anything starts
+        cfg = dataclasses.replace(cfg, printer=args.printer)
+    if args.store:
+        cfg = dataclasses.replace(cfg, store=args.store)
+    touch = True if args.touch else None
+    if not (args.keys or cfg.buttons or (touch or cfg.touch)):
+        raise ConfigError(f"kiosk[{cfg.kiosk}]: no way to take a ticket: give buttons, "
+                          "touch = true, or run with --keys")
+    app = KioskApp(site, cfg, keys=args.keys, touch=touch)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: app.stop())
+    app.start()
+    try:
+        app.run()
+    finally:
+        app.close()
+    return 0

@@ -1,0 +1,137 @@
+"""The printed ticket: a slip laid out in ESC/POS bytes, in Indonesian. Pure (no device).
+
+    slip = Slip(site_title="Mal Pelayanan Publik Kota Bogor", agency="Disdukcapil",
+                service="Perekaman KTP-el", ticket="A016", issued_at=dt, ahead=2,
+                est_wait_s=540, url="http://antrian.local:8080/")
+    data = render(slip)       # bytes for any ESC/POS printer (python-escpos' Dummy records them)
+
+The number is printed as large as the printer allows (8x); the QR code is rendered as an
+image, which every ESC/POS printer prints (the native QR command is missing on many cheap ones).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+
+DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+          "September", "Oktober", "November", "Desember"]
+ZONES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+         "Asia/Jayapura": "WIT"}
+PAPER_PX = {58: 384, 80: 576}
+
+
+@dataclass(frozen=True)
+class Slip:
+    site_title: str
+    agency: str
+    service: str
+    ticket: str
+    issued_at: datetime            # aware, in the site's time zone
+    ahead: int
+    est_wait_s: float | None = None
+    url: str | None = None
+    kiosk_name: str = ""
+    priority: bool = False
+    reprint: bool = False
+
+
+def indonesian_datetime(when: datetime) -> str:
+    """``Sabtu, 28 November 2026 10.15 WIB`` (Indonesian writes the time with a dot)."""
+    zone = ZONES.get(getattr(when.tzinfo, "key", ""), when.strftime("%Z"))
+    return (f"{DAYS[when.weekday()]}, {when.day} {MONTHS[when.month - 1]} {when.year} "
+            f"{when:%H.%M} {zone}").rstrip()
+
+
+def wait_text(est_wait_s: float | None) -> str | None:
+    if est_wait_s is None:
+        return None
+    minutes = round(est_wait_s / 60)
+    if minutes < 1:
+        return "Perkiraan waktu tunggu: kurang dari 1 menit"
+    if minutes < 60:
+        return f"Perkiraan waktu tunggu: sekitar {minutes} menit"
+    hours, rest = divmod(minutes, 60)
+    return f"Perkiraan waktu tunggu: sekitar {hours} jam {rest} menit" if rest else \
+        f"Perkiraan waktu tunggu: sekitar {hours} jam"
+
+
+def ahead_text(ahead: int) -> str:
+    return "Tidak ada antrean di depan Anda" if ahead <= 0 else \
+        f"Antrean di depan Anda: {ahead} orang"
+
+
+def _printer(profile: str | None, paper_mm: int):
+    from escpos.printer import Dummy
+    p = Dummy(profile=profile)
+    width = p.profile.profile_data.get("media", {}).get("width", {})
+    if not isinstance(width.get("pixels"), int):
+        # The default profile knows no width; centring needs one (FIELD-NOTES).
+        width["pixels"] = PAPER_PX.get(paper_mm, 576)
+    return p
+
+
+def _ascii(text: str) -> str:
+    """Thermal printers' code pages vary: keep to what every one prints."""
+    return text.replace("–", "-").replace("—", "-").replace("·", "-").encode(
+        "ascii", "replace").decode()
+
+
+def render(slip: Slip, *, profile: str | None = None, paper_mm: int = 80) -> bytes:
+    p = _printer(profile, paper_mm)
+    p.hw("INIT")
+    p.set(align="center", bold=True)
+    p.textln(_ascii(slip.site_title))
+    p.set(align="center", bold=False)
+    p.textln(_ascii(slip.kiosk_name) if slip.kiosk_name else "")
+    p.textln("-" * 32)
+    p.set(align="center", bold=True, double_height=True, double_width=True)
+    p.textln(_ascii(slip.agency))
+    p.set(align="center", bold=False, normal_textsize=True)
+    p.textln(_ascii(slip.service))
+    p.ln()
+    p.textln("Nomor antrean Anda")
+    p.set(align="center", bold=True, custom_size=True, width=8 if len(slip.ticket) <= 5 else 6,
+          height=8)
+    p.textln(_ascii(slip.ticket))
+    p.set(align="center", bold=False, normal_textsize=True)
+    if slip.priority:
+        p.set(align="center", bold=True, normal_textsize=True)
+        p.textln("PRIORITAS")
+        p.set(align="center", bold=False, normal_textsize=True)
+    p.ln()
+    p.textln(indonesian_datetime(slip.issued_at))
+    p.textln(ahead_text(slip.ahead))
+    wait = wait_text(slip.est_wait_s)
+    if wait:
+        p.textln(wait)
+    if slip.url:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p.qr(slip.url, size=5, center=True)
+        p.textln("Pindai untuk melihat antrean")
+    if slip.reprint:
+        p.textln("(dicetak ulang)")
+    p.ln()
+    p.textln("Mohon menunggu hingga nomor Anda dipanggil.")
+    p.cut()
+    return p.output
+
+
+def render_test(kiosk: str, when: datetime, lines: list[str], *, profile: str | None = None,
+                paper_mm: int = 80) -> bytes:
+    """The slip ``identify`` prints: which kiosk this is, and its figures."""
+    p = _printer(profile, paper_mm)
+    p.hw("INIT")
+    p.set(align="center", bold=True, double_height=True, double_width=True)
+    p.textln("UJI PRINTER")
+    p.set(align="center", bold=False, normal_textsize=True)
+    p.textln(_ascii(f"Kios {kiosk}"))
+    p.textln(indonesian_datetime(when))
+    p.set(align="left")
+    for line in lines:
+        p.textln(_ascii(line))
+    p.cut()
+    return p.output

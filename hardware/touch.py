@@ -1,0 +1,357 @@
+"""The kiosk's touch screen: the kiosk's services by agency, as large buttons, in Indonesian.
+
+    screen = TouchScreen(site, cfg, on_tap=lambda sid, t, prio: loop.post(kiosk.tap, sid, t, prio))
+    screen.run(stop)             # main thread (SDL wants it); the kiosk's loop runs on another
+
+The layout is a pure function of the services and the screen size (:func:`layout`), tested
+without a screen; the screen also implements the kiosk's feedback (``show``/``signal``), so
+messages ("Silakan ambil tiket Anda: A016", "kertas printer habis") appear in its banner.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from antrian.config import Site
+from hardware.config import KioskConfig
+
+log = logging.getLogger(__name__)
+
+Rect = tuple[int, int, int, int]   # x, y, w, h
+MESSAGE_S = 8.0                    # a message stays this long, then the invitation comes back
+READY_TEXT = "Silakan pilih layanan"
+FONTS = ["/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
+         "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"]
+COLOURS = {"bg": (245, 247, 250), "header": (13, 71, 161), "heading": (33, 33, 33),
+           "button": (25, 118, 210), "button_text": (255, 255, 255), "nav": (96, 125, 139),
+           "priority_on": (230, 81, 0), "info": (21, 101, 192), "ack": (46, 125, 50),
+           "refused": (198, 40, 40), "busy": (245, 124, 0), "disabled": (158, 158, 158)}
+
+
+@dataclass(frozen=True)
+class Button:
+    rect: Rect
+    kind: str                      # service | prev | next | priority
+    label: str
+    service: str | None = None
+
+
+@dataclass
+class Layout:
+    header: Rect
+    banner: Rect
+    headings: list[tuple[Rect, str]] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+    page: int = 0
+    pages: int = 1
+
+    def hit(self, x: int, y: int) -> Button | None:
+        for b in self.buttons:
+            bx, by, bw, bh = b.rect
+            if bx <= x < bx + bw and by <= y < by + bh:
+                return b
+        return None
+
+
+def group_by_agency(site: Site, services: tuple[str, ...]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The kiosk's services grouped by agency, agencies in the order the TOML names them."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for sid in services:
+        s = site.services[sid]
+        groups.setdefault(s.agency, []).append((sid, s.name))
+    return list(groups.items())
+
+
+def layout(groups: list[tuple[str, list[tuple[str, str]]]], size: tuple[int, int],
+           page: int = 0, *, priority: bool = False) -> Layout:
+    """Place headings and buttons; services that do not fit go to further pages.
+
+    Buttons are at least 80 px (or an eleventh of the height) tall: fingers, not mouse pointers.
+    """
+    w, h = size
+    pad = max(8, w // 120)
+    cols = 3 if w >= h else 2
+    header_h, banner_h, nav_h = h * 12 // 100, h * 14 // 100, h * 9 // 100
+    heading_h = max(28, h * 5 // 100)
+    button_h = max(80, h // 11)
+    top, bottom = header_h + pad, h - banner_h - nav_h - pad
+    col_w = (w - pad * (cols + 1)) // cols
+
+    # Bands, top to bottom: an agency with a row's worth of services gets the full width (a
+    # heading, then rows); smaller agencies share a band, one column each (a heading, then its
+    # services stacked), so forty services of twenty agencies do not need twenty rows.
+    bands: list[tuple[str, list]] = []
+    shared: list[tuple[str, list[tuple[str, str]]]] = []
+    for agency, services in groups:
+        if len(services) >= cols:
+            if shared:
+                bands.append(("shared", shared))
+                shared = []
+            bands.append(("grid", [(agency, services)]))
+        else:
+            shared.append((agency, services))
+            if len(shared) == cols:
+                bands.append(("shared", shared))
+                shared = []
+    if shared:
+        bands.append(("shared", shared))
+
+    row_h = button_h + pad
+    pages: list[list[tuple[Rect, str, str | None, str]]] = [[]]   # (rect, kind, service, label)
+    y = top
+
+    def new_page() -> None:
+        nonlocal y
+        pages.append([])
+        y = top
+
+    for kind, blocks in bands:
+        if kind == "shared":
+            tallest = max(len(services) for _, services in blocks)
+            if y + heading_h + pad + tallest * row_h > bottom and pages[-1]:
+                new_page()
+            for c, (agency, services) in enumerate(blocks):
+                x = pad + c * (col_w + pad)
+                pages[-1].append(((x, y, col_w, heading_h), "heading", None, agency))
+                for r, (sid, name) in enumerate(services):
+                    pages[-1].append(((x, y + heading_h + pad + r * row_h, col_w, button_h),
+                                      "service", sid, name))
+            y += heading_h + pad + tallest * row_h
+            continue
+        agency, services = blocks[0]
+        rows = [services[i:i + cols] for i in range(0, len(services), cols)]
+        for n, row in enumerate(rows):
+            heading = n == 0
+            if y + (heading_h + pad if heading else 0) + row_h > bottom and pages[-1]:
+                new_page()
+                heading = True      # an agency split over pages is named again on the next
+            if heading:
+                pages[-1].append(((pad, y, w - 2 * pad, heading_h), "heading", None,
+                                  agency if n == 0 else f"{agency} (lanjutan)"))
+                y += heading_h + pad
+            for i, (sid, name) in enumerate(row):
+                pages[-1].append(((pad + i * (col_w + pad), y, col_w, button_h), "service", sid,
+                                  name))
+            y += row_h
+    page = max(0, min(page, len(pages) - 1))
+    out = Layout(header=(0, 0, w, header_h), banner=(0, h - banner_h, w, banner_h), page=page,
+                 pages=len(pages))
+    for rect, kind, sid, label in pages[page]:
+        if kind == "heading":
+            out.headings.append((rect, label))
+        else:
+            out.buttons.append(Button(rect, "service", label, sid))
+    nav_y = h - banner_h - nav_h
+    third = (w - 4 * pad) // 3
+    if page > 0:
+        out.buttons.append(Button((pad, nav_y, third, nav_h - pad), "prev", "< Sebelumnya"))
+    out.buttons.append(Button((2 * pad + third, nav_y, third, nav_h - pad), "priority",
+                              "PRIORITAS DIPILIH: sentuh layanan" if priority else
+                              "Prioritas: lansia, disabilitas, ibu hamil, anak"))
+    if page < len(pages) - 1:
+        out.buttons.append(Button((3 * pad + 2 * third, nav_y, third, nav_h - pad), "next",
+                                  "Berikutnya >"))
+    return out
+
+
+def wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """Greedy word wrap with ``fits(line)`` deciding the width."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and fits(f"{lines[-1]} {word}"):
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+class TouchScreen:
+    """The pygame screen; also the kiosk's feedback (thread-safe ``show``/``signal``).
+
+    :param on_tap: ``on_tap(service, t, priority)`` with the tap's monotonic time.
+    :param size: window size; None: the display's own size (full screen).
+    """
+
+    def __init__(self, site: Site, cfg: KioskConfig, *, on_tap: Callable[[str, float, bool], None],
+                 size: tuple[int, int] | None = None, fullscreen: bool | None = None):
+        self.site = site
+        self.cfg = cfg
+        self.on_tap = on_tap
+        self.groups = group_by_agency(site, cfg.services)
+        self.size = size
+        self.fullscreen = cfg.fullscreen if fullscreen is None else fullscreen
+        self.page = 0
+        self.priority = False
+        self.mode = "steady"
+        self.message = (READY_TEXT, "info")
+        self._message_until = 0.0
+        self._fault_text = "Maaf, printer bermasalah. Mohon hubungi petugas."
+        self._lock = threading.Lock()
+        self._dirty = True
+        self._wake = None
+        self.surface = None
+        self.layout: Layout | None = None
+        self._fonts: dict[int, object] = {}
+        self.frames = 0
+
+    # -- feedback (any thread) -----------------------------------------------------------------------
+
+    def show(self, mode: str) -> None:
+        with self._lock:
+            self.mode = mode
+        self._poke()
+
+    def signal(self, kind: str, text: str = "") -> None:
+        with self._lock:
+            self.message = (text, kind)
+            if kind == "refused":
+                self._fault_text = text
+            self._message_until = time.monotonic() + MESSAGE_S
+        self._poke()
+
+    def identify(self, seconds: float = 5.0) -> None:
+        self.signal("info", f"Kios {self.cfg.kiosk} ({self.cfg.name})")
+
+    def close(self) -> None:
+        pass
+
+    def _poke(self) -> None:
+        self._dirty = True
+        if self._wake is not None:
+            import pygame
+            try:
+                pygame.event.post(pygame.event.Event(self._wake))
+            except pygame.error:
+                pass
+
+    # -- screen (main thread) ------------------------------------------------------------------------
+
+    def open(self) -> None:
+        import os
+        import pygame
+        pygame.display.init()
+        pygame.font.init()
+        flags = pygame.FULLSCREEN if self.fullscreen and not self.size else 0
+        self.surface = pygame.display.set_mode(self.size or (0, 0), flags)
+        self.size = self.surface.get_size()
+        pygame.display.set_caption(f"Antrian - {self.cfg.name}")
+        pygame.mouse.set_visible(os.environ.get("SDL_VIDEODRIVER") not in ("kmsdrm",))
+        self._wake = pygame.event.custom_type()
+        log.info("touch screen %sx%s on video driver %s", *self.size, pygame.display.get_driver())
+
+    def _resting_message(self, mode: str) -> tuple[str, str]:
+        """What the banner says once a message has expired."""
+        if mode == "offline":
+            return "Maaf, sistem antrean sedang tidak terhubung. Mohon hubungi petugas.", "refused"
+        if mode == "fault":
+            return self._fault_text, "refused"
+        if mode == "busy":
+            return "Mohon tunggu, tiket sedang diproses", "busy"
+        return READY_TEXT, "info"
+
+    def font(self, px: int):
+        import pygame
+        if px not in self._fonts:
+            path = next((f for f in FONTS if Path(f).exists()), None)
+            self._fonts[px] = pygame.font.Font(path, px)
+        return self._fonts[px]
+
+    def tap_at(self, x: int, y: int, t: float) -> str | None:
+        """Handle a tap at (x, y); returns the service tapped, if any."""
+        if self.layout is None:
+            return None
+        b = self.layout.hit(x, y)
+        if b is None:
+            return None
+        if b.kind == "service":
+            self.on_tap(b.service, t, self.priority)
+            self.priority = False            # priority is asked per ticket
+            self._dirty = True
+            return b.service
+        if b.kind == "prev":
+            self.page -= 1
+        elif b.kind == "next":
+            self.page += 1
+        elif b.kind == "priority":
+            self.priority = not self.priority
+        self._dirty = True
+        return None
+
+    def draw(self) -> None:
+        import pygame
+        with self._lock:
+            mode = self.mode
+            text, kind = self.message
+            if time.monotonic() > self._message_until:
+                text, kind = self._resting_message(mode)
+        s = self.surface
+        self.layout = layout(self.groups, self.size, self.page, priority=self.priority)
+        self.page = self.layout.page
+        s.fill(COLOURS["bg"])
+        hx, hy, hw, hh = self.layout.header
+        pygame.draw.rect(s, COLOURS["header"], self.layout.header)
+        self._text(self.site.title, (hx, hy, hw, hh * 6 // 10), hh * 4 // 10, (255, 255, 255))
+        self._text("Ambil nomor antrean: sentuh layanan yang Anda tuju",
+                   (hx, hy + hh * 55 // 100, hw, hh * 4 // 10), hh * 22 // 100, (227, 242, 253))
+        for rect, heading in self.layout.headings:
+            self._text(heading, rect, rect[3] * 7 // 10, COLOURS["heading"], align="left")
+        busy = mode != "steady"
+        for b in self.layout.buttons:
+            colour = {"service": COLOURS["disabled"] if busy else COLOURS["button"],
+                      "priority": COLOURS["priority_on"] if self.priority else COLOURS["nav"]
+                      }.get(b.kind, COLOURS["nav"])
+            pygame.draw.rect(s, colour, b.rect, border_radius=12)
+            self._text(b.label, b.rect, max(18, b.rect[3] // 4), COLOURS["button_text"], wrap_ok=True)
+        pygame.draw.rect(s, COLOURS.get(kind, COLOURS["info"]), self.layout.banner)
+        bx, by, bw, bh = self.layout.banner
+        self._text(text, (bx + 16, by, bw - 32, bh), bh * 3 // 10, (255, 255, 255), wrap_ok=True)
+        if self.layout.pages > 1:
+            self._text(f"Halaman {self.layout.page + 1}/{self.layout.pages}",
+                       (bx, by + bh * 78 // 100, bw - 16, bh * 2 // 10), bh // 8, (255, 255, 255),
+                       align="right")
+        pygame.display.flip()
+        self.frames += 1
+        self._dirty = False
+
+    def _text(self, text: str, rect: Rect, px: int, colour, *, align: str = "center",
+              wrap_ok: bool = False) -> None:
+        x, y, w, h = rect
+        size = max(12, px)
+        while True:
+            font = self.font(size)
+            lines = wrap(text, lambda line: font.size(line)[0] <= w - 16) if wrap_ok else [text]
+            height = font.get_linesize() * len(lines)
+            if (height <= h and all(font.size(line)[0] <= w - 16 for line in lines)) or size <= 12:
+                break
+            size -= 2
+        ty = y + (h - height) // 2
+        for line in lines:
+            img = font.render(line, True, colour)
+            tx = {"left": x + 8, "right": x + w - img.get_width() - 8}.get(
+                align, x + (w - img.get_width()) // 2)
+            self.surface.blit(img, (tx, ty))
+            ty += font.get_linesize()
+
+    def run(self, stop: threading.Event) -> None:
+        import pygame
+        if self.surface is None:
+            self.open()
+        while not stop.is_set():
+            if self._dirty or time.monotonic() > self._message_until > 0:
+                if not self._dirty:
+                    self._message_until = 0.0        # the message expired: redraw once
+                self.draw()
+            event = pygame.event.wait(250)
+            t = time.monotonic()
+            while event.type != pygame.NOEVENT:
+                if event.type == pygame.QUIT:
+                    stop.set()
+                elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+                    self.tap_at(*event.pos, t)
+                event = pygame.event.poll()
+        pygame.display.quit()
