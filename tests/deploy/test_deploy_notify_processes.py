@@ -1,0 +1,151 @@
+"""The real programs under systemd's notify protocol: ``antrian serve`` and a board, started with
+NOTIFY_SOCKET and WATCHDOG_USEC pointing at a socket the test owns, as systemd starts them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import QueueProcess, Watcher, write_site
+from deploy_notify import Message, NotifyListener
+
+ROOT = Path(__file__).resolve().parents[2]
+HOLD_BOARD = Path(__file__).with_name("deploy_hold_board.py")
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
+
+def start(argv: list[str], listener: NotifyListener, *, watchdog_s: float, log: Path,
+          env: dict | None = None) -> subprocess.Popen:
+    """Start ``argv`` as systemd would: NOTIFY_SOCKET, WATCHDOG_USEC, and WATCHDOG_PID naming the
+    process itself (the shell's ``exec`` keeps its pid, which systemd also knows before exec)."""
+    full_env = {**os.environ, **(env or {}), "NOTIFY_SOCKET": listener.path,
+                "WATCHDOG_USEC": str(int(watchdog_s * 1e6))}
+    return subprocess.Popen(["/bin/sh", "-c", 'WATCHDOG_PID=$$; export WATCHDOG_PID; exec "$@"',
+                             "sh", *argv], cwd=ROOT, env=full_env,
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def pings(messages: list[Message], pid: int) -> list[Message]:
+    dogs = [m for m in messages if m.text == "WATCHDOG=1"]
+    assert all(m.pid == pid for m in dogs), "a ping came from another process"
+    return dogs
+
+
+def assert_pings_regularly(listener: NotifyListener, pid: int, *, seconds: float,
+                           at_least: int, max_gap: float) -> None:
+    dogs = pings(listener.collect(seconds), pid)
+    assert len(dogs) >= at_least, f"{len(dogs)} pings in {seconds} s"
+    gaps = [b.at - a.at for a, b in zip(dogs, dogs[1:])]
+    assert max(gaps) <= max_gap, gaps
+
+
+def stop(proc: subprocess.Popen) -> int:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGCONT)  # a stopped process cannot handle SIGTERM
+        proc.terminate()
+        try:
+            return proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def test_serve_is_ready_once_its_state_is_published_then_pings_until_frozen(tmp_path, broker,
+                                                                            site_file):
+    log = tmp_path / "serve.log"
+    with NotifyListener() as listener:
+        # WatchdogSec=2: the loop must ping every second (half of it).
+        proc = start([sys.executable, "-m", "antrian", "serve", "--config", str(site_file),
+                      "--db", str(tmp_path / "queue.db")], listener, watchdog_s=2.0, log=log)
+        try:
+            ready = listener.wait_for("READY=1", timeout=30)
+            assert ready.pid == proc.pid, "NotifyAccess=main would drop it"
+            assert ready.fields["STATUS"].startswith("serving 3 services")
+
+            # What READY promises: a board connecting now gets every service's retained state.
+            watcher = Watcher(broker.port, topics=("antrian/test/service/+/state",))
+            try:
+                for sid in ("ktp", "kk", "skck"):
+                    watcher.wait_for(lambda t, b: t == f"antrian/test/service/{sid}/state",
+                                     timeout=5, what=f"retained state of {sid}")
+            finally:
+                watcher.close()
+
+            assert_pings_regularly(listener, proc.pid, seconds=3.2, at_least=2, max_gap=1.7)
+
+            # A frozen process sends nothing: systemd would kill it after WatchdogSec.
+            os.kill(proc.pid, signal.SIGSTOP)
+            listener.collect(0.2)  # a ping already in flight
+            assert pings(listener.collect(2.5), proc.pid) == []
+            os.kill(proc.pid, signal.SIGCONT)
+            assert listener.wait_for("WATCHDOG=1", timeout=3).pid == proc.pid
+
+            proc.terminate()
+            assert listener.wait_for("STOPPING=1", timeout=10).pid == proc.pid
+            assert proc.wait(15) == 0
+        finally:
+            stop(proc)
+            if proc.returncode not in (0, None):
+                print(log.read_text())
+
+
+BOARD = """
+[voice]
+enabled = false
+
+[[board]]
+id = "lobby"
+"""
+
+
+def test_a_board_is_ready_with_state_pings_and_stops_pinging_when_its_loop_is_held(tmp_path,
+                                                                                   broker):
+    site = write_site(tmp_path / "site.toml", broker.port, BOARD)
+    queue = QueueProcess(site, tmp_path / "queue.db", broker).start()
+    hold = tmp_path / "hold"
+    log = tmp_path / "board.log"
+    with NotifyListener() as listener:
+        proc = start([sys.executable, str(HOLD_BOARD), "display", "--config", str(site),
+                      "--board", "lobby", "--size", "640x360"], listener, watchdog_s=1.0,
+                     log=log, env={"ANTRIAN_TEST_HOLD": str(hold),
+                                   "XDG_DATA_HOME": str(tmp_path / "xdg")})
+        try:
+            ready = listener.wait_for("READY=1", timeout=30)
+            assert ready.pid == proc.pid
+            assert ready.fields["STATUS"].startswith("board-lobby: 3 services")
+
+            # The loop wakes at least once a second; pings are half of WatchdogSec=1 s apart.
+            assert_pings_regularly(listener, proc.pid, seconds=3.5, at_least=3, max_gap=1.6)
+
+            hold.touch()  # the loop stops inside its next turn; other threads run on
+            listener.collect(1.2)
+            assert pings(listener.collect(2.5), proc.pid) == []
+            assert proc.poll() is None
+            hold.unlink()
+            assert listener.wait_for("WATCHDOG=1", timeout=3).pid == proc.pid
+
+            # A stopped process (SIGSTOP: every thread) is silent too, and recovers.
+            os.kill(proc.pid, signal.SIGSTOP)
+            listener.collect(0.2)
+            assert pings(listener.collect(2.0), proc.pid) == []
+            os.kill(proc.pid, signal.SIGCONT)
+            assert listener.wait_for("WATCHDOG=1", timeout=3).pid == proc.pid
+
+            proc.terminate()
+            assert listener.wait_for("STOPPING=1", timeout=10).pid == proc.pid
+            assert proc.wait(15) == 0
+        finally:
+            if hold.exists():
+                hold.unlink()
+            stop(proc)
+            queue.close()
+            if proc.returncode not in (0, None):
+                print(log.read_text())
