@@ -163,8 +163,8 @@ def _recent(c: _Cells, view: View, x, y, w, h, cols: int) -> None:
     row_h = 64 * u
     c.add("recent.label", x, y, w, row_h, view.labels["recent"], 52 * u, face="bold", fg=SOFT,
           role="label")
-    rows = max(0, int((h - row_h) // row_h))
-    col_w = w / cols
+    rows = max(0, int((h - row_h) / row_h + 1e-6))
+    col_w = math.floor(w / cols)
     ticket_w = min(col_w * 0.5, box_width(view.ticket_sample, 54 * u, "bold", row_h))
     for i in range(rows * cols):
         r, k = divmod(i, cols)
@@ -188,7 +188,7 @@ def _counters(c: _Cells, view: View, x, y, w, h, widest_ticket: str) -> float:
     n = len(view.counters)
     rows = min(rows_fit, max(1, math.ceil(n / cols)))
     start, pages = _page(n, cols * rows, view)
-    cell_w = (w - gap * (cols - 1)) / cols
+    cell_w = math.floor((w - gap * (cols - 1)) / cols)
     labels = view.labels
     for i in range(cols * rows):
         r, k = divmod(i, cols)
@@ -215,7 +215,7 @@ def _services(c: _Cells, view: View, x, y, w, h) -> None:
     labels = view.labels
     count_w = box_width(labels["waiting"], 50 * u, "bold", 128 * u)
     rows = max(0, int((h - 64 * u) // (64 * u)))
-    row_h = h / (rows + 1) if rows else 64 * u
+    row_h = math.floor(h / (rows + 1)) if rows else 64 * u
     start, pages = _page(len(view.services), rows, view)
     head = labels["service"]
     if pages > 1:

@@ -215,9 +215,11 @@ class BoardModel:
             return False
         if self.current_live and now - self.current_since < min(MIN_TURN, self.board.flash_seconds):
             return False
-        if self.current is not None:
+        nxt = self.pending.popleft()
+        if self.current is not None and (self.current.ticket, self.current.counter) != (
+                nxt.ticket, nxt.counter):   # a recall, or the seeded ticket called live, once
             self.history.appendleft(self.current)
-        self.current = self.pending.popleft()
+        self.current = nxt
         self.current_since = now
         self.current_live = True
         return True

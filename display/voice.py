@@ -80,6 +80,8 @@ class VoicePack:
         return [w for w in dict.fromkeys(words) if self.clip_path(w) is None]
 
     def warn_missing(self, word: str) -> None:
+        if not self.exists():
+            return   # said once when the announcer started
         if word not in self._warned:
             self._warned.add(word)
             where = self.path or "(no voice pack)"

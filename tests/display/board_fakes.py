@@ -99,3 +99,68 @@ def wait_for(condition, timeout: float = 10.0, interval: float = 0.02):
             return value
         time.sleep(interval)
     raise TimeoutError(f"condition not met in {timeout} s")
+
+
+AGENCIES = ["Disdukcapil", "Kantor Imigrasi", "Samsat", "Polres", "BPJS Kesehatan",
+            "BPJS Ketenagakerjaan", "KPP Pratama", "Bapenda", "Kantor Pertanahan",
+            "Kementerian Agama", "DPMPTSP", "PDAM", "PLN", "Disnaker"]
+NAMES = ["Perekaman KTP-el", "Kartu Keluarga", "Akta Kelahiran", "Paspor Baru",
+         "Pajak Kendaraan Tahunan", "SKCK", "Pendaftaran dan Perubahan Data JKN",
+         "Klaim JHT", "Pendaftaran NPWP", "Pajak Bumi dan Bangunan", "Layanan Sertifikat",
+         "Pendaftaran Haji", "Nomor Induk Berusaha", "Sambungan Baru", "Kartu AK1"]
+
+
+def big_site_toml(port: int, services: int = 145, counters: int = 50, boards: str = "") -> str:
+    """A site as large as MPP Kota Bogor (145 services), with a lobby board for all of it."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = [f'site = "big"\ntitle = "Mal Pelayanan Publik Kota Bogor"\ntimezone = "Asia/Jakarta"\n'
+           f'[broker]\nhost = "127.0.0.1"\nport = {port}\nkeepalive = 5\n']
+    ids = []
+    for i in range(services):
+        sid = f"s{i:03d}"
+        ids.append(sid)
+        out.append(f'[[service]]\nid = "{sid}"\nprefix = "{letters[i // 26]}{letters[i % 26]}"\n'
+                   f'name = "{NAMES[i % len(NAMES)]} {i}"\nagency = "{AGENCIES[i % len(AGENCIES)]}"\n')
+    for c in range(counters):
+        mine = [ids[j] for j in range(c % services, services, counters)][:4] or [ids[0]]
+        out.append(f'[[counter]]\nid = "{c + 1}"\nservices = {mine!r}\n'.replace("'", '"'))
+    out.append('[[kiosk]]\nid = "k1"\n')
+    out.append(boards or '[[board]]\nid = "lobby"\nrunning_text = "Selamat datang di MPP Kota '
+                         'Bogor. Siapkan KTP-el dan berkas Anda sebelum dipanggil."\n')
+    return "\n".join(out)
+
+
+def run_until(app, condition, timeout: float = 10.0):
+    """Turn the board's main loop (in this thread, as pygame wants) until ``condition()``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.step()
+        value = condition()
+        if value:
+            return value
+    raise TimeoutError(f"board did not get there in {timeout} s")
+
+
+def start_board(site, board_id: str = "lobby", *, size=(1280, 720), counter=None, **kw):
+    """A BoardApp on SDL's dummy driver, connected and ready."""
+    from display.app import BoardApp
+    from display.config import board_config, counter_display_config
+    cfg = counter_display_config(site, counter) if counter else board_config(site, board_id)
+    app = BoardApp(site, cfg, counter=counter, size=size, **kw)
+    app.open_screen()
+    app.maint.start()
+    app.conn.start()
+    run_until(app, lambda: app.ready)
+    return app
+
+
+def pixel_share(surface, rect, color, tol: int = 30) -> float:
+    """The share of sampled pixels of ``rect`` that have ``color``."""
+    x, y, w, h = rect
+    hits = total = 0
+    for px in range(x, x + w, 4):
+        for py in range(y, y + h, 4):
+            c = surface.get_at((px, py))
+            total += 1
+            hits += all(abs(c[i] - color[i]) <= tol for i in range(3))
+    return hits / max(total, 1)

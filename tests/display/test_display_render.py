@@ -1,0 +1,123 @@
+"""The renderer on SDL's dummy driver: real fonts, PNG screenshots, pixels, dirty rectangles."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pygame
+import pytest
+
+from display.app import rotate_rect
+from display.fonts import Fonts
+from display.layout import NAVY, PANEL, YELLOW, layout
+from display.render import Renderer
+from test_display_layout import COUNTER_SIZES, SIZES, view
+
+
+@pytest.fixture(scope="module")
+def fonts():
+    pygame.display.init()
+    yield Fonts()
+
+
+def draw(fonts, v, size, kind):
+    surface = pygame.Surface(size)
+    renderer = Renderer(surface, fonts)
+    cells = layout(v, size, kind)
+    renderer.draw(cells, 0.0, full=True)
+    return surface, renderer, cells
+
+
+def count_color(surface, rect, color, tol=40) -> int:
+    x, y, w, h = rect
+    n = 0
+    for px in range(x, x + w, 3):
+        for py in range(y, y + h, 3):
+            c = surface.get_at((px, py))
+            if all(abs(c[i] - color[i]) <= tol for i in range(3)):
+                n += 1
+    return n
+
+
+@pytest.mark.parametrize("size, kind", SIZES + [(s, "counter") for s in COUNTER_SIZES])
+def test_screenshots_show_every_cell_with_its_background_and_tickets_whole(fonts, artifacts,
+                                                                          size, kind):
+    surface, renderer, cells = draw(fonts, view(offline="OFFLINE 2 mnt"), size, kind)
+    out = artifacts / "display" / f"board-{kind}-{size[0]}x{size[1]}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pygame.image.save(surface, str(out))
+    assert pygame.image.load(str(out)).get_size() == size
+    for cell in cells:
+        x, y, w, h = cell.rect
+        assert tuple(surface.get_at((x + 1, y + 1)))[:3] == cell.bg, cell.key
+        assert tuple(surface.get_at((x + w - 2, y + h - 2)))[:3] == cell.bg, cell.key
+    tickets = {c.key for c in cells if c.role in ("now_ticket", "counter_ticket", "recent_ticket",
+                                                    "clock", "badge", "service_waiting")}
+    assert not tickets & renderer.ellipsized, "a ticket or a figure was cut"
+    big = [c for c in cells if c.role in ("now_ticket",) or c.key == "counter.ticket"][0]
+    assert count_color(surface, big.rect, YELLOW) > 100, "the called ticket is not drawn"
+
+
+def test_the_flash_is_visible_in_the_pixels(fonts):
+    size = (1280, 720)
+    off, _, cells = draw(fonts, view(flash=False), size, "landscape")
+    on, _, _ = draw(fonts, view(flash=True), size, "landscape")
+    panel = [c for c in cells if c.key == "now.ticket"][0].rect
+    assert count_color(off, panel, PANEL, 4) > count_color(off, panel, YELLOW, 4)
+    assert count_color(on, panel, YELLOW, 4) > count_color(on, panel, NAVY, 4)
+
+
+def test_only_changed_cells_are_repainted(fonts):
+    size = (1920, 1080)
+    surface = pygame.Surface(size)
+    r = Renderer(surface, fonts)
+    v = view(running_text="")
+    r.draw(layout(v, size), 0.0, full=True)
+    assert r.draw(layout(v, size), 0.5) == []             # idle, no running text: nothing
+    v2 = dataclasses.replace(v, now_ticket="A013")
+    cells = layout(v2, size)
+    dirty = r.draw(cells, 1.0)
+    ticket = [c for c in cells if c.key == "now.ticket"][0]
+    assert [tuple(d) for d in dirty] == [ticket.rect] and r.painted == ["A013"]
+
+
+def test_the_running_text_moves_and_is_all_that_moves_when_idle(fonts):
+    size = (1280, 720)
+    surface = pygame.Surface(size)
+    r = Renderer(surface, fonts)
+    v = view(running_text="Selamat datang di Mal Pelayanan Publik")
+    cells = layout(v, size)
+    r.draw(cells, 0.0, full=True)
+    marquee = [c for c in cells if c.marquee][0]
+    before = pygame.image.tobytes(surface.subsurface(marquee.rect), "RGB")
+    dirty = r.draw(cells, 0.2)
+    assert [tuple(d) for d in dirty] == [marquee.rect]
+    assert pygame.image.tobytes(surface.subsurface(marquee.rect), "RGB") != before
+
+
+def test_a_long_name_is_cut_with_an_ellipsis_inside_its_cell(fonts):
+    v = view(services=(view().services[0].__class__("Pendaftaran dan Perubahan Data Kepesertaan "
+                                                    "Jaminan Kesehatan Nasional", 3),))
+    surface, r, cells = draw(fonts, v, (1280, 720), "landscape")
+    assert "service.0.name" in r.ellipsized
+
+
+@pytest.mark.parametrize("angle", [90, 180, 270])
+def test_rotated_rectangles_land_where_pygame_rotates_them(angle):
+    canvas = pygame.Surface((300, 200))
+    canvas.fill((0, 0, 0))
+    rect = (40, 30, 50, 20)
+    canvas.fill((255, 0, 0), rect)
+    rotated = pygame.transform.rotate(canvas, angle)
+    x, y, w, h = rotate_rect(rect, (300, 200), angle)
+    assert rotated.get_at((x, y))[:3] == (255, 0, 0)
+    assert rotated.get_at((x + w - 1, y + h - 1))[:3] == (255, 0, 0)
+    assert rotated.get_at((x - 1, y))[:3] == (0, 0, 0) if x else True
+    red = sum(1 for i in range(rotated.get_width()) for j in range(rotated.get_height())
+              if rotated.get_at((i, j))[:3] == (255, 0, 0))
+    assert red == w * h == 1000
+
+
+def test_fonts_come_from_the_system_and_are_loaded_once(fonts):
+    assert fonts.paths["bold"] is not None and fonts.paths["bold"].name.endswith(".ttf")
+    assert fonts.get("bold", 80) is fonts.get("bold", 80)

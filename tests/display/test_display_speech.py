@@ -1,0 +1,96 @@
+"""What announcements say: Indonesian numbers, ticket labels, counters (pure)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, strategies as st
+from num2words import num2words
+
+from display.speech import (VOCABULARY, announcement, clip_file, counter_words, number_words,
+                            split_ticket, ticket_words)
+from conftest import ROOT
+
+
+@pytest.mark.parametrize("n, words", [
+    (0, "nol"), (1, "satu"), (10, "sepuluh"), (11, "sebelas"), (12, "dua belas"),
+    (19, "sembilan belas"), (20, "dua puluh"), (21, "dua puluh satu"), (100, "seratus"),
+    (101, "seratus satu"), (111, "seratus sebelas"), (115, "seratus lima belas"),
+    (200, "dua ratus"), (999, "sembilan ratus sembilan puluh sembilan"), (1000, "seribu"),
+    (1001, "seribu satu"), (2024, "dua ribu dua puluh empat"), (100000, "seratus ribu"),
+    (1000000, "satu juta"),
+])
+def test_numbers_are_spoken_as_indonesians_say_them(n, words):
+    assert " ".join(number_words(n)) == words
+
+
+@given(st.integers(min_value=0, max_value=999_999))
+def test_number_words_agree_with_num2words(n):
+    assert " ".join(number_words(n)) == num2words(n, lang="id")
+
+
+def test_every_number_clip_is_in_the_vocabulary():
+    for n in list(range(0, 2100)) + [9999, 10000, 123456]:
+        assert set(number_words(n)) <= set(VOCABULARY), n
+
+
+@pytest.mark.parametrize("label, words", [
+    ("A012", "a dua belas"),
+    ("A001", "a satu"),
+    ("B100", "be seratus"),
+    ("4K-010", "empat ka sepuluh"),
+    ("2A-012", "dua a dua belas"),
+    ("3C.007", "tiga ce tujuh"),
+    ("XZ015", "eks zet lima belas"),
+    ("Q1000", "ki seribu"),
+    ("12-5", "satu dua lima"),
+    ("7", "tujuh"),
+])
+def test_ticket_labels_spell_the_prefix_and_say_the_number_whole(label, words):
+    assert " ".join(ticket_words(label)) == words
+
+
+def test_a_prefix_ending_in_a_digit_is_split_with_the_service_prefix():
+    # "4K1" + "010" cannot be split without knowing the service's prefix.
+    assert split_ticket("4K1010", "4K1") == ("4K1", 10)
+    assert " ".join(ticket_words("4K1010", "4K1")) == "empat ka satu sepuluh"
+    assert " ".join(ticket_words("4K1-010", "4K1-")) == "empat ka satu sepuluh"
+
+
+def test_garbage_labels_are_spelled_not_crashed_on():
+    assert ticket_words("??") == []
+    assert ticket_words("A-B") == ["a", "be"]
+
+
+@pytest.mark.parametrize("counter, words", [
+    ("3", "tiga"), ("12", "dua belas"), ("p1", "pe satu"), ("4k1", "empat ka satu"),
+    ("vip", "ve i pe"),
+])
+def test_counters_are_spoken_by_number_or_letters(counter, words):
+    assert " ".join(counter_words(counter)) == words
+
+
+def test_the_announcement_matches_the_issue_example():
+    assert announcement("A012", "3") == ["nomor antrian", "a", "dua", "belas", "silakan menuju",
+                                         "loket", "tiga"]
+
+
+def test_every_announcement_uses_only_vocabulary_clips():
+    for label in ["A012", "4K-010", "2A-012", "ZZ9999", "B000"]:
+        for counter in ["1", "46", "p4", "99"]:
+            assert set(announcement(label, counter)) <= set(VOCABULARY)
+
+
+def test_clip_files_have_no_spaces():
+    assert clip_file("nomor antrian") == "nomor_antrian.wav"
+    assert all(" " not in clip_file(w) for w in VOCABULARY)
+
+
+def test_voice_words_cli_prints_one_clip_per_line():
+    out = subprocess.run([sys.executable, "-m", "antrian.cli", "voice", "words", "A012", "3"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["nomor antrian", "a", "dua", "belas", "silakan menuju",
+                                       "loket", "tiga"]
