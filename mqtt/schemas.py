@@ -29,6 +29,8 @@ class Press(msgspec.Struct, forbid_unknown_fields=False):
     to: str | None = None
     expect: str | None | msgspec.UnsetType = msgspec.UNSET
     ts: float | None = None
+    until: float | None = None                      # close: reopen by itself at this time
+    reason: str | None = None                       # close: why ("Istirahat"), max 100 chars
 
 
 class Take(msgspec.Struct, forbid_unknown_fields=False):
@@ -62,6 +64,10 @@ class ServiceState(msgspec.Struct):
     avg_service_s: float
     seq: int
     ts: float
+    # Opening rules (issue 8): {"open", "code", "text": {"id", "en"}, "until"}; and the
+    # published service standard {"requirements", "fee", "duration_minutes"} when configured.
+    status: dict | None = None
+    standard: dict | None = None
 
 
 class CounterState(msgspec.Struct):
@@ -76,6 +82,8 @@ class CounterState(msgspec.Struct):
     day: str
     seq: int
     ts: float
+    closed_until: float | None = None
+    closed_reason: str | None = None
 
 
 class Call(msgspec.Struct):
@@ -107,6 +115,8 @@ class Error(msgspec.Struct):
     id: str | None = None
     code: str = "bad_request"
     ok: bool = False
+    # The reason for visitors, in Indonesian and English (refused takes: hours, quota...)
+    message: dict | None = None
 
 
 _encoder = msgspec.json.Encoder()
@@ -138,6 +148,8 @@ def decode_press(payload: bytes) -> Press:
         raise BadMessage("invalid press: 'call' needs a 'ticket'")
     if press.action == "transfer" and not press.to:
         raise BadMessage("invalid press: 'transfer' needs 'to' (a service id)")
+    if press.reason is not None and len(press.reason) > 100:
+        raise BadMessage("invalid press: 'reason' is longer than 100 characters")
     return press
 
 

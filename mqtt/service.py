@@ -31,8 +31,10 @@ from mqtt.client import Connection
 from mqtt.maintenance import CommandError, Maintenance
 from mqtt.store import Store
 from mqtt.topics import Topics
-from ticketing import (Assign, Press, QueueError, QueueState, ResetLine, Rollover, Take, apply,
-                       handle, service_day)
+from antrian.opening import opening_rules, standards
+from ticketing import (Assign, Closed, Press, QueueError, QueueState, ResetLine, Rollover, Take,
+                       Tick, apply, handle, service_day)
+from ticketing.hours import status as opening_status
 from ticketing.rules import UNSET, repeated
 from ticketing.stats import day_stats
 
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 256             # requests decided per commit under load
 IDLE_TICK = 0.5         # seconds: how often an idle service checks the day and pings systemd
+RULES_TICK = 5.0        # seconds: how often opening statuses and timed closures are checked
 COMPONENT = "queue"
 
 
@@ -95,6 +98,11 @@ class QueueService:
         self.topics = Topics(site.site)
         self.store = store
         self.clock = clock
+        self.rules = opening_rules(site)
+        self.standards = {sid: s.as_dict() for sid, s in standards(site).items()
+                          if s != type(s)()}
+        self._statuses: dict[str, dict] = {}
+        self._next_rules_tick = 0.0
         today = service_day(clock(), site.tz, site.reset_at)
         self.state = store.load(lambda: fresh_state(site, today))
         for change in reconcile(self.state, site):
@@ -143,6 +151,9 @@ class QueueService:
         out = Outbox()
         now = self.clock()
         self._roll_day(now, out)
+        if now >= self._next_rules_tick:
+            self._next_rules_tick = now + RULES_TICK
+            self._tick_rules(now, out)
         republish = False
         for item in batch:
             kind = item[0]
@@ -192,6 +203,7 @@ class QueueService:
                                 schemas.request_id_of(payload))
         command = Press(counter=counter, action=press.action, request=f"{source}:{press.id}",
                         request_id=press.id, ticket=press.ticket, to=press.to,
+                        until=press.until, reason=press.reason,
                         expect=UNSET if press.expect is schemas.msgspec.UNSET else press.expect)
         if press.ts is not None and now - press.ts > 5:
             log.info("%s: press %s arrived %.0f s after it was made", source, press.id,
@@ -208,9 +220,12 @@ class QueueService:
         except schemas.BadMessage as e:
             return self._refuse(out, source, message, "bad_request", str(e),
                                 schemas.request_id_of(payload))
+        rules = self.rules.get(take.service)
         command = Take(service=take.service, request=f"{source}:{take.id}", request_id=take.id,
                        kiosk=kiosk, priority=take.priority,
-                       offered=self.site.kiosks[kiosk].services)
+                       offered=self.site.kiosks[kiosk].services,
+                       opening=None if rules is None or rules.unrestricted else rules,
+                       local_time=self._local(now))
         self._decide(command, source, take.id, message, now, out)
 
     def _decide(self, command: Any, source: str, rid: str, message: Any, now: float,
@@ -222,6 +237,11 @@ class QueueService:
             return
         try:
             events = handle(self.state, command, now)
+        except Closed as e:
+            # A take the opening rules refuse: tell the visitor why, in both languages.
+            out.services.add(command.service)
+            return self._refuse(out, source, message, e.code, str(e), rid,
+                                {"id": e.text_id, "en": str(e), "reason": e.reason})
         except QueueError as e:
             return self._refuse(out, source, message, e.code, str(e), rid)
         self._commit_events(events, out)
@@ -261,9 +281,9 @@ class QueueService:
             out.replies.append((message, body))
 
     def _refuse(self, out: Outbox, source: str, message: Any, code: str, reason: str,
-                rid: str | None) -> None:
+                rid: str | None, text: dict | None = None) -> None:
         log.info("%s: refused %s: %s", source, rid, reason)
-        body = schemas.encode(schemas.Error(error=reason, id=rid, code=code))
+        body = schemas.encode(schemas.Error(error=reason, id=rid, code=code, message=text))
         out.messages.append((self.topics.error(source), body, False))
         if message is not None:
             out.replies.append((message, body))
@@ -282,6 +302,27 @@ class QueueService:
             if self.state.counters[c.id].services != c.services:
                 self._commit_events(handle(self.state, Assign(c.id, c.services), now), out)
 
+    def _local(self, now: float):
+        from datetime import datetime
+        return datetime.fromtimestamp(now, self.site.tz).replace(tzinfo=None)
+
+    def status_of(self, sid: str, now: float) -> dict | None:
+        """The service's opening status now (None where the TOML sets no rules)."""
+        rules = self.rules.get(sid)
+        if rules is None or rules.unrestricted:
+            return None
+        return opening_status(rules, self._local(now), self.state.lines[sid].last_number).as_dict()
+
+    def _tick_rules(self, now: float, out: Outbox) -> None:
+        """Reopen counters whose closing time is up; republish services whose status changed
+        (opening, a break starting, the last-ticket cutoff) so boards and kiosks follow."""
+        self._commit_events(handle(self.state, Tick(), now), out)
+        for sid in self.state.lines:
+            if sid in self.rules and not self.rules[sid].unrestricted:
+                st = self.status_of(sid, now)
+                if self._statuses.get(sid) != st:
+                    out.services.add(sid)
+
     # -- publishing ---------------------------------------------------------------------------
 
     def _publish(self, out: Outbox, now: float) -> None:
@@ -291,8 +332,10 @@ class QueueService:
             self.conn.publish(topic, body, retain=retain)
         for sid in out.services:
             if sid in self.site.services:
-                self.conn.publish(self.topics.service_state(sid),
-                                  schemas.encode(views.service_state(self.site, self.state, sid, now)),
+                st = self._statuses[sid] = self.status_of(sid, now)
+                view = views.service_state(self.site, self.state, sid, now, status=st,
+                                           standard=self.standards.get(sid))
+                self.conn.publish(self.topics.service_state(sid), schemas.encode(view),
                                   retain=True)
         for cid in out.counters:
             if cid in self.site.counters:
@@ -353,8 +396,14 @@ class QueueService:
                 counter = args.get("counter")
                 if not isinstance(counter, str):
                     raise CommandError('expected {"counter": "3"}')
+                until, reason = args.get("until"), args.get("reason")
+                if action == "close" and until is not None:
+                    until = self._until(until)
+                if reason is not None and (not isinstance(reason, str) or len(reason) > 100):
+                    raise CommandError("reason must be a short text (at most 100 characters)")
                 rid = f"ops-{uuid.uuid4().hex[:12]}"
-                press = Press(counter, action, f"ops:{rid}", request_id=rid)
+                press = Press(counter, action, f"ops:{rid}", request_id=rid, until=until,
+                              reason=reason)
                 self.submit(lambda now, out: self._run_rule(press, now, out))
                 return {"counter": counter, "open": action == "open"}
             return run
@@ -376,6 +425,21 @@ class QueueService:
             agencies = {s.id: s.agency for s in self.site.services.values()}
             return self.submit(lambda now, out: day_stats(self.state, agencies, now))
 
+    def _until(self, value: Any) -> float:
+        """A closing time: "13:00" (today, local time) or seconds since the epoch."""
+        from datetime import datetime, time as dtime
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                hh, mm = value.split(":")
+                local = datetime.combine(datetime.now(self.site.tz).date(),
+                                         dtime(int(hh), int(mm)), self.site.tz)
+                return local.timestamp()
+            except ValueError:
+                pass
+        raise CommandError('until must be "HH:MM" or a Unix time')
+
     def _reload(self, now: float, out: Outbox) -> dict:
         try:
             site = siteconfig.load(self.site.path)
@@ -385,7 +449,13 @@ class QueueService:
         if removed:
             raise CommandError(f"config not reloaded: services removed ({', '.join(sorted(removed))});"
                                " restart the queue service after the day ends")
+        try:
+            rules, stds = opening_rules(site), standards(site)
+        except siteconfig.ConfigError as e:
+            raise CommandError(f"config not reloaded: {e}") from None
         self.site = site
+        self.rules = rules
+        self.standards = {sid: s.as_dict() for sid, s in stds.items() if s != type(s)()}
         changes = reconcile(self.state, site)
         out.services.update(self.state.lines)
         out.counters.update(self.state.counters)

@@ -8,7 +8,9 @@ from ticketing import QueueState, waiting_order
 from ticketing.estimate import service_wait, wait_for
 
 
-def service_state(site: Site, state: QueueState, sid: str, ts: float) -> schemas.ServiceState:
+def service_state(site: Site, state: QueueState, sid: str, ts: float,
+                  status: dict | None = None, standard: dict | None = None
+                  ) -> schemas.ServiceState:
     line = state.lines[sid]
     svc = site.services[sid]
     serving = sorted((schemas.Serving(c.ticket, c.id, c.since or ts)
@@ -23,7 +25,8 @@ def service_state(site: Site, state: QueueState, sid: str, ts: float) -> schemas
         issued=line.last_number, serving=serving, missed=list(line.missed),
         counters_open=[c.id for c in state.counters.values() if c.open and sid in c.services],
         done=line.done, est_wait_s=service_wait(state, sid),
-        avg_service_s=round(line.avg_service_s, 1), seq=state.seq, ts=ts)
+        avg_service_s=round(line.avg_service_s, 1), seq=state.seq, ts=ts, status=status,
+        standard=standard)
 
 
 def counter_state(state: QueueState, cid: str, ts: float) -> schemas.CounterState:
@@ -32,7 +35,8 @@ def counter_state(state: QueueState, cid: str, ts: float) -> schemas.CounterStat
     return schemas.CounterState(
         counter=cid, name=c.name, open=c.open, ticket=c.ticket,
         service=ticket.service if ticket else None, since=c.since, request=c.request,
-        services=list(c.services), day=state.day, seq=state.seq, ts=ts)
+        services=list(c.services), day=state.day, seq=state.seq, ts=ts,
+        closed_until=c.closed_until, closed_reason=c.closed_reason)
 
 
 def call(state: QueueState, event: dict) -> schemas.Call:

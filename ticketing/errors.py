@@ -34,3 +34,13 @@ class NotAllowed(QueueError):
 class Stale(QueueError):
     """A press made for a ticket the counter no longer holds."""
     code = "stale"
+
+
+class Closed(QueueError):
+    """The service takes no tickets now (hours, break, cutoff, quota, holiday)."""
+    code = "closed"
+
+    def __init__(self, text_en: str, text_id: str, reason: str = "closed"):
+        super().__init__(text_en)
+        self.text_id = text_id
+        self.reason = reason

@@ -73,6 +73,8 @@ class CounterNow:
     ticket: str | None = None
     since: float | None = None
     request: str | None = None     # the last press applied: the panel's acknowledgement
+    closed_until: float | None = None  # closed for a while by staff: reopens by itself then
+    closed_reason: str | None = None
 
 
 @dataclass

@@ -13,8 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ticketing.errors import (BadRequest, NotAllowed, Stale, UnknownCounter, UnknownService,
-                              UnknownTicket)
+from datetime import datetime
+
+from ticketing.errors import (BadRequest, Closed, NotAllowed, Stale, UnknownCounter,
+                              UnknownService, UnknownTicket)
+from ticketing.hours import OpeningRules, status as opening_status
 from ticketing.model import CALLED, DONE, MISSED, WAITING, CounterNow, QueueState, Ticket
 
 # How fast today's observed service times replace the prior (exponentially weighted average).
@@ -37,6 +40,9 @@ class Take:
     kiosk: str | None = None
     priority: bool = False
     offered: tuple[str, ...] | None = None
+    # The service's opening rules and the site's local time now (None: always open).
+    opening: OpeningRules | None = None
+    local_time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,13 @@ class Press:
     ticket: str | None = None
     to: str | None = None
     expect: Any = UNSET
+    until: float | None = None      # close: reopen by itself at this time
+    reason: str | None = None       # close: why, shown on boards ("Istirahat")
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time passes: counters closed for a while reopen when their time is up."""
 
 
 @dataclass(frozen=True)
@@ -83,13 +96,17 @@ def handle(state: QueueState, command: Any, now: float) -> list[dict[str, Any]]:
     if isinstance(command, Take):
         events = _take(state, command)
     elif isinstance(command, Press):
-        events = _press(state, command)
+        events = _press(state, command, now)
     elif isinstance(command, Rollover):
         events = _rollover(state, command)
     elif isinstance(command, Assign):
         events = _assign(state, command)
     elif isinstance(command, ResetLine):
         events = _reset(state, command)
+    elif isinstance(command, Tick):
+        events = [{"type": "opened", "counter": c.id, "scheduled": True}
+                  for c in state.counters.values()
+                  if not c.open and c.closed_until is not None and c.closed_until <= now]
     else:
         raise BadRequest(f"unknown command {type(command).__name__}")
     for i, event in enumerate(events, start=1):
@@ -105,6 +122,11 @@ def _take(state: QueueState, cmd: Take) -> list[dict]:
         raise UnknownService(f"unknown service {cmd.service!r}")
     if cmd.offered is not None and cmd.service not in cmd.offered:
         raise UnknownService(f"kiosk {cmd.kiosk} does not offer service {cmd.service!r}")
+    if cmd.opening is not None and cmd.local_time is not None:
+        # The quota counts tickets taken for this service today, not those transferred in.
+        st = opening_status(cmd.opening, cmd.local_time, line.last_number)
+        if not st.open:
+            raise Closed(st.text_en, st.text_id, st.code)
     number = line.last_number + 1
     label = line.label(number)
     ahead = len(line.priority) if cmd.priority else line.waiting
@@ -138,7 +160,7 @@ def next_for(state: QueueState, counter: CounterNow) -> str | None:
     return best[2] if best else None
 
 
-def _press(state: QueueState, cmd: Press) -> list[dict]:
+def _press(state: QueueState, cmd: Press, now: float) -> list[dict]:
     counter = _counter(state, cmd.counter)
     if cmd.action not in ACTIONS:
         raise BadRequest(f"unknown action {cmd.action!r}")
@@ -213,9 +235,12 @@ def _press(state: QueueState, cmd: Press) -> list[dict]:
         if not counter.open:
             events.append({"type": "opened", "counter": counter.id})
     elif action == "close":
+        if cmd.until is not None and cmd.until <= now:
+            raise BadRequest("'until' is already past")
         finish_current()
-        if counter.open:
-            events.append({"type": "closed", "counter": counter.id})
+        if counter.open or cmd.until is not None or cmd.reason:
+            events.append({"type": "closed", "counter": counter.id, "until": cmd.until,
+                           "reason": cmd.reason})
     events.append({"type": "pressed", "counter": counter.id, "action": action,
                    "request": cmd.request, "request_id": cmd.request_id,
                    "outcome": {"counter": counter.id, "action": action, "ticket": after,
@@ -288,12 +313,16 @@ def apply(state: QueueState, event: dict[str, Any]) -> None:
         line = state.lines[event["to"]]
         (line.priority if ticket.priority else line.regular).append(ticket.label)
     elif kind == "opened":
-        state.counters[event["counter"]].open = True
+        counter = state.counters[event["counter"]]
+        counter.open = True
+        counter.closed_until = counter.closed_reason = None
     elif kind == "closed":
         counter = state.counters[event["counter"]]
         counter.open = False
         counter.ticket = None
         counter.since = None
+        counter.closed_until = event.get("until")
+        counter.closed_reason = event.get("reason")
     elif kind == "pressed":
         state.counters[event["counter"]].request = event.get("request_id") or None
     elif kind == "assigned":
@@ -355,6 +384,7 @@ def _called(state: QueueState, event: dict, ts: float) -> None:
     counter.ticket = ticket.label
     counter.since = ts
     counter.open = True
+    counter.closed_until = counter.closed_reason = None
 
 
 def _finished(state: QueueState, label: str, ts: float) -> None:
