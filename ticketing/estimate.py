@@ -1,35 +1,282 @@
 """Waiting-time estimates from the service times observed today.
 
+    >>> wait_for(state, "ktp", ahead=3, now=now)          # the queue service: seconds
+    >>> retained_waits(services, counters, now)["ktp"]     # the public page: one per ticket
+
 Each service keeps an exponentially weighted average of how long a visitor takes at the counter
-(seeded from the TOML's ``average_minutes``); a ticket's wait is the work ahead of it shared by the
-counters open for that service now.
+(``Line.avg_service_s``, seeded from the TOML's ``average_minutes``, updated in
+``ticketing.rules``). The estimate plays the building forward with those averages
+(:func:`project`): every open counter becomes free when its current visitor is done (the average
+minus the time already spent, never less than a floor), then takes the ticket ``next`` would give
+it, priority first and then the longest in line across its services, exactly as the rules call.
+Tickets ahead that will not show up (the day's no-show rate so far) cost only the short time a
+counter waits before skipping them.
+
+The queue service knows the order across services (each ticket's ``queued_seq``). The retained
+messages do not: the page orders each service's waiting tickets by their place in their own line
+(:func:`retained_waits`), which is what tickets joining at a steady pace look like, and checks
+itself against the published ``est_wait_s``. ``ticketing/simulate.py`` measures both against the
+waits that really happened (``bench/estimate_accuracy.py``).
 """
 
 from __future__ import annotations
 
+import heapq
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from ticketing.model import QueueState
+from ticketing.rules import waiting_order
+
+# A visitor still at the counter after the average is expected to need at least this share of the
+# average more (service times have a long tail: the longer it took, the longer it still takes).
+RESIDUAL_FLOOR = 0.55
+# Without a clock reading the estimate assumes each busy counter is half way through.
+RESIDUAL_UNKNOWN = 0.5
+# How long a counter waits for a visitor who does not come before it skips to the next one.
+NO_SHOW_S = 60.0
+# No-show rate before today's data says otherwise, and how many tickets that prior weighs.
+NO_SHOW_PRIOR, NO_SHOW_PRIOR_WEIGHT = 0.05, 20.0
+
+
+@dataclass(frozen=True)
+class LineLoad:
+    """One service's line as the estimate sees it."""
+    waiting: int
+    avg_service_s: float
+    done: int = 0
+    missed: int = 0
+
+    @property
+    def no_show(self) -> float:
+        """Today's no-show rate, pulled towards the prior while few tickets are done."""
+        return ((self.missed + NO_SHOW_PRIOR * NO_SHOW_PRIOR_WEIGHT)
+                / (self.done + self.missed + NO_SHOW_PRIOR_WEIGHT))
+
+    @property
+    def per_ticket_s(self) -> float:
+        """Counter time one ticket ahead costs on average, no-shows included."""
+        m = self.no_show
+        return (1 - m) * self.avg_service_s + m * min(NO_SHOW_S, self.avg_service_s)
+
+
+@dataclass(frozen=True)
+class Desk:
+    """An open counter: the services it serves and what it is doing now."""
+    services: tuple[str, ...]
+    busy_service: str | None = None   # the service of the ticket it holds (None: idle)
+    busy_since: float | None = None   # when that ticket was called
+
+
+# One waiting ticket in calling order: (0 priority / 1 regular, order key, label).
+Entry = tuple[int, float, str]
+
+
+@dataclass
+class Projection:
+    """Seconds from ``now`` until each waiting ticket is called (``starts``), and until a ticket
+    taken now would be, per service (``new_ticket``; absent: no counter open for it)."""
+    starts: dict[str, float]
+    new_ticket: dict[str, float]
+    lines: dict[str, LineLoad]
+    desks: list[Desk]
+
+    def capacity(self, service: str) -> float:
+        """Open counters serving ``service``, each counted by the share it gives it."""
+        return sum(share(d, service, self.lines) for d in self.desks)
+
+    def wait(self, service: str, order: Sequence[str], ahead: int) -> float | None:
+        """The wait of the ticket with ``ahead`` tickets before it in ``order`` (the service's
+        calling order); past the end, the extra tickets share the service's open counters."""
+        new = self.new_ticket.get(service)
+        if new is None:
+            return None
+        if 0 <= ahead < len(order):
+            return self.starts.get(order[ahead], new)
+        extra = max(0, ahead - len(order))
+        if not extra:
+            return new
+        return round(new + extra * self.lines[service].per_ticket_s / self.capacity(service), 1)
+
+
+def share(desk: Desk, service: str, lines: Mapping[str, LineLoad]) -> float:
+    """The share of ``desk``'s time that goes to ``service``: its waiting work (counting one more
+    ticket) over all the work waiting for the desk."""
+    if service not in desk.services or service not in lines:
+        return 0.0
+    own = lines[service]
+    mine = (own.waiting + 1) * own.per_ticket_s
+    total = mine + sum(lines[s].waiting * lines[s].per_ticket_s
+                       for s in desk.services if s != service and s in lines)
+    return mine / total if total > 0 else 1.0
+
+
+def free_in(desk: Desk, lines: Mapping[str, LineLoad], now: float | None) -> float:
+    """Seconds until ``desk`` is done with its current visitor (0 when idle)."""
+    if desk.busy_service is None:
+        return 0.0
+    load = lines.get(desk.busy_service)
+    avg = load.avg_service_s if load else 0.0
+    if now is None or desk.busy_since is None:
+        return RESIDUAL_UNKNOWN * avg
+    spent = max(0.0, now - desk.busy_since)
+    return max(avg - spent, RESIDUAL_FLOOR * avg)
+
+
+def play(queues: Mapping[str, Sequence[Entry]], lines: dict[str, LineLoad], desks: list[Desk],
+         now: float | None) -> Projection:
+    """List scheduling: each counter, as it becomes free, takes the smallest entry at the head
+    of its services' queues and is busy for that service's ``per_ticket_s``.
+
+    >>> lines = {"ktp": LineLoad(waiting=2, avg_service_s=300)}
+    >>> p = play({"ktp": [(1, 1, "A001"), (1, 2, "A002")]}, lines, [Desk(("ktp",))], now=0.0)
+    >>> p.starts, p.new_ticket
+    ({'A001': 0.0, 'A002': 300.0}, {'ktp': 600.0})
+    """
+    head = dict.fromkeys(queues, 0)
+    heap = [(free_in(d, lines, now), i, d.services) for i, d in enumerate(desks)]
+    heapq.heapify(heap)
+    starts: dict[str, float] = {}
+    new_ticket: dict[str, float] = {}
+    while heap:
+        free, i, services = heapq.heappop(heap)
+        best: tuple[Entry, str] | None = None
+        for sid in services:
+            q, h = queues.get(sid), head.get(sid, 0)
+            if q is not None and h < len(q) and (best is None or q[h] < best[0]):
+                best = (q[h], sid)
+        if best is None:
+            # Nothing left ahead of a new ticket at this counter: it would be its next.
+            for sid in services:
+                new_ticket.setdefault(sid, round(free, 1))
+            continue
+        (_, _, label), sid = best
+        head[sid] += 1
+        starts[label] = round(free, 1)
+        heapq.heappush(heap, (free + lines[sid].per_ticket_s, i, services))
+    return Projection(starts, new_ticket, lines, desks)
+
+
+# -- from the queue state (the queue service) ----------------------------------------------------
+
+def loads_from_state(state: QueueState) -> tuple[dict[str, LineLoad], list[Desk]]:
+    lines = {sid: LineLoad(line.waiting, line.avg_service_s, line.done, len(line.missed))
+             for sid, line in state.lines.items()}
+    desks = []
+    for c in state.counters.values():
+        if not c.open:
+            continue
+        ticket = state.tickets.get(c.ticket) if c.ticket else None
+        desks.append(Desk(tuple(c.services), ticket.service if ticket else None,
+                          c.since if ticket else None))
+    return lines, desks
+
+
+_last: list[tuple] = []   # (weakref to the state, key, projection): one entry
+
+
+def project(state: QueueState, now: float | None = None) -> Projection:
+    """The whole building played forward from ``state`` at ``now``, in the true calling order.
+    Cached for the last (state, seq, now): the queue service asks once per service per batch."""
+    key = (state.seq, now, state.day, len(state.lines), len(state.counters))
+    if _last and _last[0][0]() is state and _last[0][1] == key:
+        return _last[0][2]
+    lines, desks = loads_from_state(state)
+    queues = {sid: [(0, state.tickets[t].queued_seq, t) for t in line.priority]
+              + [(1, state.tickets[t].queued_seq, t) for t in line.regular]
+              for sid, line in state.lines.items()}
+    result = play(queues, lines, desks, now)
+    _last[:] = [(weakref.ref(state), key, result)]
+    return result
 
 
 def servers(state: QueueState, service: str) -> float:
-    """Open counters serving ``service``; a counter serving k services counts 1/k of itself
-    for each, since it splits its day between them."""
-    return sum(1.0 / len(c.services) for c in state.counters.values()
-               if c.open and service in c.services)
+    """Open counters serving ``service``, each counted by the share of its time it gives it."""
+    lines, desks = loads_from_state(state)
+    return sum(share(d, service, lines) for d in desks)
 
 
-def wait_for(state: QueueState, service: str, ahead: int) -> float | None:
-    """Estimated seconds until a ticket with ``ahead`` tickets before it is called; None while no
-    counter serving the service is open."""
-    capacity = servers(state, service)
-    if capacity <= 0:
-        return None
-    line = state.lines[service]
-    # Each busy counter is on average half way through its current visitor.
-    busy = sum(0.5 for c in state.counters.values()
-               if c.open and c.ticket and service in c.services)
-    return round((ahead + busy) * line.avg_service_s / capacity, 1)
+def wait_for(state: QueueState, service: str, ahead: int, *,
+             now: float | None = None) -> float | None:
+    """Estimated seconds until the ticket with ``ahead`` tickets before it in ``service``'s
+    calling order is called (``ahead`` = the number waiting: a ticket taken now); None while no
+    counter serving the service is open. Pass ``now`` so busy counters count their time spent.
+    """
+    return project(state, now).wait(service, waiting_order(state, service), ahead)
 
 
-def service_wait(state: QueueState, service: str) -> float | None:
+def service_wait(state: QueueState, service: str, *, now: float | None = None) -> float | None:
     """Estimated wait of a ticket taken now."""
-    return wait_for(state, service, state.lines[service].waiting)
+    return wait_for(state, service, state.lines[service].waiting, now=now)
+
+
+# -- from the retained messages (the public page) ------------------------------------------------
+
+def loads_from_retained(services: Mapping[str, Mapping[str, Any]],
+                        counters: Mapping[str, Mapping[str, Any]]
+                        ) -> tuple[dict[str, LineLoad], list[Desk]]:
+    """The estimate's inputs from decoded ``service/<id>/state`` and ``counter/<id>/state``
+    payloads (dicts keyed by id). A counter a service names open but whose own state has not
+    arrived yet counts as serving that service alone."""
+    lines = {sid: LineLoad(len(s.get("waiting_tickets") or ()),
+                           float(s.get("avg_service_s") or 0.0),
+                           int(s.get("done") or 0), len(s.get("missed") or ()))
+             for sid, s in services.items()}
+    desks = []
+    for c in counters.values():
+        if c.get("open"):
+            busy = c.get("service") if c.get("ticket") else None
+            desks.append(Desk(tuple(c.get("services") or ()), busy,
+                              c.get("since") if busy else None))
+    for sid, s in services.items():
+        for cid in s.get("counters_open") or ():
+            if cid not in counters:
+                desks.append(Desk((sid,)))
+    return lines, desks
+
+
+def retained_queues(services: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Entry]]:
+    """Each service's waiting tickets, keyed for merging across services by their place in
+    their own line: the k-th of n joined at about k/n of the time the line took to build."""
+    queues = {}
+    for sid, s in services.items():
+        tickets = list(s.get("waiting_tickets") or ())
+        n, prio = len(tickets), int(s.get("priority_waiting") or 0)
+        queues[sid] = [(0 if k < prio else 1, (k + 1) / (n + 1), t)
+                       for k, t in enumerate(tickets)]
+    return queues
+
+
+def retained_waits(services: Mapping[str, Mapping[str, Any]],
+                   counters: Mapping[str, Mapping[str, Any]],
+                   now: float | None = None) -> dict[str, list[float] | None]:
+    """What the page tells visitors, per service: ``result[sid][k]`` is the wait of the ticket at
+    position ``k`` of ``waiting_tickets``, the last entry a ticket taken now; None while no
+    counter is open for the service. When the queue service published ``est_wait_s`` the
+    service's figures are stretched to agree with it (it knows the order across services)."""
+    lines, desks = loads_from_retained(services, counters)
+    p = play(retained_queues(services), lines, desks, now)
+    out: dict[str, list[float] | None] = {}
+    for sid, s in services.items():
+        tickets = list(s.get("waiting_tickets") or ())
+        mine = [p.wait(sid, tickets, k) for k in range(len(tickets) + 1)]
+        out[sid] = None if mine[-1] is None else scale_to(mine, s.get("est_wait_s"))
+    return out
+
+
+def scale_to(waits: list[float], published: float | None) -> list[float]:
+    """Stretch ``waits`` (the last one: a ticket taken now) so the last equals ``published``.
+
+    >>> scale_to([0.0, 300.0, 600.0], 900.0)
+    [0.0, 450.0, 900.0]
+    """
+    if published is None:
+        return waits
+    last = waits[-1]
+    if last <= 0:
+        n = len(waits) - 1
+        return [round(published * k / n, 1) if n else float(published) for k in range(len(waits))]
+    factor = float(published) / last
+    return [round(w * factor, 1) for w in waits]
