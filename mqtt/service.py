@@ -423,7 +423,9 @@ class QueueService:
         @m.command("stats")
         def stats(args: dict) -> dict:
             agencies = {s.id: s.agency for s in self.site.services.values()}
-            return self.submit(lambda now, out: day_stats(self.state, agencies, now))
+            targets = {sid: s["duration_minutes"] for sid, s in self.standards.items()
+                       if s.get("duration_minutes")}
+            return self.submit(lambda now, out: day_stats(self.state, agencies, now, targets))
 
     def _until(self, value: Any) -> float:
         """A closing time: "13:00" (today, local time) or seconds since the epoch."""

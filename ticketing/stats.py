@@ -24,8 +24,22 @@ def summary(values: list[float]) -> dict[str, Any]:
             "mean_s": round(sum(values) / len(values), 1) if values else None}
 
 
-def day_stats(state: QueueState, agencies: dict[str, str], now: float) -> dict[str, Any]:
-    """Per service and per agency: issued, done, missed, waiting, waits and service times."""
+def against_target(service_times: list[float], target_minutes: float | None) -> dict[str, Any] | None:
+    """How the day's service times (called → finished) compare with the published standard."""
+    if target_minutes is None:
+        return None
+    target = target_minutes * 60
+    within = sum(1 for s in service_times if s <= target)
+    return {"target_s": target,
+            "within": within,
+            "share_within": round(within / len(service_times), 3) if service_times else None}
+
+
+def day_stats(state: QueueState, agencies: dict[str, str], now: float,
+              targets: dict[str, float] | None = None) -> dict[str, Any]:
+    """Per service and per agency: issued, done, missed, waiting, waits and service times, and
+    with ``targets`` (service id -> standard duration in minutes) the share within it."""
+    targets = targets or {}
     per_service: dict[str, dict[str, Any]] = {}
     waits: dict[str, list[float]] = {}
     services: dict[str, list[float]] = {}
@@ -48,15 +62,25 @@ def day_stats(state: QueueState, agencies: dict[str, str], now: float) -> dict[s
     for sid, row in per_service.items():
         row["wait"] = summary(waits.get(sid, []))
         row["service_time"] = summary(services.get(sid, []))
+        row["standard"] = against_target(services.get(sid, []), targets.get(sid))
     per_agency: dict[str, dict[str, Any]] = {}
     for sid, row in per_service.items():
         a = per_agency.setdefault(row["agency"], {"issued": 0, "done": 0, "missed": 0,
-                                                 "waiting": 0, "_waits": []})
+                                                 "waiting": 0, "_waits": [], "_services": [],
+                                                 "_within": 0, "_measured": 0})
         for k in ("issued", "done", "missed", "waiting"):
             a[k] += row[k]
         a["_waits"].extend(waits.get(sid, []))
+        a["_services"].extend(services.get(sid, []))
+        if row["standard"] is not None:
+            a["_within"] += row["standard"]["within"]
+            a["_measured"] += len(services.get(sid, []))
     for a in per_agency.values():
         a["wait"] = summary(a.pop("_waits"))
+        a["service_time"] = summary(a.pop("_services"))
+        within, measured = a.pop("_within"), a.pop("_measured")
+        a["standard"] = ({"within": within, "share_within": round(within / measured, 3)}
+                         if measured else None)
     issued = sum(r["issued"] for r in per_service.values())
     return {"day": state.day, "ts": now, "issued": issued,
             "done": sum(r["done"] for r in per_service.values()),

@@ -162,3 +162,24 @@ def test_a_site_without_rules_takes_tickets_at_any_hour(tmp_path):
     desk = Desk(tmp_path, datetime(2026, 8, 17, 3, 0), extra="")
     assert desk.take("ktp")["ticket"] == "A001"
     assert desk.state_of("ktp")["status"] is None
+
+
+def test_stats_compare_service_times_with_the_published_standard(tmp_path):
+    from ticketing.stats import day_stats
+
+    desk = Desk(tmp_path, datetime(2026, 11, 26, 9, 0), extra="")
+    for _ in range(3):
+        desk.take("ktp")
+    desk.press("1", "next")                       # A001 is served for 5 minutes
+    desk.clock.now += 5 * 60
+    desk.press("1", "next")                       # A002 for 15 minutes
+    desk.clock.now += 15 * 60
+    desk.press("1", "next")                       # A003 is still at the counter
+    agencies = {s.id: s.agency for s in desk.site.services.values()}
+    figures = day_stats(desk.service.state, agencies, desk.clock(), {"ktp": 10})
+    ktp = figures["services"]["ktp"]
+    assert ktp["service_time"]["n"] == 2
+    assert ktp["service_time"]["median_s"] == 600.0
+    assert ktp["standard"] == {"target_s": 600, "within": 1, "share_within": 0.5}
+    assert figures["agencies"]["Disdukcapil"]["standard"]["share_within"] == 0.5
+    assert figures["services"]["kk"]["standard"] is None
