@@ -68,6 +68,7 @@ class Desk:
     services: tuple[str, ...]
     busy_service: str | None = None   # the service of the ticket it holds (None: idle)
     busy_since: float | None = None   # when that ticket was called
+    reopens_at: float | None = None   # closed for a break until then (staff said so)
 
 
 # One waiting ticket in calling order: (0 priority / 1 regular, order key, label).
@@ -114,7 +115,10 @@ def share(desk: Desk, service: str, lines: Mapping[str, LineLoad]) -> float:
 
 
 def free_in(desk: Desk, lines: Mapping[str, LineLoad], now: float | None) -> float:
-    """Seconds until ``desk`` is done with its current visitor (0 when idle)."""
+    """Seconds until ``desk`` is done with its current visitor (0 when idle), or back from its
+    break."""
+    if desk.reopens_at is not None:
+        return max(0.0, desk.reopens_at - now) if now is not None else RESIDUAL_UNKNOWN * 3600
     if desk.busy_service is None:
         return 0.0
     load = lines.get(desk.busy_service)
@@ -167,6 +171,9 @@ def loads_from_state(state: QueueState) -> tuple[dict[str, LineLoad], list[Desk]
     desks = []
     for c in state.counters.values():
         if not c.open:
+            # A counter closed until a set time (a break) is capacity again from then on.
+            if getattr(c, "closed_until", None) is not None:
+                desks.append(Desk(tuple(c.services), reopens_at=c.closed_until))
             continue
         ticket = state.tickets.get(c.ticket) if c.ticket else None
         desks.append(Desk(tuple(c.services), ticket.service if ticket else None,
@@ -230,6 +237,9 @@ def loads_from_retained(services: Mapping[str, Mapping[str, Any]],
             busy = c.get("service") if c.get("ticket") else None
             desks.append(Desk(tuple(c.get("services") or ()), busy,
                               c.get("since") if busy else None))
+        elif c.get("closed_until") is not None:
+            desks.append(Desk(tuple(c.get("services") or ()),
+                              reopens_at=float(c["closed_until"])))
     for sid, s in services.items():
         for cid in s.get("counters_open") or ():
             if cid not in counters:

@@ -273,6 +273,7 @@ def retained_view(state: QueueState, now: float) -> tuple[dict[str, dict], dict[
 class _Desk:
     on_shift: bool = False
     closing: bool = False          # lunch: close after the current visitor
+    back_at: float | None = None   # when the break ends (staff close "until" then)
     last_shift: bool = False       # after the last shift: close once the line is empty
     pending: bool = False          # a reaction to a new ticket is scheduled
 
@@ -394,8 +395,7 @@ class _Day:
             self.press(cid, "skip", now)   # records the no-show and calls the next ticket
             return
         if (desk.closing or (desk.last_shift and not self.has_work(cid))):
-            self.press(cid, "close", now)
-            desk.closing = False
+            self.close(cid, now)
             return
         if self.rng.random() < self.plan.transfer:
             here = self.state.tickets[label].service
@@ -408,7 +408,15 @@ class _Day:
                 return
         self.take_next(cid, now)
 
-    def shift(self, now: float, cid: str, opening: bool, last: bool) -> None:
+    def close(self, cid: str, now: float) -> None:
+        """Close the desk; for a break, until its end, as a panel's "close until" does."""
+        desk = self.desks[cid]
+        until = desk.back_at if desk.closing and desk.back_at and desk.back_at > now else None
+        self.press(cid, "close", now, until=until)
+        desk.closing = False
+
+    def shift(self, now: float, cid: str, opening: bool, last: bool,
+              back_at: float | None = None) -> None:
         desk = self.desks[cid]
         counter = self.state.counters[cid]
         if opening:
@@ -424,10 +432,9 @@ class _Day:
                 self.press(cid, "close", now)
             return
         desk.on_shift = False
+        desk.closing, desk.back_at = True, back_at
         if counter.ticket is None:
-            self.press(cid, "close", now)
-        else:
-            desk.closing = True
+            self.close(cid, now)
 
     def came_back(self, now: float, label: str) -> None:
         ticket = self.state.tickets.get(label)
@@ -468,8 +475,9 @@ class _Day:
                 self.at(t, "arrive", sid, self.rng.random() < p.priority)
         for c in p.counters:
             for i, (a, b) in enumerate(c.shifts):
+                last = i == len(c.shifts) - 1
                 self.at(p.at(a), "open", c.id)
-                self.at(p.at(b), "close", c.id, i == len(c.shifts) - 1)
+                self.at(p.at(b), "close", c.id, last, None if last else p.at(c.shifts[i + 1][0]))
         if self.sample_every > 0:
             s = start + self.sample_every
             while s < p.at(p.last_ticket_h + 1.5):
@@ -491,7 +499,7 @@ class _Day:
             elif kind == "open":
                 self.shift(now, data[0], True, False)
             elif kind == "close":
-                self.shift(now, data[0], False, data[1])
+                self.shift(now, data[0], False, data[1], data[2])
             elif kind == "return":
                 self.came_back(now, *data)
             elif kind == "sample":
