@@ -8,7 +8,6 @@ import grp
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -108,3 +107,45 @@ def test_the_main_config_includes_the_fragment_and_reads_passwd_as_mosquitto(pi_
     # Logged to stdout, which systemd sends to the journal: `journalctl -u mosquitto`.
     assert "running" in out and "Opening ipv4 listen socket" in out
     assert (pi_etc / "lib" / "mosquitto.db").exists()   # persistence saved on exit
+
+
+def test_the_generated_broker_config_fits_install_pi_and_the_main_config(pi_etc, tmp_path):
+    """`antrian broker-config` writes what install-pi expects (antrian.conf, passwd, acl) and
+    Mosquitto starts with the shipped main config including it."""
+    import sys
+
+    from antrian import cli
+
+    known = cli.build_parser()._subparsers._group_actions[0].choices
+    if "broker-config" not in known:
+        pytest.skip("`antrian broker-config` is not written yet")
+    from conftest import write_site
+
+    uid, gid = mosquitto_user()
+    port = free_port()
+    site = write_site(tmp_path / "site.toml", port)
+    site.write_text(site.read_text().replace('keepalive = 5', 'keepalive = 5\nsecrets = "secrets.toml"'))
+    (tmp_path / "secrets.toml").write_text('[passwords]\nqueue = "rahasia"\nops = "ops-rahasia"\n')
+    out = pi_etc / "mosquitto"
+    subprocess.run([sys.executable, "-m", "antrian", "broker-config", "--config", str(site),
+                    "--out", str(out)], check=True, cwd=ROOT, timeout=60)
+    for name in ("antrian.conf", "passwd", "acl"):
+        assert (out / name).is_file(), f"install-pi expects {name} in --out"
+    conf = out / "antrian.conf"
+    conf.write_text(conf.read_text().replace("/etc/antrian/mosquitto/", f"{out}/"))
+    for name in ("passwd", "acl"):                 # what install-pi does after generating
+        os.chown(out / name, uid, gid)
+        (out / name).chmod(0o600)
+    proc = subprocess.Popen(["mosquitto", "-c", str(main_config(pi_etc))],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        try:
+            wait_port(port, timeout=5)
+        except TimeoutError:
+            proc.terminate()
+            pytest.fail(proc.communicate(timeout=5)[0])
+        assert connect(port, "queue", "rahasia") == 0
+        assert connect(port) != 0
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_units import (ANTRIAN, MOSQUITTO_DROPIN, SYSTEM_UNITS, SYSTEMD, UNITS, analyze,
+from deploy_units import (ANTRIAN, SYSTEM_UNITS, SYSTEMD, UNITS, analyze,
                           environment, pi_root, read_unit, value, values)
 
 needs_analyze = pytest.mark.skipif(
@@ -227,4 +227,3 @@ def test_the_mosquitto_dropin_replaces_execstart_and_keeps_debians_other_setting
         "", "/usr/sbin/mosquitto -c /etc/antrian/mosquitto.conf"]
     assert set(k for k, _ in drop["Service"]) == {"ExecStart", "Restart", "RestartSec",
                                                   "LimitNOFILE"}
-    assert MOSQUITTO_DROPIN.endswith("mosquitto.service.d/antrian.conf")
