@@ -98,22 +98,28 @@ class LedFeedback:
                 dev.close()
 
 
-MODE_TEXT = {
+PANEL_TEXT = {
     "steady": "siap",
     "off": "loket tutup",
     "pending": "mengirim...",
     "offline": "TIDAK TERSAMBUNG: tekanan disimpan dan dikirim saat tersambung kembali",
-    "busy": "mencetak...",
-    "fault": "GANGGUAN",
+}
+KIOSK_TEXT = {
+    "steady": "siap",
+    "busy": "memproses tiket...",
+    "fault": "GANGGUAN PRINTER",
+    "offline": "TIDAK TERSAMBUNG ke sistem antrean",
 }
 
 
 class TerminalFeedback:
     """Lines on the staff's terminal (``--keys``): modes in brackets, then what happened."""
 
-    def __init__(self, out: TextIO | None = None, *, name: str = ""):
+    def __init__(self, out: TextIO | None = None, *, name: str = "",
+                 texts: dict[str, str] | None = None):
         self.out = out or sys.stdout
         self.name = name
+        self.texts = PANEL_TEXT if texts is None else texts
 
     def _line(self, text: str) -> None:
         try:
@@ -122,7 +128,7 @@ class TerminalFeedback:
             pass
 
     def show(self, mode: str) -> None:
-        self._line(f"[{MODE_TEXT.get(mode, mode)}]")
+        self._line(f"[{self.texts.get(mode, mode)}]")
 
     def signal(self, kind: str, text: str = "") -> None:
         mark = {"ack": "OK", "refused": "DITOLAK", "dropped": "DIBATALKAN"}.get(kind, "--")

@@ -238,6 +238,13 @@ class Kiosk:
         except PrinterError as e:
             return {"printed": False, "printer": e.status, "error": str(e)}
 
+    def warm_up(self) -> None:
+        """Render one slip now, so the first visitor does not wait for the QR and image modules
+        to load (a third of a second here, more on a Pi)."""
+        render(self.slip({"ticket": "A000", "service": self.cfg.services[0], "ahead": 0,
+                          "issued_at": self.clock()}, reprint=False),
+               profile=self.cfg.printer_profile, paper_mm=self.paper_mm)
+
     # -- figures -----------------------------------------------------------------------------------
 
     def health(self) -> dict:

@@ -22,7 +22,7 @@ from antrian import config as site_config
 from antrian import sdnotify
 from antrian.config import ConfigError, Site
 from hardware.config import KioskConfig, kiosk_config
-from hardware.feedback import Feedbacks, LedFeedback, TerminalFeedback
+from hardware.feedback import KIOSK_TEXT, Feedbacks, LedFeedback, TerminalFeedback
 from hardware.inputs import KeyReader, Switches
 from hardware.kiosk import Kiosk
 from hardware.kiosk_store import KioskStore
@@ -75,7 +75,7 @@ class KioskApp:
             self.touch = TouchScreen(site, cfg, on_tap=self._touch_tap, size=screen_size)
         led = (LedFeedback(cfg.led, cfg.buzzer, pin_factory=pin_factory)
                if cfg.led is not None or cfg.buzzer is not None else None)
-        term = TerminalFeedback(out, name=cfg.name) if keys else None
+        term = TerminalFeedback(out, name=cfg.name, texts=KIOSK_TEXT) if keys else None
         self.feedback = Feedbacks(led, term, self.touch)
         self.store = KioskStore(cfg.store, cfg.kiosk)
         self.kiosk = Kiosk(site, cfg, self.store, printer, publish=self._publish,
@@ -106,6 +106,7 @@ class KioskApp:
     def start(self) -> None:
         self.maint.start()
         self.conn.start()
+        self.loop.post(self.kiosk.warm_up)
         if self.keys:
             print(self.keys_help(), flush=True)
             self.keys.start()

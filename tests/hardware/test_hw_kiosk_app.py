@@ -1,0 +1,89 @@
+"""A button kiosk in-process: gpiozero mock pins, a memory printer, the real queue service."""
+
+import dataclasses
+import threading
+import time
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from hardware.config import kiosk_config
+from hardware.kiosk_app import KioskApp
+from hardware.printer import NO_PAPER, OK, MemoryPrinter
+from hw_fakes import wait_for
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def kiosk(queue_service, tmp_path):
+    factory = MockFactory()
+    cfg = dataclasses.replace(kiosk_config(queue_service.site, "k1"),
+                              buttons={"ktp": 5, "kk": 6}, led=13, store=tmp_path / "k1.db")
+    printer = MemoryPrinter()
+    app = KioskApp(queue_service.site, cfg, printer=printer, pin_factory=factory)
+    app.start()
+    loop = threading.Thread(target=app.run, daemon=True)
+    loop.start()
+    wait_for(app.conn.connected.is_set, what="kiosk connected")
+    wait_for(lambda: app.kiosk.mode == "steady", what="kiosk ready")
+    yield app, printer, factory, queue_service
+    app.stop()
+    loop.join(5)
+    app.close()
+    factory.reset()
+
+
+def tap(factory, pin, hold=0.05):
+    p = factory.pin(pin)
+    p.drive_low()
+    time.sleep(hold)
+    p.drive_high()
+
+
+def test_a_button_takes_a_ticket_and_hammering_it_takes_no_more(kiosk):
+    app, printer, factory, q = kiosk
+    pin = factory.pin(5)
+    for _ in range(10):          # a visitor hammering the button while the ticket prints
+        pin.drive_low()
+        time.sleep(0.03)
+        pin.drive_high()
+        time.sleep(0.03)
+    wait_for(lambda: len(printer.slips) == 1, what="one slip")
+    time.sleep(0.3)
+    assert len(printer.slips) == 1 and b"A001" in printer.slips[0]
+    assert len(q.watcher.bodies("/kiosk/k1/take")) == 1
+    assert q.service_state("ktp")["issued"] == 1
+    wait_for(lambda: factory.pin(13).state, what="LED steady: ready")
+
+
+def test_paper_out_takes_nothing_until_the_paper_is_back(kiosk):
+    app, printer, factory, q = kiosk
+    printer.state = NO_PAPER
+    tap(factory, 6)
+    wait_for(lambda: app.kiosk.mode == "fault", what="fault mode")
+    time.sleep(0.2)
+    assert q.watcher.bodies("/kiosk/k1/take") == []
+    printer.state = OK
+    app.loop.call(app.kiosk.check_printer)
+    wait_for(lambda: app.kiosk.mode == "steady")
+    time.sleep(app.cfg.cooldown_s)
+    tap(factory, 6)
+    wait_for(lambda: len(printer.slips) == 1 and b"B001" in printer.slips[0])
+
+
+def test_identify_prints_a_test_slip_and_status_reports_the_printer(kiosk):
+    app, printer, factory, q = kiosk
+    q.watcher.publish("antrian/test/cmnd/kiosk-k1/identify", b"")
+    _, reply = q.watcher.wait_for(lambda t, b: t.endswith("/stat/kiosk-k1/identify"),
+                                  what="identify reply")
+    assert reply["ok"] and reply["data"]["printed"] is True
+    assert b"UJI PRINTER" in printer.slips[-1]
+    printer.state = NO_PAPER
+    app.loop.call(app.kiosk.check_printer)
+    q.watcher.publish("antrian/test/cmnd/kiosk-k1/status", b"")
+    _, reply = q.watcher.wait_for(lambda t, b: t.endswith("/stat/kiosk-k1/status"),
+                                  what="status reply")
+    data = reply["data"]
+    assert data["printer"] == "no_paper" and data["tickets_printed"] == 0
+    assert data["pending_reprints"] == 0 and data["component"] == "kiosk-k1"
