@@ -4,6 +4,7 @@ file after dropping to its own user)."""
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import pwd
@@ -80,6 +81,24 @@ def connect(port: int, username: str | None = None, password: str | None = None)
     return result["rc"]
 
 
+@contextlib.contextmanager
+def running_mosquitto(config: Path, port: int):
+    """Mosquitto started with ``config`` as the drop-in starts it; yields its output so far."""
+    proc = subprocess.Popen(["mosquitto", "-c", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    try:
+        try:
+            wait_port(port, timeout=5)
+        except TimeoutError:
+            proc.terminate()
+            pytest.fail(proc.communicate(timeout=5)[0])
+        yield output
+    finally:
+        proc.terminate()
+        output.append(proc.communicate(timeout=10)[0])
+
+
 def test_the_main_config_includes_the_fragment_and_reads_passwd_as_mosquitto(pi_etc):
     uid, gid = mosquitto_user()
     port = free_port()
@@ -90,20 +109,11 @@ def test_the_main_config_includes_the_fragment_and_reads_passwd_as_mosquitto(pi_
     passwd.chmod(0o600)                             # as install-pi sets it
     (pi_etc / "mosquitto" / "antrian.conf").write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {passwd}\n")
-    proc = subprocess.Popen(["mosquitto", "-c", str(main_config(pi_etc))],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        try:
-            wait_port(port, timeout=5)
-        except TimeoutError:
-            proc.terminate()
-            pytest.fail(proc.communicate(timeout=5)[0])
+    with running_mosquitto(main_config(pi_etc), port) as output:
         assert connect(port, "queue", "rahasia") == 0
         assert connect(port) != 0                   # no anonymous clients
         assert connect(port, "queue", "salah") != 0
-    finally:
-        proc.terminate()
-        out = proc.communicate(timeout=10)[0]
+    out = output[0]
     # Logged to stdout, which systemd sends to the journal: `journalctl -u mosquitto`.
     assert "running" in out and "Opening ipv4 listen socket" in out
     assert (pi_etc / "lib" / "mosquitto.db").exists()   # persistence saved on exit
@@ -136,16 +146,6 @@ def test_the_generated_broker_config_fits_install_pi_and_the_main_config(pi_etc,
     for name in ("passwd", "acl"):                 # what install-pi does after generating
         os.chown(out / name, uid, gid)
         (out / name).chmod(0o600)
-    proc = subprocess.Popen(["mosquitto", "-c", str(main_config(pi_etc))],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        try:
-            wait_port(port, timeout=5)
-        except TimeoutError:
-            proc.terminate()
-            pytest.fail(proc.communicate(timeout=5)[0])
+    with running_mosquitto(main_config(pi_etc), port):
         assert connect(port, "queue", "rahasia") == 0
         assert connect(port) != 0
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=10)

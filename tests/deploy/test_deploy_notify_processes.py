@@ -45,6 +45,24 @@ def assert_pings_regularly(listener: NotifyListener, pid: int, *, seconds: float
     assert max(gaps) <= max_gap, gaps
 
 
+def assert_silent_while_stopped(listener: NotifyListener, proc: subprocess.Popen,
+                                seconds: float) -> None:
+    """SIGSTOP freezes every thread: no pings (systemd would kill it after WatchdogSec); after
+    SIGCONT they come back."""
+    os.kill(proc.pid, signal.SIGSTOP)
+    listener.collect(0.2)  # a ping already in flight
+    assert pings(listener.collect(seconds), proc.pid) == []
+    os.kill(proc.pid, signal.SIGCONT)
+    assert listener.wait_for("WATCHDOG=1", timeout=3).pid == proc.pid
+
+
+def assert_clean_stop(listener: NotifyListener, proc: subprocess.Popen) -> None:
+    """SIGTERM (systemctl stop): STOPPING=1 from the main process, exit status 0."""
+    proc.terminate()
+    assert listener.wait_for("STOPPING=1", timeout=10).pid == proc.pid
+    assert proc.wait(15) == 0
+
+
 def stop(proc: subprocess.Popen) -> int:
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGCONT)  # a stopped process cannot handle SIGTERM
@@ -80,16 +98,8 @@ def test_serve_is_ready_once_its_state_is_published_then_pings_until_frozen(tmp_
 
             assert_pings_regularly(listener, proc.pid, seconds=3.2, at_least=2, max_gap=1.7)
 
-            # A frozen process sends nothing: systemd would kill it after WatchdogSec.
-            os.kill(proc.pid, signal.SIGSTOP)
-            listener.collect(0.2)  # a ping already in flight
-            assert pings(listener.collect(2.5), proc.pid) == []
-            os.kill(proc.pid, signal.SIGCONT)
-            assert listener.wait_for("WATCHDOG=1", timeout=3).pid == proc.pid
-
-            proc.terminate()
-            assert listener.wait_for("STOPPING=1", timeout=10).pid == proc.pid
-            assert proc.wait(15) == 0
+            assert_silent_while_stopped(listener, proc, 2.5)
+            assert_clean_stop(listener, proc)
         finally:
             stop(proc)
             if proc.returncode not in (0, None):
@@ -131,16 +141,8 @@ def test_a_board_is_ready_with_state_pings_and_stops_pinging_when_its_loop_is_he
             hold.unlink()
             assert listener.wait_for("WATCHDOG=1", timeout=3).pid == proc.pid
 
-            # A stopped process (SIGSTOP: every thread) is silent too, and recovers.
-            os.kill(proc.pid, signal.SIGSTOP)
-            listener.collect(0.2)
-            assert pings(listener.collect(2.0), proc.pid) == []
-            os.kill(proc.pid, signal.SIGCONT)
-            assert listener.wait_for("WATCHDOG=1", timeout=3).pid == proc.pid
-
-            proc.terminate()
-            assert listener.wait_for("STOPPING=1", timeout=10).pid == proc.pid
-            assert proc.wait(15) == 0
+            assert_silent_while_stopped(listener, proc, 2.0)  # the whole process, too
+            assert_clean_stop(listener, proc)
         finally:
             if hold.exists():
                 hold.unlink()
