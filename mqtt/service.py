@@ -186,47 +186,36 @@ class QueueService:
             return
         kind, ident, verb = levels
         source = f"{kind}-{ident}"
-        if verb == "press":
-            self._press(source, ident, payload, message, now, out)
-        else:
-            self._take(source, ident, payload, message, now, out)
-
-    def _press(self, source: str, counter: str, payload: bytes, message: Any, now: float,
-               out: Outbox) -> None:
-        if counter not in self.site.counters:
-            return self._refuse(out, source, message, "unknown_counter",
-                                f"unknown counter {counter!r}", schemas.request_id_of(payload))
+        press = verb == "press"
+        if ident not in (self.site.counters if press else self.site.kiosks):
+            return self._refuse(out, source, message,
+                                "unknown_counter" if press else "unknown_service",
+                                f"unknown {kind} {ident!r}", schemas.request_id_of(payload))
         try:
-            press = schemas.decode_press(payload)
+            body = schemas.decode_press(payload) if press else schemas.decode_take(payload)
         except schemas.BadMessage as e:
             return self._refuse(out, source, message, "bad_request", str(e),
                                 schemas.request_id_of(payload))
-        command = Press(counter=counter, action=press.action, request=f"{source}:{press.id}",
-                        request_id=press.id, ticket=press.ticket, to=press.to,
-                        until=press.until, reason=press.reason,
-                        expect=UNSET if press.expect is schemas.msgspec.UNSET else press.expect)
+        command = (self._press_command(source, ident, body, now) if press
+                   else self._take_command(source, ident, body, now))
+        self._decide(command, source, body.id, message, now, out)
+
+    def _press_command(self, source: str, counter: str, press: schemas.Press, now: float) -> Press:
         if press.ts is not None and now - press.ts > 5:
             log.info("%s: press %s arrived %.0f s after it was made", source, press.id,
                      now - press.ts)
-        self._decide(command, source, press.id, message, now, out)
+        return Press(counter=counter, action=press.action, request=f"{source}:{press.id}",
+                     request_id=press.id, ticket=press.ticket, to=press.to,
+                     until=press.until, reason=press.reason,
+                     expect=UNSET if press.expect is schemas.msgspec.UNSET else press.expect)
 
-    def _take(self, source: str, kiosk: str, payload: bytes, message: Any, now: float,
-              out: Outbox) -> None:
-        if kiosk not in self.site.kiosks:
-            return self._refuse(out, source, message, "unknown_service",
-                                f"unknown kiosk {kiosk!r}", schemas.request_id_of(payload))
-        try:
-            take = schemas.decode_take(payload)
-        except schemas.BadMessage as e:
-            return self._refuse(out, source, message, "bad_request", str(e),
-                                schemas.request_id_of(payload))
+    def _take_command(self, source: str, kiosk: str, take: schemas.Take, now: float) -> Take:
         rules = self.rules.get(take.service)
-        command = Take(service=take.service, request=f"{source}:{take.id}", request_id=take.id,
-                       kiosk=kiosk, priority=take.priority,
-                       offered=self.site.kiosks[kiosk].services,
-                       opening=None if rules is None or rules.unrestricted else rules,
-                       local_time=self._local(now))
-        self._decide(command, source, take.id, message, now, out)
+        return Take(service=take.service, request=f"{source}:{take.id}", request_id=take.id,
+                    kiosk=kiosk, priority=take.priority,
+                    offered=self.site.kiosks[kiosk].services,
+                    opening=None if rules is None or rules.unrestricted else rules,
+                    local_time=self._local(now))
 
     def _decide(self, command: Any, source: str, rid: str, message: Any, now: float,
                 out: Outbox) -> None:
