@@ -17,6 +17,9 @@ SYSTEM_UNITS = Path("/usr/lib/systemd/system")
 UNIT_DIR = "usr/local/lib/systemd/system"        # where install-pi puts them
 MOSQUITTO_DROPIN = "etc/systemd/system/mosquitto.service.d/antrian.conf"
 ANTRIAN = "opt/antrian/venv/bin/antrian"
+# A touch-screen kiosk: the drop-in install-pi adds for that instance only.
+TOUCH_KIOSK = "antrian-kiosk@touch.service"
+TOUCH_DROPIN = f"etc/systemd/system/{TOUCH_KIOSK}.d/touch.conf"
 
 # unit file -> the instance the tests load (templates need one)
 UNITS = {
@@ -88,6 +91,8 @@ def pi_root(root: Path, *, units: bool = True, antrian: bool = True) -> Path:
             shutil.copy(SYSTEMD / name, root / UNIT_DIR / name)
         (root / MOSQUITTO_DROPIN).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(SYSTEMD / "mosquitto.service.d/antrian.conf", root / MOSQUITTO_DROPIN)
+        (root / TOUCH_DROPIN).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SYSTEMD / "antrian-kiosk-touch.conf", root / TOUCH_DROPIN)
     # What Debian's mosquitto.service runs (ExecStartPre, ExecStart, ExecReload).
     for exe in ("usr/sbin/mosquitto", "bin/mkdir", "bin/chown", "bin/kill"):
         stub(root / exe)

@@ -197,6 +197,44 @@ def test_kiosk_plan(tmp_path):
             f"{root}/etc/udev/rules.d/60-antrian-printer.rules") in acts
 
 
+TOUCH_SITE = """
+site = "uji"
+[[service]]
+id = "ktp"
+prefix = "A"
+name = "Perekaman KTP-el"
+agency = "Disdukcapil"
+[[counter]]
+id = "1"
+services = ["ktp"]
+[[kiosk]]
+id = "k1"
+touch = true
+"""
+
+
+def test_a_touch_kiosk_gets_the_screen_packages_groups_and_console_dropin(tmp_path):
+    site = tmp_path / "site.toml"
+    site.write_text(TOUCH_SITE)
+    root = tmp_path / "pi"
+    lines = plan(root, "--site", str(site), "kiosk", "k1")
+    assert {"libgbm1", "libegl1", "libgl1-mesa-dri", "fonts-dejavu-core"} <= apt_packages(lines)
+    skips = skipped(lines)
+    assert "usermod --append --groups lp,dialout,gpio,video,render,input antrian" in skips
+    assert "systemctl disable getty@tty1.service" in skips
+    dropin = f"{root}/etc/systemd/system/antrian-kiosk@k1.service.d/touch.conf"
+    assert f"install -D -m 0644 {SYSTEMD}/antrian-kiosk-touch.conf {dropin}" in actions(lines)
+
+    # touch turned off later: the drop-in goes, the screen groups are not asked for.
+    Path(dropin).parent.mkdir(parents=True)
+    Path(dropin).write_text("[Service]\n")
+    site.write_text(TOUCH_SITE.replace("touch = true", "touch = false"))
+    lines = plan(root, "--site", str(site), "kiosk", "k1")
+    assert f"rm -f {dropin}" in actions(lines)
+    assert "usermod --append --groups lp,dialout,gpio antrian" in skipped(lines)
+    assert "libgbm1" not in apt_packages(lines)
+
+
 def test_broker_plan(tmp_path):
     root = tmp_path / "pi"
     lines = plan(root, "broker")
@@ -324,7 +362,10 @@ def test_install_into_a_root_then_upgrade_in_place_keeps_config_and_data(tmp_pat
 def test_the_plan_installs_every_unit_file_the_repo_ships(tmp_path):
     """No unit in systemd/ is forgotten by install-pi."""
     installed = set()
-    for role in (["broker"], ["queue"], ["board", "b"], ["counter", "c"], ["kiosk", "k"]):
+    touch = tmp_path / "touch.toml"
+    touch.write_text(TOUCH_SITE)
+    for role in (["broker"], ["queue"], ["board", "b"], ["counter", "c"], ["kiosk", "k"],
+                 ["--site", str(touch), "kiosk", "k1"]):
         for action in actions(plan(tmp_path / "pi", *role)):
             if action.startswith("install -D"):
                 installed.add(action.split()[4])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_units import (ANTRIAN, SYSTEM_UNITS, SYSTEMD, UNITS, analyze,
+from deploy_units import (ANTRIAN, SYSTEM_UNITS, SYSTEMD, TOUCH_KIOSK, UNITS, analyze,
                           environment, pi_root, read_unit, value, values)
 
 needs_analyze = pytest.mark.skipif(
@@ -51,7 +51,7 @@ def root(tmp_path_factory) -> Path:
 # -- systemd-analyze ------------------------------------------------------------------------------
 
 @needs_analyze
-@pytest.mark.parametrize("instance", UNITS.values())
+@pytest.mark.parametrize("instance", [*UNITS.values(), TOUCH_KIOSK])
 def test_systemd_analyze_verify_passes_with_no_warning(root, instance):
     """Unknown keys and bad values are only warnings (exit 0): any output fails the test."""
     done = analyze("verify", f"--root={root}", instance)
@@ -174,6 +174,27 @@ def test_the_board_runs_full_screen_on_the_console_of_tty1():
     assert value(u, "Service", "StandardInput") == "tty-fail"
     assert value(u, "Service", "StandardOutput") == "journal"
     assert "getty@tty1.service" in value(u, "Unit", "Conflicts")
+
+
+def test_a_touch_kiosk_adds_the_screen_and_the_console_to_the_kiosk_unit():
+    drop = read_unit(SYSTEMD / "antrian-kiosk-touch.conf")
+    assert set(" ".join(values(drop, "Service", "SupplementaryGroups")).split()) == {
+        "video", "render", "input"}
+    assert environment(drop)["SDL_VIDEODRIVER"] == "kmsdrm"
+    assert value(drop, "Service", "TTYPath") == "/dev/tty1"
+    assert "getty@tty1.service" in value(drop, "Unit", "Conflicts")
+    # The runtime directory it points SDL at is the one the kiosk unit makes.
+    assert environment(drop)["XDG_RUNTIME_DIR"] == "%t/" + value(
+        unit("antrian-kiosk@.service"), "Service", "RuntimeDirectory")
+
+
+@needs_analyze
+def test_the_touch_dropin_is_merged_into_that_kiosk_only(root):
+    shown = analyze("cat-config", f"--root={root}", "systemd/system/" + TOUCH_KIOSK + ".d/touch.conf")
+    assert "SupplementaryGroups=video render input" in shown.stdout
+    other = analyze("cat-config", f"--root={root}",
+                    "systemd/system/antrian-kiosk@k1.service.d/touch.conf")
+    assert "SupplementaryGroups" not in other.stdout
 
 
 def test_the_panel_keeps_lgpio_pipes_in_its_runtime_directory():
