@@ -13,6 +13,7 @@ on video drivers without a wake-up (dummy, KMSDRM), which the Pi Zero would feel
 from __future__ import annotations
 
 import base64
+import gc
 import io
 import json
 import logging
@@ -263,9 +264,9 @@ class BoardApp:
         now = time.time()
         if self.model.advance(now):
             self.dirty = True
+        self.draw(now)   # the frame first: the voice can start a few ms later, unnoticed
         if self.announcer:
             self.announcer.poll(time.monotonic())
-        self.draw(now)
         self._check_ready(now)
         self._watchdog.tick()
 
@@ -342,6 +343,10 @@ class BoardApp:
             return
         if self.model.last_message_at or time.monotonic() - self.connected_at >= READY_GRACE:
             self.ready = True
+            # Everything made so far (fonts, site, caches) lives as long as the board: keep the
+            # collector from walking it again, so a call never waits on a full collection.
+            gc.collect()
+            gc.freeze()
             sdnotify.ready(f"{self.component}: {len(self.model.services)} services, "
                            f"{len(self.model.counters)} counters")
             log.info("%s ready", self.component)
@@ -389,7 +394,10 @@ class BoardApp:
         import pygame
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        pygame.image.save(self.screen, str(path))
+        # Written aside and renamed, so a viewer never reads half a PNG.
+        part = path.with_name(f".{path.name}.part.png")
+        pygame.image.save(self.screen, str(part))
+        os.replace(part, path)
         log.info("screenshot %s", path)
 
     def screenshot_png(self) -> dict:

@@ -24,12 +24,18 @@ MAX_MARQUEE_CHARS = 500
 ELLIPSIS = "…"
 
 
+def _bytes(surface: pygame.Surface) -> int:
+    return surface.get_width() * surface.get_height() * surface.get_bytesize()
+
+
 class Renderer:
-    def __init__(self, surface: pygame.Surface, fonts: Fonts, *, cache_size: int = 800):
+    def __init__(self, surface: pygame.Surface, fonts: Fonts, *, cache_bytes: int = 12 * 2**20):
         self.surface = surface
         self.fonts = fonts
         self.cells: dict[str, Cell] = {}
-        self.cache_size = cache_size
+        # Bounded by pixels, not entries: one big ticket at 300 px is over 1 MB.
+        self.cache_bytes = cache_bytes
+        self._cached = 0
         self._text: OrderedDict[tuple, pygame.Surface] = OrderedDict()
         self._marquee: tuple[tuple, pygame.Surface] | None = None
         self.frames = 0
@@ -38,20 +44,23 @@ class Renderer:
 
     # -- text ----------------------------------------------------------------------------------
 
-    def text_surface(self, text: str, face: str, px: int, fg) -> pygame.Surface:
-        key = (text, face, px, fg)
+    def text_surface(self, text: str, face: str, px: int, fg, bg) -> pygame.Surface:
+        """Antialiased text on its cell's opaque background: an 8-bit surface (SDL_ttf's
+        "shaded" mode), a quarter of the memory of per-pixel alpha and quicker to blit."""
+        key = (text, face, px, fg, bg)
         surf = self._text.get(key)
         if surf is None:
-            surf = self.fonts.get(face, px).render(text, True, fg)
+            surf = self.fonts.get(face, px).render(text, True, fg, bg)
             self._text[key] = surf
-            if len(self._text) > self.cache_size:
-                self._text.popitem(last=False)
+            self._cached += _bytes(surf)
+            while self._cached > self.cache_bytes and len(self._text) > 1:
+                self._cached -= _bytes(self._text.popitem(last=False)[1])
         else:
             self._text.move_to_end(key)
         return surf
 
     def _fitted(self, cell: Cell, room: int) -> pygame.Surface:
-        surf = self.text_surface(cell.text, cell.face, cell.px, cell.fg)
+        surf = self.text_surface(cell.text, cell.face, cell.px, cell.fg, cell.bg)
         if surf.get_width() <= room:
             self.ellipsized.discard(cell.key)
             return surf
@@ -64,7 +73,8 @@ class Renderer:
                 lo = mid
             else:
                 hi = mid - 1
-        return self.text_surface(cell.text[:lo].rstrip() + ELLIPSIS, cell.face, cell.px, cell.fg)
+        return self.text_surface(cell.text[:lo].rstrip() + ELLIPSIS, cell.face, cell.px, cell.fg,
+                                 cell.bg)
 
     # -- drawing -------------------------------------------------------------------------------
 
@@ -92,9 +102,10 @@ class Renderer:
         text = cell.text[:MAX_MARQUEE_CHARS]
         if not text:
             return
-        key = (text, cell.face, cell.px, cell.fg)
+        key = (text, cell.face, cell.px, cell.fg, cell.bg)
         if self._marquee is None or self._marquee[0] != key:
-            self._marquee = (key, self.fonts.get(cell.face, cell.px).render(text, True, cell.fg))
+            self._marquee = (key, self.fonts.get(cell.face, cell.px).render(text, True, cell.fg,
+                                                                             cell.bg))
         surf = self._marquee[1]
         span = surf.get_width() + int(rect.w * MARQUEE_GAP)
         speed = MARQUEE_SPEED * rect.h / 88

@@ -169,6 +169,7 @@ class Announcer:
             self.channel = pygame.mixer.Channel(0)
             self.channel.set_volume(self._volume / 100)
             self._format = pygame.mixer.get_init()
+            self.chime()   # made now, not in the middle of the first call
             if not pack.exists():
                 log.warning("no voice pack at %s: calls get the chime only "
                             "(make one with `antrian voice build`)", pack.path)

@@ -92,3 +92,18 @@ def test_a_counter_display_follows_its_counter_and_is_silent():
     assert cfg.counters == ("1",) and cfg.services == ("ktp", "kk") and not cfg.voice.enabled
     with pytest.raises(ConfigError, match="no counter '9'"):
         counter_display_config(site_with(""), "9")
+
+
+def test_the_documented_example_boards_fit_the_example_site():
+    from conftest import ROOT
+    doc = (ROOT / "docs" / "display.md").read_text()
+    block = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    raw = tomllib.loads((ROOT / "examples" / "mpp.toml").read_text())
+    # (the example file may carry a copy of these tables already)
+    raw = {k: v for k, v in raw.items() if k not in ("board", "voice")} | tomllib.loads(block)
+    boards = load_boards(parse(raw))
+    assert list(boards) == ["lobby", "capil", "passport-en"]
+    assert len(boards["lobby"].services) == len(raw["service"])
+    assert boards["capil"].layout == "portrait" and boards["capil"].rotate == 90
+    assert set(boards["capil"].counters) >= {"1", "2", "3", "4", "5", "6", "p1"}
+    assert boards["passport-en"].language == "en" and not boards["passport-en"].voice.enabled
