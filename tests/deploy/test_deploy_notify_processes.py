@@ -150,3 +150,27 @@ def test_a_board_is_ready_with_state_pings_and_stops_pinging_when_its_loop_is_he
             queue.close()
             if proc.returncode not in (0, None):
                 print(log.read_text())
+
+
+def test_the_visitors_page_is_ready_when_it_listens_and_pings_from_its_event_loop(tmp_path, broker,
+                                                                                   site_file):
+    from broker import free_port, wait_port
+
+    port = free_port()
+    log = tmp_path / "web.log"
+    with NotifyListener() as listener:
+        proc = start([sys.executable, "-m", "antrian", "web", "--config", str(site_file),
+                      "--host", "127.0.0.1", "--port", str(port)], listener, watchdog_s=2.0,
+                     log=log)
+        try:
+            ready = listener.wait_for("READY=1", timeout=30)
+            assert ready.pid == proc.pid
+            wait_port(port, timeout=1)  # READY means it already listens
+            # The loop wakes every 2 s at the latest: pings at most that far apart.
+            assert_pings_regularly(listener, proc.pid, seconds=4.5, at_least=2, max_gap=2.6)
+            assert_silent_while_stopped(listener, proc, 2.5)
+            assert_clean_stop(listener, proc)
+        finally:
+            stop(proc)
+            if proc.returncode not in (0, None):
+                print(log.read_text())

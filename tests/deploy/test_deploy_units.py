@@ -15,7 +15,6 @@ needs_analyze = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None or not SYSTEM_UNITS.is_dir(),
     reason="systemd-analyze is not installed (Debian package `systemd`; `make test` installs it)")
 
-NOTIFY_UNITS = [u for u in UNITS if u != "antrian-web.service"]
 # The device groups each role gets, and nothing more.
 DEVICE_GROUPS = {
     "antrian-queue.service": set(),
@@ -104,7 +103,7 @@ def unit(name: str) -> dict:
     return read_unit(SYSTEMD / name)
 
 
-@pytest.mark.parametrize("name", NOTIFY_UNITS)
+@pytest.mark.parametrize("name", UNITS)
 def test_each_program_is_a_notify_service_with_a_watchdog(name):
     u = unit(name)
     assert value(u, "Service", "Type") == "notify"
