@@ -219,6 +219,15 @@ class SimResult:
     samples_exact: list[tuple[float, float]] = field(default_factory=list)
     refused: int = 0
 
+    def state_at(self, ts: float) -> QueueState:
+        """The queue state as it was at ``ts`` (the day's events replayed up to then)."""
+        state = fresh_state(self.plan)
+        for event in self.events:
+            if event["ts"] > ts:
+                break
+            apply(state, event)
+        return state
+
     def accuracy(self) -> dict:
         """Errors of the estimates against the waits that really happened (seconds)."""
         pairs = [(t.estimate, t.waited) for t in self.issued
@@ -246,6 +255,13 @@ def errors(pairs: list[tuple[float, float]]) -> dict:
 def current_estimate(state: QueueState, service: str, ahead: int, now: float) -> float | None:
     """The estimator the queue service uses (``ticketing.estimate.wait_for``)."""
     return wait_for(state, service, ahead, now=now)
+
+
+def fresh_state(plan: DayPlan) -> QueueState:
+    """The building at opening, every counter closed (as the queue service starts a day)."""
+    return QueueState.new(
+        plan.day, [(s.id, s.prefix, s.separator, 3, s.prior_s) for s in plan.services],
+        [(c.id, c.name, c.services) for c in plan.counters])
 
 
 def retained_view(state: QueueState, now: float) -> tuple[dict[str, dict], dict[str, dict]]:
@@ -285,9 +301,7 @@ class _Day:
         self.estimator = estimator
         self.sample_every = sample_every
         self.services = {s.id: s for s in plan.services}
-        self.state = QueueState.new(
-            plan.day, [(s.id, s.prefix, s.separator, 3, s.prior_s) for s in plan.services],
-            [(c.id, c.name, c.services) for c in plan.counters])
+        self.state = fresh_state(plan)
         self.result = SimResult(plan, self.state)
         self.desks = {c.id: _Desk() for c in plan.counters}
         self.returned: dict[str, list[str]] = {s.id: [] for s in plan.services}

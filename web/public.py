@@ -1,0 +1,328 @@
+"""What visitors may see, built from the site's retained MQTT state (pure: no I/O, no clock).
+
+    public = PublicState(site)
+    public.receive("antrian/bogor/service/ktp/state", payload)   # from the MQTT thread's hand-off
+    update = public.rebuild(now)          # the changes since the last rebuild, ready to stream
+    public.document                       # the services document (dict), as /api/v1/services
+    status, body = public.ticket("a16", day=None, now=now)
+
+Only public facts leave here: services, ticket numbers, counters and their names, estimates. The
+retained messages hold nothing personal (no names, no NIK), and the kiosk that printed a ticket or
+whether it is a priority ticket is not passed on either.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from antrian.config import Site
+from mqtt import schemas
+from mqtt.topics import Topics
+from ticketing.day import service_day
+from ticketing.estimate import retained_waits
+
+log = logging.getLogger(__name__)
+
+# What a visitor may type or a QR code may carry: prefix (1-4 letters/digits), an optional
+# separator, the number (1-4 digits). Checked after upper-casing; anything else is refused.
+TICKET = re.compile(r"^[A-Z0-9]{1,4}[-.]?\d{1,4}$")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+RECENT_CALLS = 10
+TICKET_STATUSES = ("waiting", "called", "missed", "done", "expired", "unknown")
+
+
+@dataclass
+class Update:
+    """One rebuild's changes: ``frames`` are (event name, JSON bytes) for the live stream."""
+    version: int
+    frames: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+@dataclass
+class TicketInfo:
+    status: str
+    service: str
+    position: int | None = None
+    est_wait_s: float | None = None
+    counter: str | None = None
+
+
+class PublicState:
+    """The site as the public sees it; fed with retained messages, rebuilt on demand."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        self.topics = Topics(site.site)
+        self.services: dict[str, dict[str, Any]] = {}     # decoded service/<id>/state
+        self.counters: dict[str, dict[str, Any]] = {}     # decoded counter/<id>/state
+        self.queue_online: bool | None = None
+        self.connected = False                             # this process to the broker
+        self.message: dict[str, Any] | None = None
+        self.calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
+        self.version = 0
+        self.public: dict[str, dict[str, Any]] = {}       # service id -> public dict
+        self.index: dict[str, TicketInfo] = {}
+        self.status: dict[str, Any] = {}
+        self.document: dict[str, Any] = {}
+        self._dirty: set[str] = set()                      # services whose public view may change
+        self._status_dirty = True
+        self._pending_calls: list[dict[str, Any]] = []
+        self._message_dirty = False
+        self._bad = 0
+
+    # -- input -------------------------------------------------------------------------------
+
+    def receive(self, topic: str, payload: bytes) -> bool:
+        """Fold in one MQTT message; returns whether anything visible may have changed."""
+        levels = self.topics.parse(topic)
+        try:
+            if len(levels) == 3 and levels[0] == "service" and levels[2] == "state":
+                return self._service(levels[1], payload)
+            if len(levels) == 3 and levels[0] == "counter" and levels[2] == "state":
+                return self._counter(levels[1], payload)
+            if levels == ["call"]:
+                return self._call(payload)
+            if levels == ["tele", "queue", "lwt"]:
+                online = payload.strip() == b"online"
+                if online and self.queue_online is False:
+                    # A restarted queue service republishes everything; its store may be new,
+                    # so what it sends now wins even with a lower seq.
+                    for s in self.services.values():
+                        s["seq"] = -1
+                    for c in self.counters.values():
+                        c["seq"] = -1
+                changed = online != self.queue_online
+                self.queue_online = online
+                self._status_dirty |= changed
+                return changed
+            if levels == ["message"]:
+                return self._message(payload)
+        except schemas.BadMessage as e:
+            self._bad += 1
+            if self._bad <= 20 or self._bad % 1000 == 0:
+                log.warning("ignored %s: %s (%d ignored so far)", topic, e, self._bad)
+        return False
+
+    def set_connected(self, connected: bool) -> None:
+        if connected != self.connected:
+            self.connected = connected
+            self._status_dirty = True
+
+    def _service(self, sid: str, payload: bytes) -> bool:
+        if not payload:
+            if self.services.pop(sid, None) is not None:
+                self._dirty.add(sid)
+                return True
+            return False
+        state = msgspec.to_builtins(schemas.decode_state(payload, schemas.ServiceState))
+        if state["service"] != sid:
+            raise schemas.BadMessage(f"service {state['service']!r} on the topic of {sid!r}")
+        held = self.services.get(sid)
+        if held is not None and state["seq"] < held["seq"] and state["day"] <= held["day"]:
+            return False
+        self.services[sid] = state
+        self._dirty.add(sid)
+        self._status_dirty = True
+        return True
+
+    def _counter(self, cid: str, payload: bytes) -> bool:
+        if not payload:
+            old = self.counters.pop(cid, None)
+            self._dirty.update(old["services"] if old else ())
+            return old is not None
+        state = msgspec.to_builtins(schemas.decode_state(payload, schemas.CounterState))
+        held = self.counters.get(cid)
+        if held is not None and state["seq"] < held["seq"] and state["day"] <= held["day"]:
+            return False
+        self.counters[cid] = state
+        # its name and whether it is open show in every service it serves, before and after
+        self._dirty.update(state["services"])
+        self._dirty.update(held["services"] if held else ())
+        return True
+
+    def _call(self, payload: bytes) -> bool:
+        call = msgspec.to_builtins(schemas.decode_state(payload, schemas.Call))
+        public = {k: call[k] for k in ("ticket", "service", "counter", "counter_name", "kind",
+                                       "seq", "ts")}
+        self.calls.appendleft(public)
+        self._pending_calls.append(public)
+        return True
+
+    def _message(self, payload: bytes) -> bool:
+        if not payload:
+            self.message = None
+        else:
+            try:
+                body = msgspec.json.decode(payload)
+            except msgspec.DecodeError as e:
+                raise schemas.BadMessage(f"message is not JSON: {e}") from None
+            text = body.get("text") if isinstance(body, dict) else None
+            if not isinstance(text, str):
+                raise schemas.BadMessage("message without text")
+            self.message = {"text": text[:500], "ts": body.get("ts")}
+        self._message_dirty = True
+        return True
+
+    # -- building ----------------------------------------------------------------------------
+
+    def service_ids(self) -> list[str]:
+        """The TOML's services in its order, then any the queue publishes that it lacks."""
+        return list(self.site.services) + [s for s in self.services if s not in self.site.services]
+
+    def counter_name(self, cid: str) -> str:
+        c = self.counters.get(cid)
+        if c:
+            return c["name"]
+        known = self.site.counters.get(cid)
+        return known.name if known else f"Loket {cid}"
+
+    def _public_service(self, sid: str, waits: list[float] | None) -> dict[str, Any]:
+        svc = self.site.services.get(sid)
+        s = self.services.get(sid)
+        if s is None:
+            return {"id": sid, "name": svc.name, "agency": svc.agency, "prefix": svc.prefix,
+                    "known": False, "waiting": 0, "serving": [], "missed": [],
+                    "counters_open": [], "est_wait_s": None, "last_issued": None, "issued": 0,
+                    "done": 0, "day": None, "ts": None, "status": None, "standard": None}
+        est = waits[-1] if waits else None
+        return {
+            "id": sid, "name": s["name"], "agency": s["agency"], "prefix": s["prefix"],
+            "known": True, "waiting": len(s["waiting_tickets"]),
+            "serving": [{"ticket": x["ticket"], "counter": x["counter"],
+                         "counter_name": self.counter_name(x["counter"])} for x in s["serving"]],
+            "missed": list(s["missed"]),
+            "counters_open": [{"id": c, "name": self.counter_name(c)}
+                              for c in s["counters_open"]],
+            "est_wait_s": None if est is None else round(est),
+            "last_issued": s["last_issued"], "issued": s["issued"], "done": s["done"],
+            "day": s["day"], "ts": s["ts"], "status": s.get("status"),
+            "standard": s.get("standard")}
+
+    def today(self, now: float) -> str:
+        return service_day(now, self.site.tz, self.site.reset_at)
+
+    def rebuild(self, now: float) -> Update | None:
+        """Recompute what changed since the last call; None when nothing visible did."""
+        frames: list[tuple[str, bytes]] = []
+        if self._dirty or self.version == 0:
+            waits = retained_waits(self.services, self.counters, now) if self.services else {}
+            index: dict[str, TicketInfo] = {}
+            for sid in self.service_ids():
+                public = self._public_service(sid, waits.get(sid))
+                if self.public.get(sid) != public:
+                    self.public[sid] = public
+                    frames.append(("service", msgspec.json.encode(public)))
+                s = self.services.get(sid)
+                if s is None:
+                    continue
+                mine = waits.get(sid)
+                for k, label in enumerate(s["waiting_tickets"]):
+                    index[label] = TicketInfo("waiting", sid, k, mine[k] if mine else None)
+                for x in s["serving"]:
+                    index[x["ticket"]] = TicketInfo("called", sid, counter=x["counter"])
+                for label in s["missed"]:
+                    index.setdefault(label, TicketInfo("missed", sid))
+            for sid in list(self.public):
+                if sid not in self.site.services and sid not in self.services:
+                    del self.public[sid]
+                    frames.append(("removed", msgspec.json.encode({"id": sid})))
+            self.index = index
+            self._dirty.clear()
+        status = self._status(now)
+        if status != self.status:
+            self.status = status
+            frames.append(("status", msgspec.json.encode(status)))
+        if self._message_dirty:
+            self._message_dirty = False
+            frames.append(("message", msgspec.json.encode(self.message or {"text": ""})))
+        for call in self._pending_calls:
+            frames.append(("call", msgspec.json.encode(call)))
+        self._pending_calls.clear()
+        if not frames and self.version:
+            return None
+        self.version += 1
+        self.document = {
+            "site": self.site.site, "title": self.site.title, "timezone": self.site.timezone,
+            "version": self.version, **self.status, "message": self.message,
+            "agencies": list(dict.fromkeys(p["agency"] for p in self.public.values())),
+            "services": [self.public[s] for s in self.service_ids() if s in self.public],
+            "recent_calls": list(self.calls)}
+        return Update(self.version, frames)
+
+    def _status(self, now: float) -> dict[str, Any]:
+        days = {s["day"] for s in self.services.values()}
+        today = self.today(now)
+        updated = max((s["ts"] for s in self.services.values()), default=None)
+        stale_day = bool(days) and max(days) < today
+        reasons = [r for r, bad in (("disconnected", not self.connected),
+                                    ("queue_offline", self.queue_online is False),
+                                    ("old_day", stale_day),
+                                    ("no_data", not self.services)) if bad]
+        return {"day": max(days) if days else today, "online": self.queue_online,
+                "connected": self.connected, "stale": bool(reasons), "stale_reasons": reasons,
+                "updated": updated}
+
+    # -- tickets -----------------------------------------------------------------------------
+
+    def normalise(self, raw: str) -> str | None:
+        """The ticket label a visitor means (``a16`` → ``A016``), or None when it cannot be one.
+
+        A label the queue published is taken as it is; otherwise the prefix is matched against
+        the services (tolerating a missing separator and missing zeros) and the label rebuilt
+        with the service's format, when exactly one service fits."""
+        text = raw.strip().upper()
+        if not TICKET.match(text):
+            return None
+        if text in self.index:
+            return text
+        fits = set()
+        for svc in self.site.services.values():
+            for head in {svc.prefix + svc.separator, svc.prefix}:
+                rest = text[len(head):]
+                if text.startswith(head) and rest.isdigit():
+                    fits.add(svc.ticket(int(rest)))
+        return fits.pop() if len(fits) == 1 else None
+
+    def ticket(self, raw: str, day: str | None, now: float) -> tuple[int, dict[str, Any]]:
+        """The HTTP status and body of ``/api/v1/tickets/<raw>``."""
+        if len(raw) > 12:
+            return 400, {"error": "invalid ticket number"}
+        label = self.normalise(raw)
+        if label is None:
+            return 400, {"error": "invalid ticket number", "ticket": None}
+        if day is not None and not DAY.match(day):
+            return 400, {"error": "invalid day (YYYY-MM-DD)"}
+        info = self.index.get(label)
+        svc = self.site.service_of_ticket(label)
+        sid = info.service if info else (svc.id if svc else None)
+        state = self.services.get(sid) if sid else None
+        today = state["day"] if state else self.status.get("day") or self.today(now)
+        body: dict[str, Any] = {"ticket": label, "day": today, "status": "unknown",
+                                "service": sid, "position": None, "ahead": None,
+                                "est_wait_s": None, "counter": None, "counter_name": None}
+        if sid and sid in self.public:
+            p = self.public[sid]
+            body.update(service_name=p["name"], agency=p["agency"], serving=p["serving"],
+                        updated=p["ts"], service_status=p["status"])
+        if day is not None and day != today:
+            body["status"] = "expired"
+            return 200, body
+        if info is not None:
+            body["status"] = info.status
+            if info.status == "waiting":
+                body.update(position=info.position + 1, ahead=info.position,
+                            est_wait_s=None if info.est_wait_s is None else round(info.est_wait_s))
+            elif info.status == "called":
+                body.update(counter=info.counter, counter_name=self.counter_name(info.counter),
+                            est_wait_s=0)
+        elif state is not None and svc is not None:
+            number = int(label[len(svc.prefix + svc.separator):])
+            if 1 <= number <= state["issued"]:
+                body["status"] = "done"
+        return 200, body

@@ -1,0 +1,383 @@
+"""The visitors' page and its JSON API: a small aiohttp server fed by the retained MQTT state.
+
+    app = WebApp(site)                 # tests feed it with app.receive(topic, payload)
+    runner = await app.start("0.0.0.0", 8080)
+    ...
+    await app.stop()
+
+Per request nothing touches the broker and nothing is computed: each change of the state is
+rebuilt once (``web.public``) into the ready bytes of ``/api/v1/services`` (plain and gzip, with
+its ETag) and one frame for the live stream, which is copied to every listener.
+
+Routes (GET and HEAD only; anything else is 405):
+
+- ``/`` and ``/t/<ticket>``: the page (web/static), the second opening on "my ticket";
+- ``/api/v1/services``: every service (``Cache-Control: max-age=2``, ETag, gzip);
+- ``/api/v1/tickets/<ticket>[?day=YYYY-MM-DD]``: one ticket's status, position and estimate;
+- ``/api/v1/events[?v=<version>]``: server-sent events (``service``, ``status``, ``call``,
+  ``message``, ``snapshot``, ``ping``), resumable with ``Last-Event-ID``;
+- ``/static/<file>``, ``/healthz``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import logging
+import mimetypes
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from antrian.config import Site
+from web.public import PublicState, Update
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+FLUSH_DELAY = 0.05      # s: changes arriving together are rebuilt and streamed together
+TICK = 15.0             # s: heartbeat to streams, day and staleness check
+RING = 2000             # stream frames kept for clients that reconnect (Last-Event-ID)
+STREAM_QUEUE = 256      # frames a slow listener may lag before it is dropped (it reconnects)
+TICKET_CACHE = 4096
+
+SECURITY = {
+    "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; connect-src 'self'; manifest-src 'self'; "
+                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Server": "antrian",   # not aiohttp's name and version
+}
+API = {**SECURITY, "Content-Type": "application/json; charset=utf-8",
+       "Access-Control-Allow-Origin": "*"}
+LIVE_JSON = {**API, "Cache-Control": "public, max-age=2", "Vary": "Accept-Encoding"}
+SSE = {**SECURITY, "Content-Type": "text/event-stream; charset=utf-8",
+       "Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no",
+       "Access-Control-Allow-Origin": "*"}
+ALLOW = "GET, HEAD"
+
+
+def etag_of(data: bytes) -> str:
+    return '"' + hashlib.blake2b(data, digest_size=9).hexdigest() + '"'
+
+
+def accepts_gzip(request: web.Request) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "")
+
+
+class Prepared:
+    """A response body ready to send: plain and gzip, with its ETag and headers."""
+
+    def __init__(self, body: bytes, headers: dict[str, str], compress: bool = True):
+        self.body = body
+        self.etag = etag_of(body)
+        self.gz = gzip.compress(body, 6, mtime=0) if compress and len(body) > 512 else None
+        self.headers = {**headers, "ETag": self.etag}
+        self.headers_gz = {**self.headers, "Content-Encoding": "gzip"}
+        self.headers_304 = {k: v for k, v in self.headers.items() if k != "Content-Type"}
+
+    def respond(self, request: web.Request) -> web.Response:
+        if self.etag in request.headers.get("If-None-Match", ""):
+            return web.Response(status=304, headers=self.headers_304)
+        if self.gz is not None and accepts_gzip(request):
+            return web.Response(body=self.gz, headers=self.headers_gz)
+        return web.Response(body=self.body, headers=self.headers)
+
+
+def load_static(root: Path = STATIC) -> dict[str, Prepared]:
+    """Every file of web/static, in memory (a few tens of kB), keyed by URL path."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind in ("application/javascript", "image/svg+xml",
+                                                "application/manifest+json"):
+            kind += "; charset=utf-8"
+        # The page itself is revalidated each time (it is small; updates show at once); the
+        # files it names are cached for a while.
+        cache = "no-cache" if path.name == "index.html" else "public, max-age=600"
+        files["/static/" + path.relative_to(root).as_posix()] = Prepared(
+            path.read_bytes(), {**SECURITY, "Content-Type": kind, "Cache-Control": cache})
+    return files
+
+
+def frame(event: str, data: bytes, version: int | None = None) -> bytes:
+    head = f"id: {version}\n" if version is not None else ""
+    return f"{head}event: {event}\ndata: ".encode() + data + b"\n\n"
+
+
+class Stream:
+    """One listener of the live stream."""
+    __slots__ = ("queue", "request")
+
+    def __init__(self, request: web.Request):
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(STREAM_QUEUE)
+        self.request = request
+
+    def send(self, blob: bytes | None) -> bool:
+        try:
+            self.queue.put_nowait(blob)
+            return True
+        except asyncio.QueueFull:
+            return False
+
+
+class WebApp:
+    """:param clock: seconds since the epoch (tests pass a fixed one).
+    :param max_streams: listeners of the live stream at most; more get 503 and poll instead."""
+
+    def __init__(self, site: Site, *, clock: Callable[[], float] = time.time,
+                 max_streams: int = 3000, static: Path = STATIC):
+        self.site = site
+        self.clock = clock
+        self.max_streams = max_streams
+        self.public = PublicState(site)
+        self.static = load_static(static)
+        self.index = self.static["/static/index.html"]
+        self.streams: set[Stream] = set()
+        self.ring: deque[tuple[int, bytes]] = deque(maxlen=RING)
+        self.services = Prepared(b"{}", LIVE_JSON)
+        self.tickets: dict[tuple[str, str | None], tuple[int, Prepared]] = {}
+        self.requests = 0
+        self.dropped_streams = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._flush_handle: asyncio.Handle | None = None
+        self._tasks: list[asyncio.Task] = []
+        self.app = self._build()
+        self._flush()
+
+    # -- state in ----------------------------------------------------------------------------
+
+    def receive(self, topic: str, payload: bytes) -> None:
+        """Fold in an MQTT message (on the event loop) and schedule the rebuild."""
+        if self.public.receive(topic, payload):
+            self._schedule()
+
+    def receive_threadsafe(self, topic: str, payload: bytes, message: Any = None) -> None:
+        """paho's thread: hand the message to the loop, nothing else."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.receive, topic, bytes(payload))
+
+    def set_connected(self, connected: bool) -> None:
+        self.public.set_connected(connected)
+        self._schedule()
+
+    def set_connected_threadsafe(self, connected: bool) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.set_connected, connected)
+
+    def _schedule(self) -> None:
+        if self._flush_handle is None and self.loop is not None:
+            self._flush_handle = self.loop.call_later(FLUSH_DELAY, self._flush)
+        elif self.loop is None:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        try:
+            update = self.public.rebuild(self.clock())
+        except Exception:  # a bad state must not stop the page: keep serving the last one
+            log.exception("rebuilding the public state failed")
+            return
+        if update is None:
+            return
+        self.services = Prepared(msgspec.json.encode(self.public.document), LIVE_JSON)
+        self.tickets.clear()
+        if update.frames:
+            self._broadcast(update)
+
+    def _broadcast(self, update: Update) -> None:
+        blob = b"".join(frame(name, data, update.version) for name, data in update.frames)
+        self.ring.append((update.version, blob))
+        self._send_all(blob)
+
+    def _send_all(self, blob: bytes) -> None:
+        slow = [s for s in self.streams if not s.send(blob)]
+        for s in slow:
+            # A listener this far behind has lost the thread: drop it; its browser reconnects
+            # with Last-Event-ID and catches up from the ring or a snapshot.
+            self.dropped_streams += 1
+            self.streams.discard(s)
+            transport = s.request.transport
+            if transport is not None:
+                transport.close()
+
+    def backlog(self, since: int | None) -> bytes | None:
+        """What a listener that saw ``since`` missed, or None when only a snapshot will do."""
+        version = self.public.version
+        if since is None or since > version:
+            return None
+        if since == version:
+            return b""
+        if not self.ring or self.ring[0][0] > since + 1:
+            return None
+        return b"".join(blob for v, blob in self.ring if v > since)
+
+    # -- the periodic tick -------------------------------------------------------------------
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            try:
+                self._flush()   # the day may have turned: staleness is judged again
+                self._send_all(frame("ping", msgspec.json.encode(
+                    {"ts": round(self.clock(), 3), "version": self.public.version})))
+            except Exception:
+                log.exception("tick failed")
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def _build(self) -> web.Application:
+        app = web.Application(client_max_size=1024)
+        r = app.router
+        r.add_get("/", self.page)
+        r.add_get("/index.html", self.page)
+        r.add_get(r"/t/{ticket:[A-Za-z0-9.\-]{1,12}}", self.page)
+        r.add_get(r"/T/{ticket:[A-Za-z0-9.\-]{1,12}}", self.page)
+        r.add_get("/api/v1/services", self.api_services)
+        r.add_get(r"/api/v1/tickets/{ticket:[^/]{1,40}}", self.api_ticket)
+        r.add_get("/api/v1/events", self.api_events)
+        r.add_get("/healthz", self.health)
+        r.add_get("/favicon.ico", self.favicon)
+        r.add_get(r"/static/{path:[A-Za-z0-9._\-/]{1,80}}", self.static_file)
+        r.add_route("*", "/{tail:.*}", self.fallback)
+        app.on_startup.append(self._on_startup)
+        app.on_shutdown.append(self._on_shutdown)
+        return app
+
+    async def _on_startup(self, app: web.Application) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._tasks.append(asyncio.create_task(self._ticker()))
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for s in list(self.streams):
+            s.send(None)
+        self.streams.clear()
+
+    async def page(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        return self.index.respond(request)
+
+    async def static_file(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        prepared = self.static.get(request.path)
+        if prepared is None:
+            return error(404, "not found")
+        return prepared.respond(request)
+
+    async def favicon(self, request: web.Request) -> web.Response:
+        prepared = self.static.get("/static/icon.svg")
+        return prepared.respond(request) if prepared else error(404, "not found")
+
+    async def api_services(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        return self.services.respond(request)
+
+    async def api_ticket(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        raw = request.match_info["ticket"]
+        day = request.query.get("day")
+        key = (raw.upper(), day)
+        cached = self.tickets.get(key)
+        if cached is None:
+            status, body = self.public.ticket(raw, day, self.clock())
+            if len(self.tickets) >= TICKET_CACHE:
+                self.tickets.clear()   # guessed numbers must not grow memory
+            headers = LIVE_JSON if status == 200 else {**API, "Cache-Control": "no-store"}
+            cached = (status, Prepared(msgspec.json.encode(body), headers, compress=False))
+            self.tickets[key] = cached
+        status, prepared = cached
+        if status != 200:
+            return web.Response(status=status, body=prepared.body, headers=prepared.headers)
+        return prepared.respond(request)
+
+    async def api_events(self, request: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        if request.method == "HEAD":
+            return web.Response(headers=SSE)
+        if len(self.streams) >= self.max_streams:
+            return error(503, "too many listeners; poll /api/v1/services instead",
+                         {"Retry-After": "30"})
+        since = parse_version(request.headers.get("Last-Event-ID") or request.query.get("v"))
+        stream = Stream(request)
+        response = web.StreamResponse(headers=SSE)
+        await response.prepare(request)
+        backlog = self.backlog(since)
+        if backlog is None:
+            backlog = frame("snapshot", self.services.body, self.public.version)
+        self.streams.add(stream)
+        try:
+            await response.write(b"retry: 3000\n\n" + backlog)
+            while True:
+                blob = await stream.queue.get()
+                if blob is None:
+                    break
+                await response.write(blob)
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            pass   # the listener left (or was dropped for lagging)
+        finally:
+            self.streams.discard(stream)
+        return response
+
+    async def health(self, request: web.Request) -> web.Response:
+        body = msgspec.json.encode({"ok": not self.public.status.get("stale", True),
+                                    **self.figures()})
+        return web.Response(body=body, headers={**API, "Cache-Control": "no-store"})
+
+    async def fallback(self, request: web.Request) -> web.Response:
+        if request.method not in ("GET", "HEAD"):
+            return error(405, "read-only: GET and HEAD only", {"Allow": ALLOW})
+        return error(404, "not found")
+
+    def figures(self) -> dict[str, Any]:
+        return {"streams": len(self.streams), "version": self.public.version,
+                "requests": self.requests, "dropped_streams": self.dropped_streams,
+                "services": len(self.public.services), "online": self.public.queue_online,
+                "connected": self.public.connected}
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def start(self, host: str, port: int, *, backlog: int = 2048) -> web.AppRunner:
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False,
+                               shutdown_timeout=2.0)
+        await runner.setup()
+        await web.TCPSite(runner, host, port, backlog=backlog, reuse_address=True).start()
+        return runner
+
+
+def parse_version(text: str | None) -> int | None:
+    if text is None or not text.isdigit() or len(text) > 12:
+        return None
+    return int(text)
+
+
+def error(status: int, text: str, extra: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=msgspec.json.encode({"error": text}),
+                        headers={**API, "Cache-Control": "no-store", **(extra or {})})
+
+
+def raise_file_limit(wanted: int = 16384) -> None:
+    """Each live listener holds a socket: lift the soft limit on open files towards the hard one
+    (systemd's LimitNOFILE sets both; a sandbox may forbid this, which is fine)."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError) as e:
+        log.info("open-file limit left as it is: %s", e)
+
