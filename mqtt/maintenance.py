@@ -12,7 +12,13 @@
   ...}``, echoing ``transaction``, and to the MQTT v5 response topic when there is one.
 - ``tele/<component>/state`` every ``interval`` seconds: version, uptime, CPU temperature,
   memory, plus the role's own figures from ``health()``.
-- Built in: ``status`` (the same figures, now), ``reload`` (when the role gives ``on_reload``).
+- Built in: ``status`` (the same figures, now), ``help`` (the commands and what they do),
+  ``reload`` (when the role gives ``on_reload``). Command names are case-insensitive, as in
+  Tasmota: ``cmnd/queue/Status`` runs ``status``.
+
+The health interval is the role's default; the site TOML's ``[maintenance] health_interval``
+and then ``$ANTRIAN_HEALTH_INTERVAL`` override it. Health is also published right after every
+(re)connect, so a console started later sees every component within seconds.
 
 Commands run one at a time on a worker thread, never on paho's network thread.
 """
@@ -24,6 +30,7 @@ import logging
 import os
 import queue as stdqueue
 import resource
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -31,11 +38,13 @@ from pathlib import Path
 from typing import Any
 
 from antrian import __version__
+from antrian.config import ConfigError, need, no_unknown
 from mqtt.client import Connection
 
 log = logging.getLogger(__name__)
 
 MAX_COMMAND_PAYLOAD = 64 * 1024
+INTERVAL_ENV = "ANTRIAN_HEALTH_INTERVAL"
 Handler = Callable[[dict], Any]
 
 
@@ -51,6 +60,49 @@ def cpu_temperature() -> float | None:
         return None
 
 
+def memory_available_mb() -> float | None:
+    """Memory the Pi can still give (MemAvailable), None where /proc/meminfo is missing."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def health_interval(site: Any, default: float) -> float:
+    """The seconds between health reports: ``$ANTRIAN_HEALTH_INTERVAL``, else the site TOML's
+    ``[maintenance] health_interval``, else the role's ``default``."""
+    interval = default
+    raw = getattr(site, "raw", None)
+    if isinstance(raw, dict) and "maintenance" in raw:
+        table = need(raw, "maintenance", dict, "maintenance")
+        no_unknown(table, {"health_interval"}, "maintenance")
+        interval = float(need(table, "health_interval", (int, float), "maintenance", default))
+        if not 1 <= interval <= 3600:
+            raise ConfigError("maintenance.health_interval: must be 1..3600 s")
+    env = os.environ.get(INTERVAL_ENV)
+    if env:
+        try:
+            value = float(env)
+            if not 0.1 <= value <= 3600:
+                raise ValueError
+            interval = value
+        except ValueError:
+            log.warning("%s=%r is not a number of seconds (0.1..3600); using %g s",
+                        INTERVAL_ENV, env, interval)
+    return interval
+
+
 def memory_rss_mb() -> float:
     try:
         with open(f"/proc/{os.getpid()}/statm") as f:
@@ -60,26 +112,51 @@ def memory_rss_mb() -> float:
 
 
 class Maintenance:
+    """The maintenance face of one component.
+
+    :param conn: the component's :class:`Connection` (not started yet).
+    :param health: the role's own figures for ``status`` and ``tele/<component>/state``.
+    :param interval: the role's default seconds between health reports (see
+        :func:`health_interval` for what overrides it).
+    :param on_reload: re-read the configuration; enables the ``reload`` command.
+    """
+
     def __init__(self, conn: Connection, *, health: Callable[[], dict] = dict,
                  interval: float = 60.0, on_reload: Callable[[], Any] | None = None):
         self.conn = conn
         self.component = conn.component
         self.health = health
-        self.interval = interval
+        self.interval = health_interval(getattr(conn, "site", None), interval)
         self.started = time.time()
-        self.commands: dict[str, Handler] = {"status": lambda args: self.status()}
+        self.commands: dict[str, Handler] = {}
+        self.command("status")(self._status_command)
+        self.command("help")(self._help_command)
         if on_reload:
-            self.commands["reload"] = lambda args: on_reload()
+            def reload(args: dict) -> Any:
+                """Re-read the site configuration."""
+                return on_reload()
+            self.command("reload")(reload)
         self._inbox: stdqueue.Queue = stdqueue.Queue(maxsize=1000)
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def command(self, name: str) -> Callable[[Handler], Handler]:
-        """Register ``handler(args) -> data`` for ``cmnd/<component>/<name>``."""
+        """Register ``handler(args) -> data`` for ``cmnd/<component>/<name>``; the first line of
+        the handler's docstring is what ``help`` says about it."""
         def register(handler: Handler) -> Handler:
-            self.commands[name] = handler
+            self.commands[name.lower()] = handler
             return handler
         return register
+
+    def _status_command(self, args: dict) -> dict:
+        """Version, uptime, temperature, memory and the role's own figures, now."""
+        return self.status()
+
+    def _help_command(self, args: dict) -> dict:
+        """The commands of this component and what each does."""
+        return {name: (handler.__doc__ or "").strip().split("\n")[0]
+                for name, handler in sorted(self.commands.items())}
 
     # -- figures -------------------------------------------------------------------------------
 
@@ -88,8 +165,11 @@ class Maintenance:
             "component": self.component,
             "version": __version__,
             "uptime_s": round(time.time() - self.started, 1),
+            "host": socket.gethostname(),
             "cpu_temp_c": cpu_temperature(),
             "memory_mb": round(memory_rss_mb(), 1),
+            "mem_available_mb": memory_available_mb(),
+            "load_1m": load_average(),
             "connected": self.conn.connected.is_set(),
             "ts": time.time(),
         }
@@ -122,6 +202,10 @@ class Maintenance:
                 previous(topic, payload, message)
 
         self.conn.on_message = route
+        # A console started after this component sees it without waiting a whole interval.
+        hook = getattr(self.conn, "on_connect", None)
+        if callable(hook):
+            hook(self._wake.set)
         for target, name in ((self._work, "commands"), (self._tick, "health")):
             t = threading.Thread(target=target, name=f"maint-{name}", daemon=True)
             t.start()
@@ -129,15 +213,28 @@ class Maintenance:
 
     def stop(self) -> None:
         self._stop.set()
-        self._inbox.put(None)
+        self._wake.set()
+        try:
+            self._inbox.put_nowait(None)
+        except stdqueue.Full:
+            pass  # the worker sees _stop after the command it is running
 
     def _tick(self) -> None:
-        while not self._stop.wait(self.interval):
+        next_at = time.monotonic() + self.interval
+        while not self._stop.is_set():
+            woken = self._wake.wait(max(0.0, next_at - time.monotonic()))
+            if self._stop.is_set():
+                return
+            if woken:
+                self._wake.clear()
+                # woken from on_connect, which marks the connection up once its hooks ran
+                self.conn.connected.wait(2)
             if self.conn.connected.is_set():
                 try:
                     self.publish_health()
                 except Exception:
                     log.exception("health report failed")
+            next_at = time.monotonic() + self.interval
 
     def _work(self) -> None:
         while not self._stop.is_set():
@@ -145,13 +242,24 @@ class Maintenance:
             if item is None:
                 return
             name, payload, message = item
-            reply = self.run(name, payload)
-            body = json.dumps(reply, default=str).encode()
             try:
-                self.conn.publish(self.conn.topics.stat(self.component, name or "_"), body)
-                self.conn.reply(message, body)
-            except Exception:
+                self._answer(name, payload, message)
+            except Exception:  # this thread must survive anything a command does
                 log.exception("reply to %s failed", name)
+
+    def _answer(self, name: str, payload: bytes, message: Any) -> None:
+        reply = self.run(name, payload)
+        try:
+            body = json.dumps(reply, default=str).encode()
+        except (TypeError, ValueError) as e:  # a handler returned data JSON cannot hold
+            body = json.dumps({"ok": False, "error": f"{name} returned an unusable reply: {e}",
+                               **({"transaction": reply["transaction"]}
+                                  if "transaction" in reply else {})}).encode()
+        stat = self.conn.topics.stat(self.component, name or "_")
+        self.conn.publish(stat, body)
+        props = getattr(message, "properties", None)
+        if getattr(props, "ResponseTopic", None) != stat:  # mosquitto_rr -e <the stat topic>
+            self.conn.reply(message, body)
 
     def run(self, name: str, payload: bytes) -> dict:
         """Run one command from its raw payload; always returns the reply object."""
@@ -169,7 +277,7 @@ class Maintenance:
             if transaction is not None and not isinstance(transaction, (str, int)):
                 transaction = None
                 raise CommandError("transaction must be a string or a number")
-            handler = self.commands.get(name)
+            handler = self.commands.get(name.lower())
             if handler is None:
                 raise CommandError(f"unknown command {name!r}; known: {', '.join(sorted(self.commands))}")
             reply = {"ok": True, "data": handler(args)}

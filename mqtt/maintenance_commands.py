@@ -1,0 +1,444 @@
+"""Technicians' console over the maintenance topics, and the site's broker configuration.
+
+    $ antrian ctl --config site.toml queue stats
+    $ antrian ctl --config site.toml queue message text="Loket 5 tutup pukul 12.00"
+    $ antrian ctl --config site.toml board-lobby screenshot --out lobby.png
+    $ antrian watch --config site.toml            # live table; --once for one snapshot
+    $ antrian broker-config --config site.toml --out /etc/antrian/mosquitto
+
+``ctl`` and ``watch`` speak the same topics as ``mosquitto_rr`` and ``mosquitto_sub`` would
+(docs/maintenance.md), with the ``ops`` account of the secrets file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import shutil
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from antrian import config as siteconfig
+from antrian.config import ConfigError, Site, tables
+
+EXIT_FAILED = 1      # the component answered ok: false, or a component is not online (watch)
+EXIT_USAGE = 2
+EXIT_NO_ANSWER = 3   # nothing came back in time
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ctl", help="send a maintenance command to a component and print the reply",
+                       description="Send cmnd/<component>/<command> and print the reply. ARGS is "
+                       "one JSON object or key=value pairs: values are read as JSON when they "
+                       "can be (confirm=true level=35 services='[\"ktp\"]'), except ids and "
+                       "texts (counter=3 is \"3\"); key:=value always reads JSON.")
+    p.add_argument("--config", required=True, help="site TOML")
+    p.add_argument("component", help="queue, board-<id>, counter-<id>, kiosk-<id>")
+    p.add_argument("command", help="status, help, identify, reload, ... (help lists them)")
+    p.add_argument("args", nargs="*", help="a JSON object, or key=value pairs")
+    p.add_argument("--timeout", type=float, default=8.0, help="seconds to wait for the reply")
+    p.add_argument("--out", type=Path, help="where to save a screenshot (PNG)")
+    p.add_argument("--json", action="store_true", help="print the whole reply as one JSON line")
+    p.set_defaults(func=ctl)
+
+    p = sub.add_parser("watch", help="live table of every component's presence and health")
+    p.add_argument("--config", required=True, help="site TOML")
+    p.add_argument("--once", action="store_true",
+                   help="print one snapshot and exit (1 when a component is not online)")
+    p.add_argument("--timeout", type=float, default=3.0,
+                   help="--once: seconds to collect the answers")
+    p.add_argument("--refresh", type=float, default=1.0, help="seconds between redraws")
+    p.add_argument("--json", action="store_true", help="--once: print JSON instead of a table")
+    p.set_defaults(func=watch)
+
+    p = sub.add_parser("broker-config", help="write the site's Mosquitto config, passwd and ACL",
+                       description="Write antrian.conf, passwd, acl and public.acl into --out, "
+                       "from the site TOML and its secrets file ([broker] secrets).")
+    p.add_argument("--config", required=True, help="site TOML")
+    p.add_argument("--out", required=True, type=Path, help="folder (a server Pi: /etc/antrian/mosquitto)")
+    p.add_argument("--generate-secrets", action="store_true",
+                   help="create the secrets file, or add the accounts it lacks, with random passwords")
+    p.add_argument("--device-secrets", type=Path, metavar="DIR",
+                   help="also write one secrets file per device into DIR (its own password only)")
+    p.add_argument("--with-ops", action="store_true",
+                   help="--device-secrets: add the ops password (technicians run ctl on that Pi)")
+    p.add_argument("--port", type=int, help="plain MQTT listener (default: the site's [broker] port)")
+    p.add_argument("--bind", help="listen on this address only (default: every interface)")
+    p.add_argument("--websockets", type=int, metavar="PORT",
+                   help="read-only anonymous websockets listener (default: [websockets] of the secrets)")
+    p.add_argument("--tls-port", type=int, help="TLS listener port (needs [tls] in the secrets file)")
+    p.add_argument("--standalone", action="store_true",
+                   help="a whole config (persistence, logging) for `mosquitto -c antrian.conf`")
+    p.add_argument("--data-dir", type=Path, default=Path("/var/lib/mosquitto"),
+                   help="--standalone: persistence folder")
+    p.add_argument("--user", help="the account Mosquitto runs as (default: Mosquitto's own)")
+    p.set_defaults(func=broker_config)
+
+
+# -- broker-config ------------------------------------------------------------------------------
+
+def broker_config(args: argparse.Namespace) -> int:
+    from mqtt import broker_config as bc
+
+    site = siteconfig.load(args.config)
+    if args.generate_secrets:
+        secrets, added = bc.generate_secrets(site)
+        if added:
+            print(f"{secrets.path}: new passwords for {', '.join(added)}")
+    else:
+        secrets = bc.load_secrets(site)
+    options = bc.Options(port=args.port, bind=args.bind, websockets=args.websockets,
+                         tls_port=args.tls_port, standalone=args.standalone,
+                         data_dir=args.data_dir, user=args.user)
+    written = bc.write(site, secrets, args.out, options)
+    for warning in written.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for path in written.files:
+        print(f"wrote {path}")
+    print(f"{len(written.accounts)} accounts: " + ", ".join(a.name for a in written.accounts))
+    if args.device_secrets:
+        for path in bc.device_secrets(secrets, written.accounts, args.device_secrets,
+                                      args.with_ops):
+            print(f"wrote {path}")
+    if not args.standalone:
+        print("then: sudo systemctl reload mosquitto  (a new listener needs a restart)")
+    return 0
+
+
+# -- ctl ----------------------------------------------------------------------------------------
+
+# Ids and texts are strings even when they look like numbers: counter=3 means counter "3".
+STRING_KEYS = {"counter", "service", "kiosk", "ticket", "to", "id", "text", "board"}
+
+
+def parse_args(items: list[str]) -> dict:
+    """``['{"a": 1}']``, or ``key=value`` pairs, as the command's JSON object.
+
+    ``key=value`` reads true/false/null, numbers, lists and objects as JSON, except for ids and
+    texts (``counter=3`` is the string "3"); ``key:=json`` always reads JSON.
+
+    >>> parse_args(["confirm=true", "counter=3", "level=35", "text=Loket 5 tutup"])
+    {'confirm': True, 'counter': '3', 'level': 35, 'text': 'Loket 5 tutup'}
+    """
+    if len(items) == 1 and items[0].lstrip().startswith("{"):
+        try:
+            value = json.loads(items[0])
+        except ValueError as e:
+            raise ConfigError(f"arguments: not a JSON object: {e}") from None
+        if not isinstance(value, dict):
+            raise ConfigError("arguments: expected a JSON object")
+        return value
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.rstrip(":"):
+            raise ConfigError(f"arguments: {item!r} is not key=value (or give one JSON object)")
+        if key.endswith(":"):
+            try:
+                out[key[:-1]] = json.loads(text)
+            except ValueError as e:
+                raise ConfigError(f"arguments: {key[:-1]}: not JSON: {e}") from None
+            continue
+        if key in STRING_KEYS:
+            out[key] = text
+            continue
+        try:
+            out[key] = json.loads(text)
+        except ValueError:
+            out[key] = text  # a bare word or a sentence: a string
+    return out
+
+
+def ops_connection(site: Site, name: str, subscriptions: list[str], on_message) -> Any:
+    """A short-lived console client with the technicians' account (no presence of its own)."""
+    from mqtt.client import Connection
+    return Connection(site, name, subscriptions=subscriptions, on_message=on_message,
+                      presence=False, credentials=siteconfig.credentials(site, "ops"),
+                      client_id=f"antrian-{site.site}-{name}-{uuid.uuid4().hex[:8]}")
+
+
+@dataclass
+class Answer:
+    reply: dict | None = None
+    presence: str | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def request(site: Site, component: str, command: str, args: dict, timeout: float) -> Answer:
+    """Send one command with an MQTT v5 response topic and wait for its reply."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    from mqtt.topics import Topics
+
+    topics = Topics(site.site)
+    txn = uuid.uuid4().hex[:12]
+    # Under the component's own stat/ tree: the one place its account may always publish.
+    response = f"{topics.stat(component, command)}/{txn}"
+    lwt = topics.lwt(component)
+    answer = Answer()
+
+    def on_message(topic: str, payload: bytes, message: Any) -> None:
+        if topic == lwt:
+            answer.presence = payload.decode(errors="replace")
+            return
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            return
+        if isinstance(body, dict):
+            answer.reply = body
+            answer.done.set()
+
+    conn = ops_connection(site, "ctl", [response, lwt], on_message)
+    started = time.monotonic()
+    if not conn.start(wait=timeout):
+        conn.stop()
+        raise ConnectionError(f"cannot reach the broker at {conn.broker.host}:{conn.broker.port}")
+    try:
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = response
+        props.CorrelationData = txn.encode()
+        conn.publish(topics.cmnd(component, command),
+                     json.dumps({**args, "transaction": txn}).encode(), properties=props)
+        answer.done.wait(max(0.5, timeout - (time.monotonic() - started)))
+    finally:
+        conn.stop()
+    return answer
+
+
+def ctl(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    site = siteconfig.load(args.config)
+    try:
+        payload = parse_args(args.args)
+    except ConfigError as e:
+        print(f"antrian ctl: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if "/" in args.component + args.command or "+" in args.component + args.command \
+            or "#" in args.component + args.command:
+        print("antrian ctl: a component or command name cannot hold '/', '+' or '#'", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        answer = request(site, args.component, args.command, payload, args.timeout)
+    except ConnectionError as e:
+        print(f"antrian ctl: {e}", file=sys.stderr)
+        return EXIT_NO_ANSWER
+    if answer.reply is None:
+        why = {"offline": f"{args.component} is offline",
+               None: f"{args.component} never reported presence: check the name "
+                     "(`antrian watch` lists the components)"}.get(
+            answer.presence, f"{args.component} did not answer")
+        print(f"antrian ctl: no reply in {args.timeout:g} s: {why}", file=sys.stderr)
+        return EXIT_NO_ANSWER
+    reply = answer.reply
+    if reply.get("ok") and isinstance(reply.get("data"), dict) and "png_base64" in reply["data"]:
+        reply = save_screenshot(reply, args.out or default_shot_name(args.component))
+    if args.json:
+        print(json.dumps(reply, ensure_ascii=False), file=out)
+    elif reply.get("ok"):
+        print(json.dumps(reply.get("data"), ensure_ascii=False, indent=2), file=out)
+    else:
+        print(f"{args.component} {args.command}: {reply.get('error', reply)}", file=sys.stderr)
+    return 0 if reply.get("ok") else EXIT_FAILED
+
+
+def default_shot_name(component: str) -> Path:
+    return Path(f"{component}-{time.strftime('%Y%m%d-%H%M%S')}.png")
+
+
+def save_screenshot(reply: dict, path: Path) -> dict:
+    """Write the PNG of a ``screenshot`` reply to ``path``; the reply then names the file."""
+    data = dict(reply["data"])
+    png = base64.b64decode(data.pop("png_base64"))
+    path.write_bytes(png)
+    data.update(saved=str(path), bytes=len(png))
+    return {**reply, "data": data}
+
+
+# -- watch --------------------------------------------------------------------------------------
+
+BASE_FIGURES = {"component", "version", "uptime_s", "host", "cpu_temp_c", "memory_mb",
+                "mem_available_mb", "load_1m", "connected", "ts", "transaction"}
+
+
+def expected_components(site: Site) -> list[str]:
+    """What the site TOML says should be online: the queue, each board, each counter that has
+    a ``[[panel]]``, each kiosk."""
+    from mqtt.broker_config import board_ids
+    names = ["queue"] + [f"board-{b}" for b in board_ids(site)]
+    for panel in tables(site.raw, "panel"):
+        counter = panel.get("counter")
+        if isinstance(counter, str):
+            names.append(f"counter-{counter}")
+    names += [f"kiosk-{k}" for k in site.kiosks]
+    return list(dict.fromkeys(names))
+
+
+class Board:
+    """Presence and health of every component, fed by MQTT messages (thread-safe)."""
+
+    def __init__(self, site: Site, clock: Callable[[], float] = time.time):
+        from mqtt.topics import Topics
+        self.topics = Topics(site.site)
+        self.expected = expected_components(site)
+        self.presence: dict[str, str] = {}
+        self.health: dict[str, dict] = {}
+        self.seen: dict[str, float] = {}
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.changed = threading.Event()
+
+    def feed(self, topic: str, payload: bytes) -> None:
+        levels = self.topics.parse(topic)
+        if len(levels) < 3 or levels[0] not in ("tele", "stat"):
+            return
+        kind, component, what = levels[0], levels[1], levels[2]
+        with self.lock:
+            if kind == "tele" and what == "lwt" and len(levels) == 3:
+                if payload:
+                    self.presence[component] = payload.decode(errors="replace")[:20]
+                else:
+                    self.presence.pop(component, None)  # retained presence cleared
+            elif (kind, what) in (("tele", "state"), ("stat", "status")):
+                try:
+                    body = json.loads(payload)
+                except ValueError:
+                    return
+                if kind == "stat":
+                    if not isinstance(body, dict) or not body.get("ok"):
+                        return
+                    body = body.get("data")
+                if not isinstance(body, dict):
+                    return
+                self.health[component] = body
+                self.seen[component] = self.clock()
+            else:
+                return
+        self.changed.set()
+
+    def components(self) -> list[str]:
+        with self.lock:
+            extra = sorted((set(self.presence) | set(self.health)) - set(self.expected))
+        return self.expected + extra
+
+    def complete(self) -> bool:
+        """Every known component answered or is known to be offline."""
+        with self.lock:
+            return all(c in self.health or self.presence.get(c, "") == "offline"
+                       for c in self.expected + list(self.presence))
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {c: {"presence": self.presence.get(c),
+                        "health": self.health.get(c),
+                        "age_s": (round(self.clock() - self.seen[c], 1) if c in self.seen
+                                  else None)}
+                    for c in self.components()}
+
+
+def render_table(snapshot: dict, width: int = 120) -> str:
+    """The watch table: one line per component."""
+    head = f"{'COMPONENT':<18}{'STATE':<9}{'SEEN':>6} {'UPTIME':>8} {'VERSION':<8}{'TEMP':>6}" \
+           f"{'MEM':>7}  {'HOST':<16}FIGURES"
+    lines = [head]
+    for name, entry in snapshot.items():
+        h = entry["health"] or {}
+        state = entry["presence"] or ("?" if h else "never")
+        temp = h.get("cpu_temp_c")
+        mem = h.get("memory_mb")
+        figures = "  ".join(f"{k}={_short(v)}" for k, v in sorted(h.items())
+                            if k not in BASE_FIGURES)
+        line = (f"{name[:17]:<18}{state[:8]:<9}{_age(entry['age_s']):>6} "
+                f"{_duration(h.get('uptime_s')):>8} {str(h.get('version', ''))[:7]:<8}"
+                f"{(f'{temp:.0f}°C' if isinstance(temp, (int, float)) else '-'):>6}"
+                f"{(f'{mem:.0f}MB' if isinstance(mem, (int, float)) else '-'):>7}  "
+                f"{str(h.get('host', ''))[:15]:<16}{figures}")
+        lines.append(line[:width])
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}m"
+
+
+def _duration(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "-"
+    seconds = int(seconds)
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+
+
+def watch(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    site = siteconfig.load(args.config)
+    board = Board(site)
+    t = board.topics
+    conn = ops_connection(site, "watch", [t.lwt(), t.tele_state(), f"{t.base}/stat/+/status"],
+                          lambda topic, payload, message: board.feed(topic, payload))
+
+    def ask_everyone() -> None:
+        # Health comes every minute; ask now so the table fills within a second.
+        for component in board.components():
+            conn.publish(t.cmnd(component, "status"), b"{}")
+
+    if not conn.start(wait=max(args.timeout, 3.0)):
+        conn.stop()
+        print(f"antrian watch: cannot reach the broker at {conn.broker.host}:{conn.broker.port}",
+              file=sys.stderr)
+        return EXIT_NO_ANSWER
+    try:
+        time.sleep(0.3)  # retained presence of every component arrives first
+        ask_everyone()
+        if args.once:
+            deadline = time.monotonic() + args.timeout
+            while not board.complete() and time.monotonic() < deadline:
+                board.changed.wait(0.1)
+                board.changed.clear()
+            snap = board.snapshot()
+            if args.json:
+                print(json.dumps(snap, ensure_ascii=False, indent=1, default=str), file=out)
+            else:
+                print(render_table(snap, shutil.get_terminal_size((160, 40)).columns), file=out)
+            return 0 if all(e["presence"] == "online" for e in snap.values()) else EXIT_FAILED
+        return _live(board, out, args.refresh, site.title)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        conn.stop()
+
+
+def _live(board: Board, out: TextIO, refresh: float, title: str) -> int:
+    tty = out.isatty()
+    while True:
+        snap = board.snapshot()
+        online = sum(1 for e in snap.values() if e["presence"] == "online")
+        text = (f"{title} — {online}/{len(snap)} online — {time.strftime('%H:%M:%S')}"
+                f"  (Ctrl-C to quit)\n"
+                + render_table(snap, shutil.get_terminal_size((160, 40)).columns))
+        # On a terminal redraw in place; into a pipe or a file append snapshots.
+        out.write(("\x1b[H\x1b[2J" if tty else "\n") + text + "\n")
+        out.flush()
+        board.changed.wait(refresh)
+        board.changed.clear()
+        time.sleep(min(refresh, 0.2))  # a burst of answers makes one redraw, not fifty

@@ -1,0 +1,268 @@
+"""Helpers of the maintenance tests: an MQTT v5 client with an account, a locked-down site
+(site TOML + secrets + generated broker config), and ``antrian serve`` against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_AUTHORIZED = 135
+
+BOARD_AND_PANEL = """
+[[board]]
+id = "lobby"
+
+[[panel]]
+counter = "3"
+"""
+
+
+def connack(port: int, username: str | None = None, password: str | None = None,
+            transport: str = "tcp", tls_ca: str | None = None) -> int:
+    """The CONNACK reason code a client gets (0: accepted), MQTT v5."""
+    result: dict = {}
+    c = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}",
+                    protocol=paho.MQTTv5, transport=transport)
+    if username:
+        c.username_pw_set(username, password)
+    if tls_ca:
+        c.tls_set(ca_certs=tls_ca)
+    c.on_connect = lambda cl, u, f, rc, p: result.setdefault("rc", rc.value)
+    c.on_disconnect = lambda cl, u, f, rc, p: result.setdefault("rc", rc.value)
+    try:
+        c.connect("127.0.0.1", port, keepalive=5)
+    except OSError as e:  # refused at the socket or TLS level
+        return -1 if not isinstance(e, ConnectionRefusedError) else -2
+    deadline = time.monotonic() + 5
+    while "rc" not in result and time.monotonic() < deadline:
+        c.loop(0.05)
+    c.disconnect()
+    assert "rc" in result, "no CONNACK"
+    return result["rc"]
+
+
+class Client:
+    """A recording MQTT v5 client with an account; ``publish`` returns the PUBACK reason code."""
+
+    def __init__(self, port: int, username: str | None = None, password: str | None = None, *,
+                 topics=("antrian/#",), transport: str = "tcp", tls_ca: str | None = None,
+                 name: str = "t"):
+        self.messages: list[tuple[str, bytes, bool, object]] = []
+        self.cond = threading.Condition()
+        self.acks: dict[int, int] = {}
+        self.granted: list = []
+        self.client = paho.Client(CallbackAPIVersion.VERSION2,
+                                  client_id=f"{name}-{uuid.uuid4().hex[:8]}",
+                                  protocol=paho.MQTTv5, transport=transport)
+        if username:
+            self.client.username_pw_set(username, password)
+        if tls_ca:
+            self.client.tls_set(ca_certs=tls_ca)
+        connected = threading.Event()
+        subscribed = threading.Event()
+        self.topics = list(topics)
+
+        def on_connect(c, u, f, rc, p):
+            if rc.is_failure:
+                return
+            if self.topics:
+                c.subscribe([(t, 1) for t in self.topics])
+            else:
+                subscribed.set()
+            connected.set()
+
+        def on_subscribe(c, u, mid, rcs, p):
+            self.granted = [r.value for r in rcs]
+            subscribed.set()
+
+        def on_message(c, u, m):
+            with self.cond:
+                self.messages.append((m.topic, m.payload, m.retain, m.properties))
+                self.cond.notify_all()
+
+        def on_publish(c, u, mid, rc, p):
+            with self.cond:
+                self.acks[mid] = rc.value
+                self.cond.notify_all()
+
+        self.client.on_connect = on_connect
+        self.client.on_subscribe = on_subscribe
+        self.client.on_message = on_message
+        self.client.on_publish = on_publish
+        self.client.connect("127.0.0.1", port, keepalive=10)
+        self.client.loop_start()
+        assert connected.wait(5), f"{username or 'anonymous'} could not connect"
+        assert subscribed.wait(5), "no SUBACK"
+
+    def publish(self, topic: str, payload=b"", *, retain: bool = False, qos: int = 1,
+                response_topic: str | None = None, correlation: bytes | None = None) -> int:
+        """Publish QoS 1 and return the broker's PUBACK reason code (0 or 16: accepted)."""
+        if isinstance(payload, (dict, list)):
+            payload = json.dumps(payload)
+        props = None
+        if response_topic:
+            props = Properties(PacketTypes.PUBLISH)
+            props.ResponseTopic = response_topic
+            if correlation:
+                props.CorrelationData = correlation
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
+        if qos == 0:
+            return 0
+        deadline = time.monotonic() + 5
+        with self.cond:
+            while info.mid not in self.acks:
+                left = deadline - time.monotonic()
+                assert left > 0, f"no PUBACK for {topic}"
+                self.cond.wait(left)
+            return self.acks[info.mid]
+
+    def wait_for(self, predicate, timeout: float = 5.0, what: str = "message"):
+        """The first (topic, body) with predicate(topic, body) true; body is JSON when it parses."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for topic, payload, _, _ in self.messages:
+                    try:
+                        body = json.loads(payload) if payload else None
+                    except ValueError:
+                        body = payload
+                    if predicate(topic, body):
+                        return topic, body
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for {what}")
+                self.cond.wait(left)
+
+    def topics_seen(self) -> set[str]:
+        with self.cond:
+            return {m[0] for m in self.messages}
+
+    def last(self, topic: str):
+        with self.cond:
+            for t, payload, _, _ in reversed(self.messages):
+                if t == topic:
+                    return payload
+        return None
+
+    def clear(self) -> None:
+        with self.cond:
+            self.messages.clear()
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@dataclass
+class LockedSite:
+    """A site whose broker runs the config ``antrian broker-config`` generated."""
+    site_file: Path
+    secrets: dict[str, str]
+    conf: Path
+    port: int
+    ws_port: int | None
+
+    def password(self, name: str) -> str:
+        return self.secrets[name]
+
+    def client(self, name: str | None, **kw) -> Client:
+        return Client(self.port, name, self.secrets.get(name) if name else None, name=name or "anon",
+                      **kw)
+
+
+def write_locked_site(folder: Path, port: int, ws_port: int | None = None, extra: str = "",
+                      tls: str = "") -> LockedSite:
+    """Site TOML + generated secrets + broker config (standalone, persistence in folder)."""
+    from conftest import write_site
+
+    from antrian import config
+    from mqtt import broker_config as bc
+
+    site_file = write_site(folder / "site.toml", port, BOARD_AND_PANEL + extra)
+    site_file.write_text(site_file.read_text().replace(
+        "keepalive = 5", 'keepalive = 5\nsecrets = "secrets.toml"'))
+    if tls:
+        (folder / "secrets.toml").write_text(tls)
+    site = config.load(site_file)
+    secrets, _ = bc.generate_secrets(site)
+    options = bc.Options(bind="127.0.0.1", websockets=ws_port, standalone=True,
+                         data_dir=folder / "mosquitto-data",
+                         user="root" if os.geteuid() == 0 else None)
+    written = bc.write(site, secrets, folder / "broker", options)
+    return LockedSite(site_file, secrets.passwords, written.folder / "antrian.conf", port, ws_port)
+
+
+class ServeProcess:
+    """``antrian serve`` as a process, watched by a client with an account (or anonymous)."""
+
+    def __init__(self, site_file: Path, db: Path, port: int, watcher: Client,
+                 env: dict | None = None):
+        self.site_file, self.db, self.port, self.watcher = site_file, db, port, watcher
+        from antrian import config
+        self.base = f"antrian/{config.load(site_file).site}"
+        self.env = dict(os.environ, **(env or {}))
+        self.proc: subprocess.Popen | None = None
+        self.log = db.parent / f"serve-{uuid.uuid4().hex[:6]}.log"
+
+    def start(self, wait: bool = True) -> "ServeProcess":
+        mark = len(self.watcher.messages)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "antrian", "serve", "--config", str(self.site_file),
+             "--db", str(self.db)], cwd=ROOT, env=self.env,
+            stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_presence("online", since=mark)
+        return self
+
+    def wait_presence(self, state: str, since: int = 0, timeout: float = 10.0) -> float:
+        """Wait for ``tele/queue/lwt`` = state after message number ``since``; the time it came."""
+        topic = f"{self.base}/tele/queue/lwt"
+        deadline = time.monotonic() + timeout
+        with self.watcher.cond:
+            while True:
+                for t, payload, _, _ in self.watcher.messages[since:]:
+                    if t == topic and payload == state.encode():
+                        return time.monotonic()
+                if self.proc and state == "online" and self.proc.poll() is not None:
+                    raise AssertionError(f"antrian serve exited: {self.log.read_text()}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"queue service not {state}: {self.log.read_text()}")
+                self.watcher.cond.wait(min(left, 0.2))
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def stop(self, sig=signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+def antrian(*args: str, timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the ``antrian`` command line as a technician would."""
+    return subprocess.run([sys.executable, "-m", "antrian", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env=dict(os.environ, **(env or {})))
