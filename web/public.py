@@ -285,7 +285,7 @@ class PublicState:
         for svc in self.site.services.values():
             for head in {svc.prefix + svc.separator, svc.prefix}:
                 rest = text[len(head):]
-                if text.startswith(head) and rest.isdigit():
+                if text.startswith(head) and rest.isdigit() and len(rest) <= 4:
                     fits.add(svc.ticket(int(rest)))
         return fits.pop() if len(fits) == 1 else None
 

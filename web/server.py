@@ -67,6 +67,13 @@ SSE = {**SECURITY, "Content-Type": "text/event-stream; charset=utf-8",
 ALLOW = "GET, HEAD"
 
 
+# Fixed here: the machine's /etc/mime.types differs between systems.
+TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml; charset=utf-8",
+         ".json": "application/json; charset=utf-8", ".png": "image/png",
+         ".webmanifest": "application/manifest+json; charset=utf-8"}
+
+
 def etag_of(data: bytes) -> str:
     return '"' + hashlib.blake2b(data, digest_size=9).hexdigest() + '"'
 
@@ -100,10 +107,8 @@ def load_static(root: Path = STATIC) -> dict[str, Prepared]:
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.name.startswith("."):
             continue
-        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if kind.startswith("text/") or kind in ("application/javascript", "image/svg+xml",
-                                                "application/manifest+json"):
-            kind += "; charset=utf-8"
+        kind = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] \
+            or "application/octet-stream"
         # The page itself is revalidated each time (it is small; updates show at once); the
         # files it names are cached for a while.
         cache = "no-cache" if path.name == "index.html" else "public, max-age=600"
@@ -351,8 +356,11 @@ class WebApp:
     # -- running -----------------------------------------------------------------------------
 
     async def start(self, host: str, port: int, *, backlog: int = 2048) -> web.AppRunner:
+        # handler_cancellation: a listener that hangs up ends its stream handler at once
+        # (otherwise only the next heartbeat would notice). No access log: visitors' addresses
+        # are personal data and the log would only slow the server.
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False,
-                               shutdown_timeout=2.0)
+                               shutdown_timeout=2.0, handler_cancellation=True)
         await runner.setup()
         await web.TCPSite(runner, host, port, backlog=backlog, reuse_address=True).start()
         return runner
