@@ -271,11 +271,17 @@ def _reset(state: QueueState, cmd: ResetLine) -> list[dict]:
     if cmd.service is not None and cmd.service not in state.lines:
         raise UnknownService(f"unknown service {cmd.service!r}")
     services = [cmd.service] if cmd.service else list(state.lines)
-    expired = [t.label for t in state.tickets.values()
-               if t.service in services and t.status in (WAITING, MISSED)]
-    finished = [c.ticket for c in state.counters.values()
-                if c.ticket and state.tickets[c.ticket].service in services]
+    gone = _reset_tickets(state, set(services))
+    expired = [label for label in gone if state.tickets[label].status in (WAITING, MISSED)]
+    finished = [c.ticket for c in state.counters.values() if c.ticket in gone]
     return [{"type": "reset", "services": services, "expired": expired, "finished": finished}]
+
+
+def _reset_tickets(state: QueueState, services: set[str]) -> list[str]:
+    """The tickets a reset of ``services`` ends: those in their lines now, and those issued by
+    them and transferred elsewhere, whose numbers the restarted lines will issue again."""
+    return [label for label, t in state.tickets.items()
+            if t.service in services or (t.issued_service or t.service) in services]
 
 
 # -- folding events in -------------------------------------------------------------------------
@@ -344,18 +350,22 @@ def apply(state: QueueState, event: dict[str, Any]) -> None:
                           if v.get("day", "") >= event["previous"]}
     elif kind == "reset":
         services = set(event["services"])
+        gone = set(_reset_tickets(state, services))
         for sid in services:
             line = state.lines[sid]
             line.last_number = 0
-            line.priority.clear()
-            line.regular.clear()
-            line.missed.clear()
             line.done = 0
+        for line in state.lines.values():
+            for queue in (line.priority, line.regular):
+                kept = [label for label in queue if label not in gone]
+                queue.clear()
+                queue.extend(kept)
+            line.missed[:] = [label for label in line.missed if label not in gone]
         for counter in state.counters.values():
-            if counter.ticket and state.tickets[counter.ticket].service in services:
+            if counter.ticket in gone:
                 counter.ticket = None
                 counter.since = None
-        state.tickets = {k: t for k, t in state.tickets.items() if t.service not in services}
+        state.tickets = {k: t for k, t in state.tickets.items() if k not in gone}
     else:
         raise ValueError(f"unknown event type {kind!r}")
     if "request" in event and "outcome" in event:
