@@ -293,7 +293,7 @@ class Board:
         self.health: dict[str, dict] = {}
         self.seen: dict[str, float] = {}
         self.clock = clock
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.changed = threading.Event()
 
     def feed(self, topic: str, payload: bytes) -> None:
@@ -330,10 +330,9 @@ class Board:
         return self.expected + extra
 
     def complete(self) -> bool:
-        """Every known component answered or is known to be offline."""
+        """Every component that says it is online has answered."""
         with self.lock:
-            return all(c in self.health or self.presence.get(c, "") == "offline"
-                       for c in self.expected + list(self.presence))
+            return all(c in self.health for c, p in self.presence.items() if p == "online")
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -411,21 +410,29 @@ def watch(args: argparse.Namespace, out: TextIO | None = None) -> int:
         time.sleep(0.3)  # retained presence of every component arrives first
         ask_everyone()
         if args.once:
-            deadline = time.monotonic() + args.timeout
-            while not board.complete() and time.monotonic() < deadline:
+            asked = time.monotonic()
+            deadline = asked + args.timeout
+            # Wait for every online component, and a moment for late presence of the others.
+            while time.monotonic() < deadline and not (
+                    board.complete() and time.monotonic() - asked >= min(1.0, args.timeout)):
                 board.changed.wait(0.1)
                 board.changed.clear()
             snap = board.snapshot()
             if args.json:
                 print(json.dumps(snap, ensure_ascii=False, indent=1, default=str), file=out)
             else:
-                print(render_table(snap, shutil.get_terminal_size((160, 40)).columns), file=out)
+                print(render_table(snap, _width(out)), file=out)
             return 0 if all(e["presence"] == "online" for e in snap.values()) else EXIT_FAILED
         return _live(board, out, args.refresh, site.title)
     except KeyboardInterrupt:
         return 0
     finally:
         conn.stop()
+
+
+def _width(out: TextIO) -> int:
+    """The terminal's width; lines into a pipe or a file are never cut."""
+    return shutil.get_terminal_size((160, 40)).columns if out.isatty() else 10_000
 
 
 def _live(board: Board, out: TextIO, refresh: float, title: str) -> int:
@@ -435,7 +442,7 @@ def _live(board: Board, out: TextIO, refresh: float, title: str) -> int:
         online = sum(1 for e in snap.values() if e["presence"] == "online")
         text = (f"{title} — {online}/{len(snap)} online — {time.strftime('%H:%M:%S')}"
                 f"  (Ctrl-C to quit)\n"
-                + render_table(snap, shutil.get_terminal_size((160, 40)).columns))
+                + render_table(snap, _width(out)))
         # On a terminal redraw in place; into a pipe or a file append snapshots.
         out.write(("\x1b[H\x1b[2J" if tty else "\n") + text + "\n")
         out.flush()

@@ -130,12 +130,13 @@ class Client:
                 self.cond.wait(left)
             return self.acks[info.mid]
 
-    def wait_for(self, predicate, timeout: float = 5.0, what: str = "message"):
-        """The first (topic, body) with predicate(topic, body) true; body is JSON when it parses."""
+    def wait_for(self, predicate, timeout: float = 5.0, what: str = "message", since: int = 0):
+        """The first (topic, body) with predicate(topic, body) true, among the messages from
+        number ``since`` on; body is JSON when it parses."""
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
-                for topic, payload, _, _ in self.messages:
+                for topic, payload, _, _ in self.messages[since:]:
                     try:
                         body = json.loads(payload) if payload else None
                     except ValueError:
@@ -185,8 +186,12 @@ class LockedSite:
 
 
 def write_locked_site(folder: Path, port: int, ws_port: int | None = None, extra: str = "",
-                      tls: str = "") -> LockedSite:
-    """Site TOML + generated secrets + broker config (standalone, persistence in folder)."""
+                      secrets: str = "", broker_lines: str = "") -> LockedSite:
+    """Site TOML + generated secrets + broker config (standalone, persistence in folder).
+
+    ``secrets``: a secrets file to start from (missing passwords are generated);
+    ``broker_lines``: more keys of the site's ``[broker]`` table.
+    """
     from conftest import write_site
 
     from antrian import config
@@ -194,16 +199,16 @@ def write_locked_site(folder: Path, port: int, ws_port: int | None = None, extra
 
     site_file = write_site(folder / "site.toml", port, BOARD_AND_PANEL + extra)
     site_file.write_text(site_file.read_text().replace(
-        "keepalive = 5", 'keepalive = 5\nsecrets = "secrets.toml"'))
-    if tls:
-        (folder / "secrets.toml").write_text(tls)
+        "keepalive = 5", f'keepalive = 5\nsecrets = "secrets.toml"\n{broker_lines}'))
+    if secrets:
+        (folder / "secrets.toml").write_text(secrets)
     site = config.load(site_file)
-    secrets, _ = bc.generate_secrets(site)
+    generated, _ = bc.generate_secrets(site)
     options = bc.Options(bind="127.0.0.1", websockets=ws_port, standalone=True,
                          data_dir=folder / "mosquitto-data",
                          user="root" if os.geteuid() == 0 else None)
-    written = bc.write(site, secrets, folder / "broker", options)
-    return LockedSite(site_file, secrets.passwords, written.folder / "antrian.conf", port, ws_port)
+    written = bc.write(site, generated, folder / "broker", options)
+    return LockedSite(site_file, generated.passwords, written.folder / "antrian.conf", port, ws_port)
 
 
 class ServeProcess:

@@ -321,3 +321,45 @@ def test_the_cli_writes_what_install_pi_expects_and_mosquitto_starts_with_it(tmp
     assert (tmp_path / "data" / "mosquitto.db").exists()     # persistence on, saved at stop
     log = next(tmp_path.glob("mosquitto-*.log")).read_text()
     assert "Error" not in log, log
+
+
+def make_certificates(folder: Path) -> dict[str, str]:
+    """A throwaway CA and a server certificate for 127.0.0.1 (openssl, EC keys: fast)."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run = lambda *a: subprocess.run(["openssl", *a], cwd=folder, check=True,  # noqa: E731
+                                    capture_output=True, timeout=30)
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+        "-subj", "/CN=antrian-test-ca")
+    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
+    return {"ca": str(folder / "ca.crt"), "server": str(folder / "server.crt"),
+            "key": str(folder / "server.key")}
+
+
+@pytest.mark.broker
+@pytest.mark.skipif(not __import__("shutil").which("openssl"), reason="needs openssl")
+def test_a_tls_site_gets_a_tls_listener_its_devices_connect_to(tmp_path):
+    from mqtt.client import Connection
+
+    certs = make_certificates(tmp_path)
+    tls_port = free_port()
+    site = write_locked_site(
+        tmp_path, tls_port,
+        secrets=f'[passwords]\nqueue = "rahasia-queue"\n\n[tls]\ncafile = "{certs["ca"]}"\n'
+                f'certfile = "{certs["server"]}"\nkeyfile = "{certs["key"]}"\n',
+        # The devices' side: [broker] tls = true with the CA, on the TLS port.
+        broker_lines=f'tls = true\nca_file = "{certs["ca"]}"')
+    conf = site.conf.read_text()
+    assert f"listener {tls_port} 127.0.0.1" in conf and "certfile" in conf
+    listeners = [line for line in conf.splitlines() if line.startswith("listener ")]
+    assert len(listeners) == 1                              # no plain listener on a TLS site
+    with Mosquitto(tmp_path, port=tls_port, config=site.conf):
+        assert connack(tls_port, "queue", "rahasia-queue", tls_ca=certs["ca"]) == 0
+        assert connack(tls_port, tls_ca=certs["ca"]) == NOT_AUTHORIZED
+        conn = Connection(config.load(site.site_file), "counter-3")
+        try:
+            assert conn.start(wait=5), "a device with the site's TLS settings connects"
+        finally:
+            conn.stop()
