@@ -135,13 +135,16 @@ class PanelApp:
 
     def _deadline(self) -> float | None:
         times = [t for t in (self.panel.next_deadline(),
-                             self.switches.deadline() if self.switches else None) if t is not None]
+                             self.switches.deadline() if self.switches else None,
+                             self.led.deadline() if self.led else None) if t is not None]
         return min(times) if times else None
 
     def _tick(self) -> None:
         if self.switches:
             self.switches.poll()
         self.panel.tick()
+        if self.led:
+            self.led.update()
         self.watchdog.tick()
 
     def _switch_action(self, name: str, action: str, t: float) -> None:

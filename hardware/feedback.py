@@ -3,17 +3,25 @@
     fb = LedFeedback(led=24, buzzer=25)          # pin_factory=MockFactory() in tests
     fb.show("pending")                           # blinking while a press is in flight
     fb.signal("refused", "skip ditolak: ...")    # three quick flashes and two beeps, then back
+    loop.run(deadline=fb.deadline, tick=fb.update)   # the loop turns the pins at the right times
 
-Modes: ``steady`` (LED on), ``off``, ``pending`` (blink 4 Hz), ``offline`` (fast blink 8 Hz);
+Modes: ``steady`` (LED on), ``off``, ``pending`` (blink 2 Hz), ``offline`` (fast blink 8 Hz);
 a kiosk adds ``busy`` (as pending) and ``fault`` (as offline). Signals are short overlays after
 which the current mode comes back.
+
+The blinking is computed (:class:`Blink`, pure) and the panel's own loop switches the pins at
+the phase boundaries: no thread is started or joined per press (gpiozero's ``blink()`` starts
+one each time, half a millisecond here and more on a Pi Zero), and every blink starts with the
+LED lit, so a press answered within a quarter second shows no flicker at all.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 log = logging.getLogger(__name__)
@@ -21,78 +29,133 @@ log = logging.getLogger(__name__)
 BLINK = {"pending": (0.25, 0.25), "busy": (0.25, 0.25), "offline": (0.06, 0.06),
          "fault": (0.06, 0.06)}
 SIGNAL_S = 0.6         # how long a refusal's flashes take before the mode comes back
+EPSILON = 1e-4
+
+
+@dataclass(frozen=True)
+class Flash:
+    on: float
+    off: float
+    start: float
+    until: float
+
+
+class Blink:
+    """One on/off output over time: a base mode and, on top, a short flash pattern. Pure.
+
+        b = Blink()
+        b.set_mode("pending", t=0.0)
+        b.level(0.1), b.level(0.3), b.next_change(0.1)     # True, False, 0.25
+    """
+
+    def __init__(self, mode: str = "off"):
+        self.mode = mode
+        self.since = 0.0
+        self.flash: Flash | None = None
+
+    def set_mode(self, mode: str, t: float) -> None:
+        if mode != self.mode:
+            self.mode, self.since = mode, t
+
+    def flash_for(self, on: float, off: float, seconds: float, t: float) -> None:
+        self.flash = Flash(on, off, t, t + seconds)
+
+    def _pattern(self, t: float) -> tuple[float, float, float, float | None] | None:
+        """(on, off, start, until) of what runs at ``t``; None for a steady level."""
+        if self.flash is not None and t < self.flash.until:
+            return self.flash.on, self.flash.off, self.flash.start, self.flash.until
+        if self.mode in BLINK:
+            on, off = BLINK[self.mode]
+            return on, off, self.since, None
+        return None
+
+    def level(self, t: float) -> bool:
+        pattern = self._pattern(t)
+        if pattern is None:
+            return self.mode == "steady"
+        on, off, start, _ = pattern
+        return (t - start) % (on + off) < on
+
+    def next_change(self, t: float) -> float | None:
+        pattern = self._pattern(t)
+        if pattern is None:
+            return None
+        on, off, start, until = pattern
+        period = on + off
+        n, phase = divmod(t - start, period)
+        boundary = start + n * period + (on if phase < on else period)
+        # Just past the boundary, so the level there has surely flipped despite rounding (else
+        # the loop would wake at the boundary, see no change, and spin on it).
+        boundary += EPSILON
+        return boundary if until is None else min(boundary, until)
 
 
 class LedFeedback:
-    """An LED (and optional buzzer) on GPIO.
+    """An LED (and optional buzzer) on GPIO, switched by the owner's loop.
+
+    Call :meth:`update` when :meth:`deadline` (monotonic) has passed; ``show``, ``signal`` and
+    ``identify`` apply at once. All calls come from the one loop thread.
 
     :param led: the LED's pin (None: no LED, the buzzer alone).
     :param buzzer: an active buzzer's pin, or None.
     :param pin_factory: gpiozero's factory (None: ``GPIOZERO_PIN_FACTORY`` or the Pi's own).
     """
 
-    def __init__(self, led=None, buzzer=None, *, pin_factory=None):
+    def __init__(self, led=None, buzzer=None, *, pin_factory=None,
+                 monotonic: Callable[[], float] = time.monotonic):
         from gpiozero import LED, Buzzer   # imported here: a keyboard panel needs no GPIO stack
         self.led = LED(led, pin_factory=pin_factory) if led is not None else None
         self.buzzer = Buzzer(buzzer, pin_factory=pin_factory) if buzzer is not None else None
-        self.mode = "off"
-        self._lock = threading.Lock()
-        self._overlay: threading.Timer | None = None
+        self.monotonic = monotonic
+        self.light = Blink("off")
+        self.sound = Blink("off")
+        self._written: dict[str, bool] = {}
+
+    @property
+    def mode(self) -> str:
+        return self.light.mode
 
     def show(self, mode: str) -> None:
-        with self._lock:
-            self.mode = mode
-            if self._overlay is None:
-                self._apply(mode)
+        self.light.set_mode(mode, self.monotonic())
+        self.update()
 
     def signal(self, kind: str, text: str = "") -> None:
+        now = self.monotonic()
         if kind == "ack":
-            if self.buzzer:
-                self.buzzer.beep(0.05, 0.05, n=1)
+            self.sound.flash_for(0.05, 0.05, 0.05, now)
         elif kind in ("refused", "dropped", "fault"):
-            self._flash(0.1, 0.1, 3, beeps=2, seconds=SIGNAL_S)
+            self.light.flash_for(0.1, 0.1, SIGNAL_S, now)
+            self.sound.flash_for(0.08, 0.08, 0.32, now)
+        self.update()
 
     def identify(self, seconds: float = 5.0) -> None:
-        """A pattern no normal mode uses (long-short), so staff can find this panel."""
-        self._flash(0.6, 0.15, None, beeps=3, seconds=seconds)
+        """A pattern no mode uses (long on, short off), so staff can find this panel."""
+        now = self.monotonic()
+        self.light.flash_for(0.6, 0.15, seconds, now)
+        self.sound.flash_for(0.08, 0.08, min(seconds, 0.48), now)
+        self.update()
 
-    def _flash(self, on: float, off: float, n: int | None, *, beeps: int, seconds: float) -> None:
-        with self._lock:
-            if self._overlay is not None:
-                self._overlay.cancel()
-            if self.led:
-                self.led.blink(on, off, n=n, background=True)
-            if self.buzzer and beeps:
-                self.buzzer.beep(0.08, 0.08, n=beeps)
-            self._overlay = threading.Timer(seconds, self._end_overlay)
-            self._overlay.daemon = True
-            self._overlay.start()
+    def deadline(self) -> float | None:
+        now = self.monotonic()
+        times = [t for t in (self.light.next_change(now), self.sound.next_change(now))
+                 if t is not None]
+        return min(times) if times else None
 
-    def _end_overlay(self) -> None:
-        with self._lock:
-            self._overlay = None
-            self._apply(self.mode)
-
-    def _apply(self, mode: str) -> None:
-        if not self.led:
-            return
-        if mode in BLINK:
-            on, off = BLINK[mode]
-            self.led.blink(on, off, background=True)
-        elif mode == "steady":
-            self.led.on()
-        else:
-            self.led.off()
+    def update(self) -> None:
+        now = self.monotonic()
+        for name, dev, blink in (("led", self.led, self.light), ("buzzer", self.buzzer, self.sound)):
+            if dev is None:
+                continue
+            level = blink.level(now)
+            if self._written.get(name) != level:
+                dev.on() if level else dev.off()
+                self._written[name] = level
 
     @property
     def lit(self) -> bool:
         return bool(self.led and self.led.is_lit)
 
     def close(self) -> None:
-        with self._lock:
-            if self._overlay is not None:
-                self._overlay.cancel()
-                self._overlay = None
         for dev in (self.led, self.buzzer):
             if dev is not None:
                 dev.close()

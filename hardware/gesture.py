@@ -32,11 +32,17 @@ class Debouncer:
         self.bounce_time = bounce_time
         self.stable = level
         self.raw = level
-        self._since = float("-inf")
+        self._since = float("-inf")      # when the stable level last changed
+        self._raw_at = float("-inf")     # when the raw level last changed
+
+    @property
+    def since(self) -> float:
+        return self._since
 
     def edge(self, level: bool, t: float) -> bool | None:
         """A raw edge at time ``t``; returns the new stable level when it changed, else None."""
         self.raw = level
+        self._raw_at = t
         if t - self._since < self.bounce_time or level == self.stable:
             return None
         self.stable = level
@@ -51,7 +57,9 @@ class Debouncer:
         """Close the lockout window: follow the raw level if it settled elsewhere."""
         if self.raw != self.stable and t - self._since >= self.bounce_time:
             self.stable = self.raw
-            self._since = t
+            # The switch settled when its last raw edge came, not when the loop got here: the
+            # next lockout runs from then, so a late poll does not swallow the next press.
+            self._since = self._raw_at
             return self.stable
         return None
 
@@ -152,7 +160,7 @@ class ButtonInput:
         actions = []
         changed = self.debouncer.poll(t)
         if changed is not None:
-            actions += self._stable(changed, t)
+            actions += self._stable(changed, self.debouncer.since)
         if self.gestures:
             actions += self.gestures.poll(t)
         return actions

@@ -75,6 +75,7 @@ class KioskApp:
             self.touch = TouchScreen(site, cfg, on_tap=self._touch_tap, size=screen_size)
         led = (LedFeedback(cfg.led, cfg.buzzer, pin_factory=pin_factory)
                if cfg.led is not None or cfg.buzzer is not None else None)
+        self.led = led
         term = TerminalFeedback(out, name=cfg.name, texts=KIOSK_TEXT) if keys else None
         self.feedback = Feedbacks(led, term, self.touch)
         self.store = KioskStore(cfg.store, cfg.kiosk)
@@ -146,13 +147,16 @@ class KioskApp:
 
     def _deadline(self) -> float | None:
         times = [t for t in (self.kiosk.next_deadline(),
-                             self.switches.deadline() if self.switches else None) if t is not None]
+                             self.switches.deadline() if self.switches else None,
+                             self.led.deadline() if self.led else None) if t is not None]
         return min(times) if times else None
 
     def _tick(self) -> None:
         if self.switches:
             self.switches.poll()
         self.kiosk.tick()
+        if self.led:
+            self.led.update()
         self.watchdog.tick()
 
     def _key(self, action: str) -> None:

@@ -41,13 +41,12 @@ class KioskStore:
         self.db = open_db(path)
         self.db.executescript(SCHEMA)
         # Take ids read like the contract's example: "k1-…" for kiosk "k1", "k-lobby-…" otherwise.
-        self.ids = RequestIds(self.db, kiosk if kiosk.startswith("k") else f"k-{kiosk}")
+        self.ids = RequestIds(kiosk if kiosk.startswith("k") else f"k-{kiosk}")
 
     def new_take(self, service: str, *, priority: bool, ts: float) -> str:
-        with transaction(self.db):
-            rid = self.ids.next()
-            self.db.execute("INSERT INTO take VALUES (?, ?, ?, ?, 'asked')",
-                            (rid, service, int(priority), ts))
+        rid = self.ids.next()
+        self.db.execute("INSERT INTO take VALUES (?, ?, ?, ?, 'asked')",
+                        (rid, service, int(priority), ts))
         return rid
 
     def take(self, rid: str) -> tuple[str, bool, float, str] | None:

@@ -79,7 +79,7 @@ class Pending:
 
 
 class Outbox:
-    """A FIFO of presses in SQLite (``synchronous=FULL``: a press survives a power cut).
+    """A FIFO of presses in SQLite (a press survives the panel process dying or restarting).
 
     :param path: the SQLite file (``:memory:`` in unit tests).
     :param prefix: request id prefix, ``c<counter>``.
@@ -88,15 +88,15 @@ class Outbox:
     def __init__(self, path: str | Path, prefix: str):
         self.db: sqlite3.Connection = open_db(path)
         self.db.executescript(SCHEMA)
-        self.ids = RequestIds(self.db, prefix)
+        self.ids = RequestIds(prefix)
 
     def add(self, action: str, *, expect: Expect, ts: float, ticket: str | None = None,
             to: str | None = None) -> Pending:
-        with transaction(self.db):
-            rid = self.ids.next()
-            cur = self.db.execute(
-                "INSERT INTO press (id, action, ticket, dest, expect, ts) VALUES (?, ?, ?, ?, ?, ?)",
-                (rid, action, ticket, to, expect.encode(), ts))
+        rid = self.ids.next()
+        # One statement, so one transaction of its own (autocommit): no BEGIN/COMMIT round trips.
+        cur = self.db.execute(
+            "INSERT INTO press (id, action, ticket, dest, expect, ts) VALUES (?, ?, ?, ?, ?, ?)",
+            (rid, action, ticket, to, expect.encode(), ts))
         return Pending(cur.lastrowid, rid, action, expect, ts, ticket, to)
 
     def pending(self) -> list[Pending]:

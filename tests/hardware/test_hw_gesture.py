@@ -24,6 +24,15 @@ def test_a_release_inside_the_lockout_is_not_lost():
     assert d.deadline() is None
 
 
+def test_a_late_poll_does_not_swallow_the_next_press():
+    """The lockout after a settled release runs from the release itself, not from the poll."""
+    d = Debouncer(0.02)
+    d.edge(True, 0.000)
+    d.edge(False, 0.010)                  # released inside the window
+    assert d.poll(0.035) is False         # the loop came late
+    assert d.edge(True, 0.040) is True    # 30 ms after the release: a new press
+
+
 def test_edges_after_the_window_count_again():
     d = Debouncer(0.02)
     d.edge(True, 0.0)
