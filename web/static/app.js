@@ -5,7 +5,7 @@
 (function () {
   var T = {
     id: {
-      subtitle: "Antrean layanan saat ini", my_ticket: "Tiket saya", ticket_number: "Nomor antrean",
+      subtitle: "Antrean layanan saat ini", example: "Contoh: A016", my_ticket: "Tiket saya", ticket_number: "Nomor antrean",
       show: "Lihat", recent_calls: "Panggilan terakhir", services: "Layanan",
       search: "Cari layanan atau instansi", loading: "Memuat…", no_match: "Tidak ada layanan yang cocok.",
       waiting: "Menunggu", now_serving: "Sedang dilayani", est_wait: "Perkiraan tunggu", counters_open: "Loket buka",
@@ -28,7 +28,7 @@
       closed: "Tutup", lang_button: "EN", lang_label: "English"
     },
     en: {
-      subtitle: "Live service queues", my_ticket: "My ticket", ticket_number: "Ticket number",
+      subtitle: "Live service queues", example: "e.g. A016", my_ticket: "My ticket", ticket_number: "Ticket number",
       show: "Show", recent_calls: "Latest calls", services: "Services",
       search: "Search a service or agency", loading: "Loading…", no_match: "No service matches.",
       waiting: "Waiting", now_serving: "Now serving", est_wait: "Estimated wait", counters_open: "Counters open",
