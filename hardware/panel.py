@@ -189,9 +189,11 @@ class CounterPanel:
     # -- figures -------------------------------------------------------------------------------
 
     def health(self) -> dict:
-        oldest = self._pending[0].ts if self._pending else None
+        """Figures for the maintenance face; read from its thread, so on a copy of the list."""
+        pending = list(self._pending)
+        oldest = pending[0].ts if pending else None
         return {
-            "outbox_depth": len(self._pending),
+            "outbox_depth": len(pending),
             "oldest_pending_age_s": round(self.clock() - oldest, 1) if oldest else None,
             "last_ack_latency_ms": (round(self.last_ack_latency_ms, 2)
                                     if self.last_ack_latency_ms is not None else None),
