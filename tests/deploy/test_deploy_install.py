@@ -246,12 +246,16 @@ def test_broker_plan(tmp_path):
     assert f"install -d -m 0750 {root}/etc/antrian/mosquitto" in acts
     skips = skipped(lines)
     assert ("/opt/antrian/venv/bin/antrian broker-config --config /etc/antrian/site.toml "
-            "--out /etc/antrian/mosquitto") in skips
-    assert (f"chown mosquitto:mosquitto {root}/etc/antrian/mosquitto/passwd "
-            f"{root}/etc/antrian/mosquitto/acl") in skips
+            "--out /etc/antrian/mosquitto --generate-secrets "
+            "--device-secrets /etc/antrian/device-secrets") in skips
+    assert f"install -d -m 0700 {root}/etc/antrian/device-secrets" in acts
+    assert f"chown root:mosquitto {root}/etc/antrian/mosquitto" in skips
+    # The generator writes a new secrets file 0600 root; the queue service must read it.
+    assert f"chown root:antrian {root}/etc/antrian/secrets.toml" in skips
+    assert f"chmod 0640 {root}/etc/antrian/secrets.toml" in skips
     assert "systemctl restart --no-block mosquitto.service" in skips
-    assert index(lines, "broker-config") < index(lines, "chown mosquitto") \
-        < index(lines, "systemctl restart")
+    assert index(lines, "chown root:mosquitto") < index(lines, "broker-config") \
+        < index(lines, "chmod 0640") < index(lines, "systemctl restart")
 
 
 def test_an_id_missing_from_the_site_file_is_warned_about(tmp_path):

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,20 @@ def start(argv: list[str], listener: NotifyListener, *, watchdog_s: float, log: 
     return subprocess.Popen(["/bin/sh", "-c", 'WATCHDOG_PID=$$; export WATCHDOG_PID; exec "$@"',
                              "sh", *argv], cwd=ROOT, env=full_env,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def wait_ready(listener: NotifyListener, proc: subprocess.Popen, log: Path,
+               timeout: float = 30) -> Message:
+    """READY=1 from the process itself; fails at once (with its log) if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = listener.receive(0.2)
+        if msg and "READY=1" in msg.text.split("\n"):
+            assert msg.pid == proc.pid, "NotifyAccess=main would drop it"
+            return msg
+        if proc.poll() is not None:
+            pytest.fail(f"exited with {proc.returncode} before READY:\n{log.read_text()}")
+    pytest.fail(f"no READY=1 within {timeout} s:\n{log.read_text()}")
 
 
 def pings(messages: list[Message], pid: int) -> list[Message]:
@@ -83,8 +98,7 @@ def test_serve_is_ready_once_its_state_is_published_then_pings_until_frozen(tmp_
         proc = start([sys.executable, "-m", "antrian", "serve", "--config", str(site_file),
                       "--db", str(tmp_path / "queue.db")], listener, watchdog_s=2.0, log=log)
         try:
-            ready = listener.wait_for("READY=1", timeout=30)
-            assert ready.pid == proc.pid, "NotifyAccess=main would drop it"
+            ready = wait_ready(listener, proc, log)
             assert ready.fields["STATUS"].startswith("serving 3 services")
 
             # What READY promises: a board connecting now gets every service's retained state.
@@ -127,8 +141,7 @@ def test_a_board_is_ready_with_state_pings_and_stops_pinging_when_its_loop_is_he
                      log=log, env={"ANTRIAN_TEST_HOLD": str(hold),
                                    "XDG_DATA_HOME": str(tmp_path / "xdg")})
         try:
-            ready = listener.wait_for("READY=1", timeout=30)
-            assert ready.pid == proc.pid
+            ready = wait_ready(listener, proc, log)
             assert ready.fields["STATUS"].startswith("board-lobby: 3 services")
 
             # The loop wakes at least once a second; pings are half of WatchdogSec=1 s apart.
@@ -163,13 +176,46 @@ def test_the_visitors_page_is_ready_when_it_listens_and_pings_from_its_event_loo
                       "--host", "127.0.0.1", "--port", str(port)], listener, watchdog_s=2.0,
                      log=log)
         try:
-            ready = listener.wait_for("READY=1", timeout=30)
-            assert ready.pid == proc.pid
+            ready = wait_ready(listener, proc, log)
             wait_port(port, timeout=1)  # READY means it already listens
             # The loop wakes every 2 s at the latest: pings at most that far apart.
             assert_pings_regularly(listener, proc.pid, seconds=4.5, at_least=2, max_gap=2.6)
             assert_silent_while_stopped(listener, proc, 2.5)
             assert_clean_stop(listener, proc)
+        finally:
+            stop(proc)
+            if proc.returncode not in (0, None):
+                print(log.read_text())
+
+
+PANEL = """
+[[panel]]
+counter = "1"
+next = 17
+led = 24
+"""
+
+
+@pytest.mark.parametrize("role,argv", [
+    ("counter", ["counter", "--counter", "1"]),
+    ("kiosk", ["kiosk", "--kiosk", "k1", "--printer", "file:{tmp}/tickets.bin"]),
+])
+def test_panels_and_kiosks_are_ready_ping_and_stop_cleanly(tmp_path, broker, role, argv):
+    site = write_site(tmp_path / "site.toml", broker.port, PANEL)
+    site.write_text(site.read_text().replace('id = "k1"\n', 'id = "k1"\nbuttons = { ktp = 5 }\n'))
+    log = tmp_path / f"{role}.log"
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    with NotifyListener() as listener:
+        # Mock pins (GPIOZERO_PIN_FACTORY=mock from conftest); STATE_DIRECTORY as systemd sets it.
+        proc = start([sys.executable, "-m", "antrian", argv[0], "--config", str(site),
+                      *argv[1:]], listener, watchdog_s=2.0, log=log,
+                     env={"STATE_DIRECTORY": str(tmp_path / "state")})
+        try:
+            wait_ready(listener, proc, log)
+            assert_pings_regularly(listener, proc.pid, seconds=3.5, at_least=2, max_gap=2.1)
+            assert_silent_while_stopped(listener, proc, 2.5)
+            assert_clean_stop(listener, proc)
+            assert list((tmp_path / "state").glob("*.db")), "its SQLite file is in STATE_DIRECTORY"
         finally:
             stop(proc)
             if proc.returncode not in (0, None):
