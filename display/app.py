@@ -77,6 +77,7 @@ class BoardApp:
         self.dirty = True
         self.full = True
         self._trace = open(trace, "a", buffering=1) if trace else None
+        self._received: float | None = None   # when the oldest message of this frame came in
         self._watchdog = sdnotify.Watchdog()
         self.conn = None
         self.maint = None
@@ -115,7 +116,8 @@ class BoardApp:
 
     def _on_mqtt(self, topic: str, payload: bytes, message: Any) -> None:
         # paho's thread: hand over, nothing else.
-        self.inbox.put(("mqtt", topic, payload, bool(getattr(message, "retain", False))))
+        self.inbox.put(("mqtt", topic, payload, bool(getattr(message, "retain", False)),
+                        time.time()))
 
     # -- screen ----------------------------------------------------------------------------------
 
@@ -289,6 +291,8 @@ class BoardApp:
         now = time.time()
         if kind == "mqtt":
             self.handle_message(item[1], item[2], item[3], now)
+            if self._received is None:
+                self._received = item[4]
         elif kind == "conn":
             self.model.on_connection(item[1], now=now)
             self.connected_at = time.monotonic() if item[1] else None
@@ -386,7 +390,10 @@ class BoardApp:
             self.present(dirty)
             self.frames += 1
             if self._trace and self.renderer.painted:
-                self._trace.write(f"{time.time():.6f}\t{json.dumps(self.renderer.painted)}\n")
+                received = f"{self._received:.6f}" if self._received else "-"
+                self._trace.write(f"{time.time():.6f}\t{json.dumps(self.renderer.painted)}\t"
+                                  f"{received}\n")
+        self._received = None
 
     # -- screenshots and commands ----------------------------------------------------------------
 

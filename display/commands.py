@@ -80,9 +80,16 @@ def run_display(args) -> int:
         board = counter_display_config(site, args.counter)
     else:
         board = board_config(site, args.board)
-    return main(site, board, counter=args.counter, size=args.size, voice_dir=args.voice,
-                run_for=args.run_for, screenshot=args.screenshot,
-                screenshot_every=args.screenshot_every)
+    import pygame
+    try:
+        return main(site, board, counter=args.counter, size=args.size, voice_dir=args.voice,
+                    run_for=args.run_for, screenshot=args.screenshot,
+                    screenshot_every=args.screenshot_every)
+    except pygame.error as e:   # no screen: say so plainly, systemd restarts us
+        driver = os.environ.get("SDL_VIDEODRIVER", "SDL's choice")
+        print(f"antrian display: cannot open the screen (video driver {driver}): {e}",
+              file=sys.stderr)
+        return 1
 
 
 def _voice_dir(args, *, create: bool = False) -> Path | None:

@@ -62,7 +62,7 @@ class BoardProcess:
             return []
         out = []
         for line in self.trace.read_text().splitlines():
-            t, texts = line.split("\t", 1)
+            t, texts = line.split("\t")[:2]
             out.append((float(t), json.loads(texts)))
         return out
 

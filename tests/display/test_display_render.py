@@ -121,3 +121,30 @@ def test_rotated_rectangles_land_where_pygame_rotates_them(angle):
 def test_fonts_come_from_the_system_and_are_loaded_once(fonts):
     assert fonts.paths["bold"] is not None and fonts.paths["bold"].name.endswith(".ttf")
     assert fonts.get("bold", 80) is fonts.get("bold", 80)
+
+
+def test_a_board_on_a_tv_turned_on_its_side_draws_rotated(tmp_path):
+    import tomllib
+    from antrian.config import parse
+    from conftest import SMALL_SITE
+    from display.app import BoardApp
+    from display.config import board_config
+    from mqtt.schemas import encode
+    from board_fakes import counter_state
+    site = parse(tomllib.loads(SMALL_SITE.format(port=1883) +
+                               '[[board]]\nid = "side"\nlayout = "portrait"\nrotate = 90\n'
+                               'voice = false\n'))
+    app = BoardApp(site, board_config(site, "side"), size=(540, 960), connect=False)
+    try:
+        app.open_screen()
+        assert app.screen.get_size() == (960, 540) and app.canvas.get_size() == (540, 960)
+        app.handle_message("antrian/test/counter/1/state", encode(counter_state("1", "A042")),
+                           True, 0.0)
+        app.step(block=False)
+        assert any(c.text == "A042" and c.role == "now_ticket" for c in app.cells)
+        expected = pygame.transform.rotate(app.canvas, 90)
+        assert pygame.image.tobytes(app.screen, "RGB") == pygame.image.tobytes(expected, "RGB")
+        app.save_screenshot(tmp_path / "side.png")
+        assert pygame.image.load(str(tmp_path / "side.png")).get_size() == (960, 540)
+    finally:
+        app.close()

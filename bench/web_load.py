@@ -1,0 +1,253 @@
+"""Load on the visitors' page: requests/s and p99 of /api/v1/services for a 145-service
+building at 200 concurrent clients, and 2,000 live-stream listeners all receiving a call.
+
+    .venv/bin/python bench/web_load.py [--services 145] [--clients 200] [--seconds 10]
+                                       [--streams 2000]
+
+Everything runs on 127.0.0.1: a private Mosquitto holding the retained state of a simulated
+morning (the real ``mqtt.views`` messages), the real ``antrian web`` process, and the load from
+this second process — wrk (Debian's ``wrk``) when installed, else an aiohttp client. Target on
+a 2-core machine: >= 3,000 requests/s with p99 < 50 ms; every listener gets a call within 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import paho.mqtt.client as paho  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+
+from broker import Mosquitto, free_port  # noqa: E402  (tests/broker.py: a private broker)
+from ticketing import service_day  # noqa: E402
+from ticketing.simulate import mpp_plan, plan_toml, simulate  # noqa: E402
+
+
+def retained(site, state, now) -> list[tuple[str, bytes]]:
+    from mqtt import schemas, views
+    from mqtt.topics import Topics
+    topics = Topics(site.site)
+    out = [(topics.service_state(s), schemas.encode(views.service_state(site, state, s, now)))
+           for s in state.lines]
+    out += [(topics.counter_state(c), schemas.encode(views.counter_state(state, c, now)))
+            for c in state.counters]
+    return out + [(topics.lwt("queue"), b"online")]
+
+
+def publisher(port: int) -> paho.Client:
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-web-load",
+                         protocol=paho.MQTTv5)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    return client
+
+
+def get_json(port: int, path: str) -> dict:
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+        return json.loads(r.read())
+
+
+def wait_ready(port: int, services: int, proc: subprocess.Popen, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("antrian web exited")
+        try:
+            doc = get_json(port, "/api/v1/services")
+            if doc["connected"] and sum(s["known"] for s in doc["services"]) == services:
+                return doc
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("antrian web did not get the state in time")
+
+
+# -- request load ----------------------------------------------------------------------------
+
+def wrk(url: str, clients: int, seconds: int, gzip: bool) -> dict:
+    args = ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if gzip:
+        args += ["-H", "Accept-Encoding: gzip"]
+    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+
+    def ms(text: str) -> float:
+        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "tool": "wrk -t1",
+            "errors": (int(errors.group(1)) if errors else 0),
+            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+
+
+async def aiohttp_load(url: str, clients: int, seconds: int, gzip: bool) -> dict:
+    import aiohttp
+    latencies: list[float] = []
+    errors = 0
+    stop = time.monotonic() + seconds
+    headers = {"Accept-Encoding": "gzip" if gzip else "identity"}
+
+    async def worker(session):
+        nonlocal errors
+        while time.monotonic() < stop:
+            t = time.perf_counter()
+            async with session.get(url, headers=headers) as r:
+                await r.read()
+                if r.status != 200:
+                    errors += 1
+            latencies.append(time.perf_counter() - t)
+
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
+        start = time.monotonic()
+        await asyncio.gather(*(worker(session) for _ in range(clients)))
+        took = time.monotonic() - start
+    latencies.sort()
+    return {"rps": len(latencies) / took, "p50_ms": latencies[len(latencies) // 2] * 1000,
+            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "errors": errors,
+            "tool": "aiohttp client (wrk not installed: the client itself limits the figure)"}
+
+
+# -- live-stream listeners ------------------------------------------------------------------
+
+async def streams(port: int, n: int, version: int, publish) -> dict:
+    """Open ``n`` event streams, publish one call on MQTT, time its arrival at each."""
+    conns = []
+    t0 = time.monotonic()
+    for i in range(0, n, 100):
+        batch = await asyncio.gather(*(asyncio.open_connection("127.0.0.1", port)
+                                       for _ in range(min(100, n - i))))
+        for reader, writer in batch:
+            writer.write(f"GET /api/v1/events?v={version} HTTP/1.1\r\nHost: b\r\n\r\n".encode())
+        conns += batch
+    heads = await asyncio.gather(*(r.readuntil(b"retry: 3000\n\n") for r, _ in conns))
+    refused = sum(1 for h in heads if b" 200 " not in h.split(b"\r\n", 1)[0])
+    connected_s = time.monotonic() - t0
+    await asyncio.sleep(0.5)
+    arrivals: list[float] = []
+
+    async def listen(reader):
+        buf = b""
+        while b"event: call" not in buf:
+            chunk = await reader.read(65536)
+            if not chunk:
+                return
+            buf += chunk
+        arrivals.append(time.monotonic())
+
+    tasks = [asyncio.create_task(listen(r)) for r, _ in conns]
+    sent = time.monotonic()
+    publish()
+    done, pending = await asyncio.wait(tasks, timeout=5)
+    for t in pending:
+        t.cancel()
+    for _, w in conns:
+        w.close()
+    lat = sorted(a - sent for a in arrivals)
+    return {"streams": n, "refused": refused, "connect_s": round(connected_s, 2),
+            "received": len(lat), "within_1s": sum(1 for x in lat if x <= 1.0),
+            "p50_ms": lat[len(lat) // 2] * 1000 if lat else None,
+            "max_ms": lat[-1] * 1000 if lat else None}
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--services", type=int, default=145)
+    ap.add_argument("--clients", type=int, default=200)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--streams", type=int, default=2000)
+    args = ap.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+
+    plan = mpp_plan(args.services, visitors=30.0 * args.services)
+    result = simulate(plan, seed=1, sample_every=0)
+    state = result.state_at(plan.at(10.5))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        broker = Mosquitto(tmp).start()
+        site_file = tmp / "site.toml"
+        site_file.write_text(plan_toml(plan, site="bench", port=broker.port))
+        from antrian import config
+        site = config.load(site_file)
+        now = time.time()
+        state.day = service_day(now, site.tz, site.reset_at)
+        client = publisher(broker.port)
+        for topic, payload in retained(site, state, now):
+            client.publish(topic, payload, qos=1, retain=True).wait_for_publish(5)
+        port = free_port()
+        env = dict(os.environ, ANTRIAN_LOG="WARNING")
+        web = subprocess.Popen([sys.executable, "-m", "antrian", "web", "--config",
+                                str(site_file), "--host", "127.0.0.1", "--port", str(port)],
+                               cwd=ROOT, env=env)
+        try:
+            doc = wait_ready(port, len(site.services), web)
+            waiting = sum(s["waiting"] for s in doc["services"])
+            size = len(json.dumps(doc))
+            print(f"{len(site.services)} services, {len(site.counters)} counters, {waiting} "
+                  f"waiting; /api/v1/services is {size / 1024:.0f} kB")
+            url = f"http://127.0.0.1:{port}/api/v1/services"
+            for gzip in (True, False):
+                if shutil.which("wrk"):
+                    r = wrk(url, args.clients, args.seconds, gzip)
+                else:
+                    r = asyncio.run(aiohttp_load(url, args.clients, args.seconds, gzip))
+                verdict = "OK" if r["rps"] >= 3000 and r["p99_ms"] < 50 else "BELOW TARGET"
+                print(f"GET /api/v1/services ({'gzip' if gzip else 'plain'}), "
+                      f"{args.clients} clients, {args.seconds} s: {r['rps']:,.0f} req/s, "
+                      f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
+                      f"errors {r['errors']} [{r['tool']}] {verdict}")
+            label = doc["services"][0]["last_issued"] or "A001"
+            if shutil.which("wrk"):
+                r = wrk(f"http://127.0.0.1:{port}/api/v1/tickets/{label}", args.clients,
+                        max(3, args.seconds // 2), False)
+                print(f"GET /api/v1/tickets/{label}, {args.clients} clients: "
+                      f"{r['rps']:,.0f} req/s, p99 {r['p99_ms']:.1f} ms")
+            version = get_json(port, "/api/v1/services")["version"]
+            call = {"ticket": label, "service": doc["services"][0]["id"], "counter": "1",
+                    "counter_name": "Loket 1", "kind": "call", "seq": 10 ** 9, "ts": time.time()}
+            r = asyncio.run(streams(port, args.streams, version, lambda: client.publish(
+                f"antrian/bench/call", json.dumps(call).encode(), qos=1)))
+            verdict = "OK" if r["within_1s"] == args.streams else "BELOW TARGET"
+            print(f"{r['streams']} event-stream listeners (connected in {r['connect_s']} s, "
+                  f"{r['refused']} refused): {r['received']} got the call, {r['within_1s']} "
+                  f"within 1 s; p50 {r['p50_ms']:.0f} ms, slowest {r['max_ms']:.0f} ms "
+                  f"{verdict}")
+            print(f"web process memory: {rss_mb(web.pid):.0f} MB RSS")
+        finally:
+            web.terminate()
+            web.wait(10)
+            client.loop_stop()
+            client.disconnect()
+            broker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
