@@ -21,12 +21,13 @@ from typing import TextIO
 
 import msgspec
 import paho.mqtt.client as paho
+from gpiozero.exc import GPIOZeroError
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from antrian import config as site_config
 from antrian import sdnotify
-from antrian.config import Site
+from antrian.config import ConfigError, Site
 from hardware.config import PanelConfig, panel_config
 from hardware.feedback import Feedbacks, LedFeedback, TerminalFeedback
 from hardware.inputs import PANEL_KEYS, KeyReader, Switches
@@ -78,23 +79,34 @@ class PanelApp:
         self._props = Properties(PacketTypes.PUBLISH)
         self._props.ResponseTopic = self.reply_topic
 
-        led = (LedFeedback(cfg.led, cfg.buzzer, pin_factory=pin_factory)
-               if cfg.led is not None or cfg.buzzer is not None else None)
+        pins = dict(cfg.pins)
+        if cfg.button is not None:
+            pins = {Switches.ONE: cfg.button}
+        self.led = None
+        self.switches = None
+        try:
+            if cfg.led is not None or cfg.buzzer is not None:
+                self.led = LedFeedback(cfg.led, cfg.buzzer, pin_factory=pin_factory)
+            if pins:
+                self.switches = Switches(pins, post=self.loop.post, on_action=self._switch_action,
+                                         bounce_time=cfg.bounce_time, hold_time=cfg.hold_time,
+                                         double_press_s=cfg.double_press_s,
+                                         pin_factory=pin_factory, monotonic=monotonic)
+        except GPIOZeroError as e:
+            if not keys:
+                raise ConfigError(f"panel[{cfg.counter}]: GPIO unavailable ({e}); on a machine "
+                                  "without GPIO run with --keys") from None
+            # A [[panel]] in the TOML, run with --keys on a laptop: the keys are enough.
+            log.warning("GPIO unavailable (%s): keys only", e)
+            if self.led is not None:
+                self.led.close()
+            self.led = None
         term = TerminalFeedback(out, name=site.counters[cfg.counter].name) if keys else None
-        self.led = led
-        self.feedback = Feedbacks(led, term)
+        self.feedback = Feedbacks(self.led, term)
         self.outbox = Outbox(cfg.outbox, f"c{cfg.counter}")
         self.panel = CounterPanel(cfg.counter, self.outbox, publish=self._publish,
                                   feedback=self.feedback, clock=clock, monotonic=monotonic,
                                   max_press_age_s=cfg.max_press_age_s, resend_s=cfg.resend_s)
-        pins = dict(cfg.pins)
-        if cfg.button is not None:
-            pins = {Switches.ONE: cfg.button}
-        self.switches = (Switches(pins, post=self.loop.post, on_action=self._switch_action,
-                                  bounce_time=cfg.bounce_time, hold_time=cfg.hold_time,
-                                  double_press_s=cfg.double_press_s, pin_factory=pin_factory,
-                                  monotonic=monotonic)
-                         if pins else None)
         self.keys = (KeyReader(PANEL_KEYS, on_key=lambda a: self.loop.post(self.panel.press, a),
                                help=KEYS_HELP) if keys else None)
         self.maint = Maintenance(self.conn, health=self.panel.health, on_reload=self.reload)

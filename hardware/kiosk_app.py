@@ -17,6 +17,7 @@ from typing import TextIO
 
 import msgspec
 import paho.mqtt.client as paho
+from gpiozero.exc import GPIOZeroError
 
 from antrian import config as site_config
 from antrian import sdnotify
@@ -73,18 +74,28 @@ class KioskApp:
         if touch if touch is not None else cfg.touch:
             from hardware.touch import TouchScreen
             self.touch = TouchScreen(site, cfg, on_tap=self._touch_tap, size=screen_size)
-        led = (LedFeedback(cfg.led, cfg.buzzer, pin_factory=pin_factory)
-               if cfg.led is not None or cfg.buzzer is not None else None)
-        self.led = led
+        self.led = None
+        self.switches = None
+        try:
+            if cfg.led is not None or cfg.buzzer is not None:
+                self.led = LedFeedback(cfg.led, cfg.buzzer, pin_factory=pin_factory)
+            if cfg.buttons:
+                self.switches = Switches(dict(cfg.buttons), post=self.loop.post,
+                                         on_action=lambda service, _a, t: self.kiosk.tap(service, t),
+                                         bounce_time=cfg.bounce_time, pin_factory=pin_factory)
+        except GPIOZeroError as e:
+            if not (keys or self.touch):
+                raise ConfigError(f"kiosk[{cfg.kiosk}]: GPIO unavailable ({e}); on a machine "
+                                  "without GPIO run with --keys or --touch") from None
+            log.warning("GPIO unavailable (%s): no buttons or LED", e)
+            if self.led is not None:
+                self.led.close()
+            self.led = None
         term = TerminalFeedback(out, name=cfg.name, texts=KIOSK_TEXT) if keys else None
-        self.feedback = Feedbacks(led, term, self.touch)
+        self.feedback = Feedbacks(self.led, term, self.touch)
         self.store = KioskStore(cfg.store, cfg.kiosk)
         self.kiosk = Kiosk(site, cfg, self.store, printer, publish=self._publish,
                            feedback=self.feedback)
-        self.switches = (Switches(dict(cfg.buttons), post=self.loop.post,
-                                  on_action=lambda service, _a, t: self.kiosk.tap(service, t),
-                                  bounce_time=cfg.bounce_time, pin_factory=pin_factory)
-                         if cfg.buttons else None)
         self.keys = None
         self._priority_next = False
         if keys:

@@ -82,3 +82,23 @@ def test_kiosk_buttons_must_be_its_own_services(tmp_path):
     site = load(tmp_path, KIOSK.replace("ktp = 6", "kk = 6").format(extra=""))
     with pytest.raises(ConfigError, match=r"kiosk\[k3\]\.buttons\.kk: not one of"):
         kiosk_config(site, "k3")
+
+
+def test_the_example_in_docs_hardware_md_loads_with_the_example_site():
+    """The TOML shown in docs/hardware.md (the lead copies it into examples/mpp.toml) is valid."""
+    import re
+    import tomllib
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "hardware.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)
+    example = tomllib.loads(block)
+    raw = tomllib.loads((root / "examples" / "mpp.toml").read_text())
+    raw["kiosk"] = example["kiosk"]
+    raw.setdefault("panel", [])
+    raw["panel"] = [p for p in raw["panel"] if p["counter"] not in ("1", "6")] + example["panel"]
+    site = site_config.parse(raw)
+    assert panel_config(site, "1").pins["skip"] == 22
+    assert panel_config(site, "6").one_button
+    assert kiosk_config(site, "k1").touch and kiosk_config(site, "k1").paper_mm == 80
+    assert kiosk_config(site, "k2").buttons["akta-lahir"] == 13
