@@ -87,3 +87,29 @@ def test_identify_prints_a_test_slip_and_status_reports_the_printer(kiosk):
     data = reply["data"]
     assert data["printer"] == "no_paper" and data["tickets_printed"] == 0
     assert data["pending_reprints"] == 0 and data["component"] == "kiosk-k1"
+
+
+def test_a_touch_kiosk_takes_and_prints_the_service_tapped(queue_service, tmp_path, artifacts):
+    import pygame
+    cfg = dataclasses.replace(kiosk_config(queue_service.site, "k2"), store=tmp_path / "k2.db")
+    printer = MemoryPrinter()
+    app = KioskApp(queue_service.site, cfg, printer=printer, touch=True, screen_size=(1024, 600))
+    app.start()
+    runner = threading.Thread(target=app.run, daemon=True)
+    runner.start()
+    try:
+        wait_for(lambda: app.kiosk.mode == "steady" and app.touch.layout is not None,
+                 what="touch kiosk ready")
+        skck = next(b for b in app.touch.layout.buttons if b.service == "skck")
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1,
+                                             pos=(skck.rect[0] + 5, skck.rect[1] + 5)))
+        wait_for(lambda: len(printer.slips) == 1, what="slip printed")
+        assert b"C001" in printer.slips[0] and b"Polres" in printer.slips[0]
+        wait_for(lambda: "C001" in app.touch.message[0], what="banner names the ticket")
+        wait_for(lambda: not app.touch._dirty, what="redrawn")
+        pygame.image.save(app.touch.surface, str(artifacts / "kiosk-touch-after-tap.png"))
+    finally:
+        app.stop()
+        runner.join(10)
+        app.close()
+    assert not runner.is_alive()
