@@ -132,11 +132,20 @@ def _decode(decoder: msgspec.json.Decoder, payload: bytes, what: str):
     if len(payload) > MAX_PAYLOAD:
         raise BadMessage(f"{what} too large ({len(payload)} bytes, at most {MAX_PAYLOAD})")
     try:
+        # msgspec checks UTF-8 only in the strings it keeps (and then raises UnicodeDecodeError,
+        # not a DecodeError): check the whole payload, as the contract says UTF-8 JSON
+        payload.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadMessage(f"{what} is not UTF-8: {e.reason} at byte {e.start}") from None
+    try:
         msg = decoder.decode(payload)
     except msgspec.ValidationError as e:
         raise BadMessage(f"invalid {what}: {e}") from None
     except msgspec.DecodeError as e:
         raise BadMessage(f"{what} is not JSON: {e}") from None
+    except RecursionError:
+        # 4 KiB of "[[[[..." is enough to exhaust the C stack guard; refuse, do not crash
+        raise BadMessage(f"{what} is nested too deeply") from None
     if not 1 <= len(msg.id) <= 64:
         raise BadMessage(f"invalid {what}: id must be 1-64 characters")
     return msg
@@ -161,7 +170,7 @@ def request_id_of(payload: bytes) -> str | None:
     """Best effort: the ``id`` of a payload that failed to decode, to echo it in the error."""
     try:
         value = msgspec.json.decode(payload[:MAX_PAYLOAD])
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
     rid = value.get("id") if isinstance(value, dict) else None
     return rid if isinstance(rid, str) and len(rid) <= 64 else None
@@ -171,5 +180,6 @@ def decode_state(payload: bytes, kind: type):
     """Decode a retained state message (consumers: boards, panels, page)."""
     try:
         return msgspec.json.decode(payload, type=kind)
-    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError,
+            RecursionError) as e:
         raise BadMessage(f"invalid {kind.__name__}: {e}") from None
