@@ -376,3 +376,11 @@ def test_the_plan_installs_every_unit_file_the_repo_ships(tmp_path):
     shipped = {str(p) for p in SYSTEMD.rglob("*") if p.is_file()}
     assert shipped <= installed, shipped - installed
     assert {str(SYSTEMD / u) for u in UNITS} <= installed
+
+
+def test_the_script_parses_and_passes_shellcheck():
+    assert subprocess.run(["bash", "-n", str(SCRIPT)]).returncode == 0
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck is not installed (Debian package `shellcheck`)")
+    done = subprocess.run(["shellcheck", str(SCRIPT)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout
