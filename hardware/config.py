@@ -31,7 +31,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from antrian.config import ConfigError, Site, need, need_id, no_unknown, tables
+from antrian.config import ConfigError, Site, need, no_unknown, tables
 
 Pin = int | str
 ACTIONS = ("next", "recall", "skip", "close")

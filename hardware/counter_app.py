@@ -21,15 +21,15 @@ from typing import TextIO
 
 import msgspec
 import paho.mqtt.client as paho
-from gpiozero.exc import GPIOZeroError
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from antrian import config as site_config
 from antrian import sdnotify
-from antrian.config import ConfigError, Site
+from antrian.config import Site
 from hardware.config import PanelConfig, panel_config
-from hardware.feedback import Feedbacks, LedFeedback, TerminalFeedback
+from hardware.device import Device
+from hardware.feedback import Feedbacks, TerminalFeedback
 from hardware.inputs import PANEL_KEYS, KeyReader, Switches
 from hardware.loop import Loop
 from hardware.outbox import Outbox
@@ -49,7 +49,7 @@ def reply_topic(site: Site, component: str) -> str:
     return f"antrian/{site.site}/reply/{component}"
 
 
-class PanelApp:
+class PanelApp(Device):
     """One counter panel.
 
     :param keys: read the terminal too (``--keys``), printing feedback there.
@@ -65,9 +65,8 @@ class PanelApp:
         self.cfg = cfg
         self.counter = cfg.counter
         self.component = f"counter-{cfg.counter}"
-        self.loop = Loop(monotonic=monotonic)
+        super().__init__(connection or Connection(site, self.component), Loop(monotonic=monotonic))
         self.reply_topic = reply_topic(site, self.component)
-        self.conn = connection or Connection(site, self.component)
         topics = self.conn.topics
         self.state_topic = topics.counter_state(self.counter)
         self.error_topic = topics.error(self.component)
@@ -82,36 +81,21 @@ class PanelApp:
         pins = dict(cfg.pins)
         if cfg.button is not None:
             pins = {Switches.ONE: cfg.button}
-        self.led = None
-        self.switches = None
-        try:
-            if cfg.led is not None or cfg.buzzer is not None:
-                self.led = LedFeedback(cfg.led, cfg.buzzer, pin_factory=pin_factory)
-            if pins:
-                self.switches = Switches(pins, post=self.loop.post, on_action=self._switch_action,
-                                         bounce_time=cfg.bounce_time, hold_time=cfg.hold_time,
-                                         double_press_s=cfg.double_press_s,
-                                         pin_factory=pin_factory, monotonic=monotonic)
-        except GPIOZeroError as e:
-            if not keys:
-                raise ConfigError(f"panel[{cfg.counter}]: GPIO unavailable ({e}); on a machine "
-                                  "without GPIO run with --keys") from None
-            # A [[panel]] in the TOML, run with --keys on a laptop: the keys are enough.
-            log.warning("GPIO unavailable (%s): keys only", e)
-            if self.led is not None:
-                self.led.close()
-            self.led = None
+        self.open_gpio(pins=pins, led=cfg.led, buzzer=cfg.buzzer, on_action=self._switch_action,
+                       where=f"panel[{cfg.counter}]", can_do_without=keys,
+                       pin_factory=pin_factory, bounce_time=cfg.bounce_time,
+                       hold_time=cfg.hold_time, double_press_s=cfg.double_press_s,
+                       monotonic=monotonic)
         term = TerminalFeedback(out, name=site.counters[cfg.counter].name) if keys else None
         self.feedback = Feedbacks(self.led, term)
         self.outbox = Outbox(cfg.outbox, f"c{cfg.counter}")
-        self.panel = CounterPanel(cfg.counter, self.outbox, publish=self._publish,
-                                  feedback=self.feedback, clock=clock, monotonic=monotonic,
-                                  max_press_age_s=cfg.max_press_age_s, resend_s=cfg.resend_s)
+        self.panel = self.core = CounterPanel(
+            cfg.counter, self.outbox, publish=self._publish, feedback=self.feedback, clock=clock,
+            monotonic=monotonic, max_press_age_s=cfg.max_press_age_s, resend_s=cfg.resend_s)
         self.keys = (KeyReader(PANEL_KEYS, on_key=lambda a: self.loop.post(self.panel.press, a),
                                help=KEYS_HELP) if keys else None)
         self.maint = Maintenance(self.conn, health=self.panel.health, on_reload=self.reload)
         self.maint.command("identify")(self.identify)
-        self.watchdog = sdnotify.Watchdog()
         log.info("counter %s panel: %s, outbox %s", self.counter,
                  "one button" if cfg.one_button else f"buttons {sorted(cfg.pins)}"
                  if cfg.pins else "no buttons", cfg.outbox)
@@ -127,37 +111,16 @@ class PanelApp:
 
     def run(self) -> None:
         sdnotify.ready(f"counter {self.counter}")
-        self.loop.run(deadline=self._deadline, tick=self._tick)
+        self.loop.run(deadline=self.deadline, tick=self.tick)
 
     def stop(self) -> None:
         self.loop.stop()
 
     def close(self) -> None:
-        sdnotify.stopping()
-        self.maint.stop()
-        self.conn.stop()
-        if self.keys:
-            self.keys.restore()
-        if self.switches:
-            self.switches.close()
-        self.feedback.close()
+        self.close_io()
         self.outbox.close()
 
     # -- loop work -------------------------------------------------------------------------------
-
-    def _deadline(self) -> float | None:
-        times = [t for t in (self.panel.next_deadline(),
-                             self.switches.deadline() if self.switches else None,
-                             self.led.deadline() if self.led else None) if t is not None]
-        return min(times) if times else None
-
-    def _tick(self) -> None:
-        if self.switches:
-            self.switches.poll()
-        self.panel.tick()
-        if self.led:
-            self.led.update()
-        self.watchdog.tick()
 
     def _switch_action(self, name: str, action: str, t: float) -> None:
         self.panel.press("toggle" if action == "close" else action)

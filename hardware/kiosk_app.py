@@ -17,14 +17,14 @@ from typing import TextIO
 
 import msgspec
 import paho.mqtt.client as paho
-from gpiozero.exc import GPIOZeroError
 
 from antrian import config as site_config
 from antrian import sdnotify
 from antrian.config import ConfigError, Site
 from hardware.config import KioskConfig, kiosk_config
-from hardware.feedback import KIOSK_TEXT, Feedbacks, LedFeedback, TerminalFeedback
-from hardware.inputs import KeyReader, Switches
+from hardware.device import Device
+from hardware.feedback import KIOSK_TEXT, Feedbacks, TerminalFeedback
+from hardware.inputs import KeyReader
 from hardware.kiosk import Kiosk
 from hardware.kiosk_store import KioskStore
 from hardware.loop import Loop
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 PRIORITY_KEY = "*priority*"
 
 
-class KioskApp:
+class KioskApp(Device):
     """One kiosk.
 
     :param keys: keypad kiosk: 1-9 take a ticket for the first nine services; p = priority.
@@ -53,8 +53,7 @@ class KioskApp:
         self.site = site
         self.cfg = cfg
         self.component = f"kiosk-{cfg.kiosk}"
-        self.loop = Loop()
-        self.conn = connection or Connection(site, self.component)
+        super().__init__(connection or Connection(site, self.component), Loop())
         topics = self.conn.topics
         self.take_topic = topics.kiosk_take(cfg.kiosk)
         self.error_topic = topics.error(self.component)
@@ -74,29 +73,15 @@ class KioskApp:
         if touch if touch is not None else cfg.touch:
             from hardware.touch import TouchScreen
             self.touch = TouchScreen(site, cfg, on_tap=self._touch_tap, size=screen_size)
-        self.led = None
-        self.switches = None
-        try:
-            if cfg.led is not None or cfg.buzzer is not None:
-                self.led = LedFeedback(cfg.led, cfg.buzzer, pin_factory=pin_factory)
-            if cfg.buttons:
-                self.switches = Switches(dict(cfg.buttons), post=self.loop.post,
-                                         on_action=lambda service, _a, t: self.kiosk.tap(service, t),
-                                         bounce_time=cfg.bounce_time, pin_factory=pin_factory)
-        except GPIOZeroError as e:
-            if not (keys or self.touch):
-                raise ConfigError(f"kiosk[{cfg.kiosk}]: GPIO unavailable ({e}); on a machine "
-                                  "without GPIO run with --keys or --touch") from None
-            log.warning("GPIO unavailable (%s): no buttons or LED", e)
-            if self.led is not None:
-                self.led.close()
-            self.led = None
+        self.open_gpio(pins=dict(cfg.buttons), led=cfg.led, buzzer=cfg.buzzer,
+                       on_action=lambda service, _a, t: self.kiosk.tap(service, t),
+                       where=f"kiosk[{cfg.kiosk}]", can_do_without=bool(keys or self.touch),
+                       pin_factory=pin_factory, bounce_time=cfg.bounce_time)
         term = TerminalFeedback(out, name=cfg.name, texts=KIOSK_TEXT) if keys else None
         self.feedback = Feedbacks(self.led, term, self.touch)
         self.store = KioskStore(cfg.store, cfg.kiosk)
-        self.kiosk = Kiosk(site, cfg, self.store, printer, publish=self._publish,
-                           feedback=self.feedback)
-        self.keys = None
+        self.kiosk = self.core = Kiosk(site, cfg, self.store, printer, publish=self._publish,
+                                       feedback=self.feedback)
         self._priority_next = False
         if keys:
             keymap = {str(i + 1): sid for i, sid in enumerate(cfg.services[:9])}
@@ -105,7 +90,6 @@ class KioskApp:
         self.maint = Maintenance(self.conn, health=self.kiosk.health, on_reload=self.reload)
         self.maint.command("identify")(
             lambda args: self.loop.call(self._identify, timeout=30))
-        self.watchdog = sdnotify.Watchdog()
         self._stop = threading.Event()
 
     def keys_help(self) -> str:
@@ -126,10 +110,10 @@ class KioskApp:
     def run(self) -> None:
         sdnotify.ready(f"kiosk {self.cfg.kiosk}")
         if self.touch is None:
-            self.loop.run(deadline=self._deadline, tick=self._tick)
+            self.loop.run(deadline=self.deadline, tick=self.tick)
             return
         worker = threading.Thread(target=self.loop.run, name="kiosk-loop",
-                                  kwargs={"deadline": self._deadline, "tick": self._tick},
+                                  kwargs={"deadline": self.deadline, "tick": self.tick},
                                   daemon=True)
         worker.start()
         try:
@@ -143,32 +127,11 @@ class KioskApp:
         self.loop.stop()
 
     def close(self) -> None:
-        sdnotify.stopping()
-        self.maint.stop()
-        self.conn.stop()
-        if self.keys:
-            self.keys.restore()
-        if self.switches:
-            self.switches.close()
-        self.feedback.close()
+        self.close_io()
         self.printer.close()
         self.store.close()
 
     # -- loop work -------------------------------------------------------------------------------
-
-    def _deadline(self) -> float | None:
-        times = [t for t in (self.kiosk.next_deadline(),
-                             self.switches.deadline() if self.switches else None,
-                             self.led.deadline() if self.led else None) if t is not None]
-        return min(times) if times else None
-
-    def _tick(self) -> None:
-        if self.switches:
-            self.switches.poll()
-        self.kiosk.tick()
-        if self.led:
-            self.led.update()
-        self.watchdog.tick()
 
     def _key(self, action: str) -> None:
         t = time.monotonic()          # when the key was read, not when the loop gets to it

@@ -1,0 +1,85 @@
+"""What a counter panel and a kiosk process share: one loop, GPIO switches and an LED, the
+watchdog, and a clean shutdown.
+
+    class PanelApp(Device):
+        def __init__(...):
+            super().__init__(conn, loop)
+            self.open_gpio(pins={...}, led=24, buzzer=None, ..., can_do_without=keys)
+            self.core = CounterPanel(...)     # next_deadline() and tick()
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from gpiozero.exc import GPIOZeroError
+
+from antrian import sdnotify
+from antrian.config import ConfigError
+from hardware.feedback import LedFeedback
+from hardware.inputs import Switches
+from hardware.loop import Loop
+from mqtt.client import Connection
+
+log = logging.getLogger(__name__)
+
+
+class Device:
+    """The shell around a panel's or kiosk's logic (``self.core``)."""
+
+    def __init__(self, conn: Connection, loop: Loop):
+        self.conn = conn
+        self.loop = loop
+        self.core = None               # set by the subclass: next_deadline(), tick()
+        self.led: LedFeedback | None = None
+        self.switches: Switches | None = None
+        self.keys = None
+        self.maint = None
+        self.feedback = None
+        self.watchdog = sdnotify.Watchdog()
+
+    def open_gpio(self, *, pins: dict, led, buzzer, on_action: Callable[[str, str, float], None],
+                  where: str, can_do_without: bool, pin_factory=None, **timings) -> None:
+        """The switches and the LED/buzzer. Without GPIO (a laptop), a device that has another
+        way in (keys, touch) goes on without them; one that has none stops with a clear error."""
+        try:
+            if led is not None or buzzer is not None:
+                self.led = LedFeedback(led, buzzer, pin_factory=pin_factory)
+            if pins:
+                self.switches = Switches(pins, post=self.loop.post, on_action=on_action,
+                                         pin_factory=pin_factory, **timings)
+        except GPIOZeroError as e:
+            if not can_do_without:
+                raise ConfigError(f"{where}: GPIO unavailable ({e}); on a machine without GPIO "
+                                  "run with --keys") from None
+            log.warning("GPIO unavailable (%s): going on without buttons and LED", e)
+            if self.led is not None:
+                self.led.close()
+            self.led = None
+
+    def deadline(self) -> float | None:
+        times = [t for t in (self.core.next_deadline(),
+                             self.switches.deadline() if self.switches else None,
+                             self.led.deadline() if self.led else None) if t is not None]
+        return min(times) if times else None
+
+    def tick(self) -> None:
+        if self.switches:
+            self.switches.poll()
+        self.core.tick()
+        if self.led:
+            self.led.update()
+        self.watchdog.tick()
+
+    def close_io(self) -> None:
+        sdnotify.stopping()
+        if self.maint:
+            self.maint.stop()
+        self.conn.stop()
+        if self.keys:
+            self.keys.restore()
+        if self.switches:
+            self.switches.close()
+        if self.feedback:
+            self.feedback.close()
