@@ -244,7 +244,8 @@ def parse(raw: dict, path: Path | None = None) -> Site:
         if ids is None:
             return tuple(services)
         for s in ids:
-            if s not in services:
+            # a list or table inside the list is unhashable: test the type before the lookup
+            if not isinstance(s, str) or s not in services:
                 raise ConfigError(f"{where}.services: unknown service {s!r}")
         if not ids:
             raise ConfigError(f"{where}.services: must name at least one service")
