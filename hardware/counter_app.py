@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -183,21 +182,8 @@ class PanelApp(Device):
 
 def run(args) -> int:
     """``antrian counter --config F --counter ID [--keys]``."""
-    import signal
     site = site_config.load(args.config)
     cfg = panel_config(site, args.counter, keys_only=args.keys)
     if args.outbox:
         cfg = dataclasses.replace(cfg, outbox=args.outbox)
-    app = PanelApp(site, cfg, keys=args.keys)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: app.stop())
-    app.start()
-    try:
-        app.run()
-    finally:
-        app.close()
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: antrian counter --config F --counter ID")
+    return PanelApp(site, cfg, keys=args.keys).serve()

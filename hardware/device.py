@@ -72,6 +72,18 @@ class Device:
             self.led.update()
         self.watchdog.tick()
 
+    def serve(self) -> int:
+        """The command's whole life: start, run until SIGTERM or Ctrl-C, close."""
+        import signal
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop())
+        self.start()
+        try:
+            self.run()
+        finally:
+            self.close()
+        return 0
+
     def close_io(self) -> None:
         sdnotify.stopping()
         if self.maint:

@@ -189,7 +189,6 @@ class KioskApp(Device):
 
 def run(args) -> int:
     """``antrian kiosk --config F --kiosk ID [--keys] [--touch] [--printer SPEC]``."""
-    import signal
     site = site_config.load(args.config)
     cfg = kiosk_config(site, args.kiosk)
     if args.printer:
@@ -201,12 +200,4 @@ def run(args) -> int:
     if not (args.keys or cfg.buttons or (touch or cfg.touch)):
         raise ConfigError(f"kiosk[{cfg.kiosk}]: no way to take a ticket: give buttons, "
                           "touch = true, or run with --keys")
-    app = KioskApp(site, cfg, keys=args.keys, touch=touch)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: app.stop())
-    app.start()
-    try:
-        app.run()
-    finally:
-        app.close()
-    return 0
+    return KioskApp(site, cfg, keys=args.keys, touch=touch).serve()
