@@ -1,0 +1,268 @@
+"""The durable store on real SQLite files: what was committed comes back after a restart, what
+was not is gone, and a snapshot plus the later events rebuild the very same state."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mqtt import store as store_module
+from mqtt.store import Store
+from ticketing import Press, QueueState, ResetLine, Rollover, Take, apply, handle
+
+ROOT = Path(__file__).resolve().parents[2]
+DAY = "2026-11-28"
+T0 = 1_795_830_000.0
+SERVICES = [("ktp", "A", "", 3, 300.0), ("kk", "B", "", 3, 300.0), ("skck", "4K", "-", 2, 600.0)]
+COUNTERS = [("1", "Loket 1", ("ktp", "kk")), ("2", "Loket 2", ("ktp",)),
+            ("3", "Loket 3", ("skck",))]
+
+
+def fresh() -> QueueState:
+    return QueueState.new(DAY, SERVICES, COUNTERS)
+
+
+def a_busy_morning(n: int = 60):
+    """``n`` commands of a plausible morning (takes, every button, a new day, a reset)."""
+    script = []
+    for i in range(n):
+        kiosk = f"kiosk-k{i % 2 + 1}:{i}"
+        counter = ("1", "2", "3")[i % 3]
+        step = i % 12
+        if step in (0, 1, 2, 5, 8):
+            service = ("ktp", "kk", "skck")[i % 3]
+            script.append(Take(service, request=kiosk, request_id=str(i), priority=i % 7 == 0))
+        elif step in (3, 4, 6, 9):
+            script.append(Press(counter, "next", request=f"counter-{counter}:{i}"))
+        elif step == 7:
+            script.append(Press(counter, "skip", request=f"counter-{counter}:{i}"))
+        elif step == 10:
+            script.append(Press(counter, "transfer", request=f"counter-{counter}:{i}",
+                                to="kk" if counter != "1" else "skck"))
+        else:
+            script.append(Press(counter, "recall", request=f"counter-{counter}:{i}"))
+        if i == n // 2:
+            script.append(Rollover("2026-11-29"))
+        if i == n * 3 // 4:
+            script.append(ResetLine("skck"))
+    return script
+
+
+def decide(state: QueueState, command, now: float) -> list[dict]:
+    """The events of ``command`` applied to ``state``; none when the rules refuse it."""
+    try:
+        events = handle(state, command, now)
+    except Exception:
+        return []
+    for event in events:
+        apply(state, event)
+    return events
+
+
+def run(store: Store, state: QueueState, script, *, commit_state: bool = True) -> None:
+    now = T0
+    for command in script:
+        now += 37.0
+        events = decide(state, command, now)
+        store.append(events)
+        store.commit(state if commit_state else None)
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    return tmp_path / "var" / "queue.db"
+
+
+def test_committed_events_come_back_after_a_restart(db):
+    store = Store(db)
+    state = store.load(fresh)
+    run(store, state, a_busy_morning())
+    assert state.seq > 50
+    store.db.close()                     # the process dies: no close(), no last snapshot
+
+    again = Store(db).load(fresh)
+    assert again.to_dict() == state.to_dict()
+
+
+def test_an_empty_store_starts_from_the_fresh_state(db):
+    store = Store(db)
+    state = store.load(fresh)
+    assert state.to_dict() == fresh().to_dict()
+    assert store.last_seq() == 0 and list(store.events()) == []
+    assert db.parent.is_dir()
+
+
+def test_the_store_is_a_wal_database_that_syncs_every_commit(db):
+    store = Store(db)
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2    # FULL
+
+
+def test_rolled_back_events_are_not_there(db):
+    store = Store(db)
+    state = store.load(fresh)
+    run(store, state, a_busy_morning(20))
+    committed = state.to_dict()
+    last = store.last_seq()
+    doomed = decide(state, Take("ktp", request="kiosk-k1:late"), T0 + 9999)
+    store.append(doomed)
+    store.rollback()
+    assert store.last_seq() == last
+    store.db.close()
+    again = Store(db).load(fresh)
+    assert again.to_dict() == committed
+    assert again.seq == last
+
+
+def test_events_of_an_open_batch_are_invisible_to_readers_until_commit(db):
+    store = Store(db)
+    state = store.load(fresh)
+    store.append(decide(state, Take("ktp", request="kiosk-k1:1"), T0))
+    reader = sqlite3.connect(db)
+    assert reader.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+    store.commit(state)
+    assert reader.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+    reader.close()
+
+
+CRASH = """
+import os, sys
+sys.path.insert(0, {root!r})
+from mqtt.store import Store
+from ticketing import QueueState, Take, apply, handle
+store = Store({db!r})
+state = store.load(lambda: QueueState.new({day!r}, {services!r}, {counters!r}))
+for i in range(3):
+    events = handle(state, Take("ktp", request=f"kiosk-k1:{{i}}"), 1.0 + i)
+    for e in events:
+        apply(state, e)
+    store.append(events)
+    if i < 2:
+        store.commit(state)
+os._exit(0)     # killed in the middle of the third batch
+"""
+
+
+def test_a_process_killed_mid_batch_keeps_exactly_what_it_committed(db):
+    script = CRASH.format(root=str(ROOT), db=str(db), day=DAY, services=SERVICES,
+                          counters=COUNTERS)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    state = Store(db).load(fresh)
+    assert list(state.tickets) == ["A001", "A002"]
+    assert state.lines["ktp"].last_number == 2      # A003 will be issued again: never shown
+
+
+def test_a_snapshot_plus_the_later_events_rebuild_the_same_state_as_a_full_replay(db, monkeypatch,
+                                                                                   caplog):
+    monkeypatch.setattr(store_module, "SNAPSHOT_EVERY", 7)
+    store = Store(db)
+    state = store.load(fresh)
+    run(store, state, a_busy_morning(80))
+    run(store, state, [Take("skck", request="kiosk-k1:x"), Press("3", "next", request="c:x")],
+        commit_state=False)
+    snap_seq = store.db.execute("SELECT seq FROM snapshot").fetchone()[0]
+    assert 0 < snap_seq < state.seq, "the test needs events after the snapshot"
+    store.db.close()
+
+    caplog.set_level("INFO", logger="mqtt.store")
+    store = Store(db)
+    from_snapshot = store.load(fresh)
+    assert f"snapshot at seq {snap_seq}, replayed {state.seq - snap_seq} events" in caplog.text
+    full = fresh()
+    for event in store.events():
+        apply(full, event)
+    assert from_snapshot.to_dict() == full.to_dict() == state.to_dict()
+
+
+def test_a_snapshot_is_written_once_enough_events_have_been_committed(db, monkeypatch):
+    monkeypatch.setattr(store_module, "SNAPSHOT_EVERY", 10)
+    store = Store(db)
+    state = store.load(fresh)
+    seqs = []
+    for i in range(30):
+        store.append(decide(state, Take("kk", request=f"kiosk-k1:{i}"), T0 + i))
+        store.commit(state)
+        row = store.db.execute("SELECT seq FROM snapshot").fetchone()
+        seqs.append(row[0] if row else None)
+    assert seqs[:9] == [None] * 9
+    assert seqs[9] == 10 and seqs[19] == 20 and seqs[29] == 30
+    assert set(seqs) == {None, 10, 20, 30}
+
+
+def test_a_snapshot_in_a_rolled_back_batch_is_rolled_back_too(db, monkeypatch):
+    store = Store(db)
+    state = store.load(fresh)
+    store.append(decide(state, Take("ktp", request="kiosk-k1:1"), T0))
+    store.commit(state)
+    store.append(decide(state, Take("ktp", request="kiosk-k1:2"), T0 + 1))
+    store.snapshot(state)
+    store.rollback()
+    assert store.db.execute("SELECT count(*) FROM snapshot").fetchone()[0] == 0
+    store.db.close()
+    assert list(Store(db).load(fresh).tickets) == ["A001"]
+
+
+def test_a_clean_close_leaves_a_snapshot_so_the_next_start_replays_nothing(db, caplog):
+    store = Store(db)
+    state = store.load(fresh)
+    run(store, state, a_busy_morning(30), commit_state=False)
+    store.close(state)
+    caplog.set_level("INFO", logger="mqtt.store")
+    again = Store(db).load(fresh)
+    assert "replayed 0 events" in caplog.text
+    assert again.to_dict() == state.to_dict()
+
+
+def test_a_clean_close_commits_an_open_batch_first(db):
+    store = Store(db)
+    state = store.load(fresh)
+    store.append(decide(state, Take("ktp", request="kiosk-k1:1"), T0))
+    store.close(state)
+    again = Store(db)
+    assert again.last_seq() == 1
+    assert again.load(fresh).to_dict() == state.to_dict()
+
+
+def test_events_can_be_read_by_service_day_and_after_a_seq(db):
+    store = Store(db)
+    state = store.load(fresh)
+    run(store, state, a_busy_morning(40))
+    everything = list(store.events())
+    assert [e["seq"] for e in everything] == list(range(1, state.seq + 1))
+    first = list(store.events(day=DAY))
+    second = list(store.events(day="2026-11-29"))
+    assert first and second and first + second == everything
+    assert all(e["day"] == DAY for e in first)
+    rollover = next(e for e in everything if e["type"] == "rollover")
+    assert rollover in second          # the rollover opens the new day
+    assert list(store.events(day="2026-11-27")) == []
+    assert [e["seq"] for e in store.events(after=10)] == list(range(11, state.seq + 1))
+    assert all(e["seq"] > 10 and e["day"] == DAY for e in store.events(after=10, day=DAY))
+
+
+def test_stored_events_are_the_events_as_decided(db):
+    store = Store(db)
+    state = store.load(fresh)
+    events = decide(state, Take("ktp", request="kiosk-k1:1", kiosk="k1", priority=True), T0)
+    store.append(events)
+    store.commit()
+    assert list(store.events()) == json.loads(json.dumps(events))
+    row = store.db.execute("SELECT seq, day, ts, type FROM events").fetchone()
+    assert row == (1, DAY, T0, "issued")
+
+
+def test_a_seq_already_stored_cannot_be_stored_again(db):
+    store = Store(db)
+    state = store.load(fresh)
+    events = decide(state, Take("ktp", request="kiosk-k1:1"), T0)
+    store.append(events)
+    store.commit()
+    with pytest.raises(sqlite3.IntegrityError):
+        store.append(events)
+    store.rollback()
+    assert store.last_seq() == 1
