@@ -117,6 +117,15 @@ class EscposPrinter:
             self.device = None
 
     def status(self) -> str:
+        # A connection kept open since the last ticket may have gone stale (the printer was
+        # switched off and on, a network blip): one failure earns one fresh attempt.
+        fresh = self.device is None
+        result = self._status()
+        if result == OFFLINE and not fresh:
+            result = self._status()
+        return result
+
+    def _status(self) -> str:
         try:
             dev = self._open()
         except Exception as e:
@@ -140,7 +149,17 @@ class EscposPrinter:
         return NO_PAPER if paper == 0 else OK
 
     def send(self, data: bytes) -> None:
+        fresh = self.device is None
         try:
+            self._open()._raw(data)
+            return
+        except Exception as e:
+            self._drop()
+            if fresh:
+                raise PrinterError(OFFLINE, str(e)) from None
+            log.info("printer %s: write failed on the open connection (%s); reconnecting",
+                     self.name, e)
+        try:       # a stale connection refuses at once, before anything reached the paper
             self._open()._raw(data)
         except Exception as e:
             self._drop()

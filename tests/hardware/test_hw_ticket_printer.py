@@ -132,3 +132,22 @@ def test_network_printer_status_and_printing():
         p.close()
         fake.close()
     assert p.status() == OFFLINE              # nothing listens any more
+
+
+def test_a_stale_network_connection_is_replaced_without_losing_the_ticket():
+    fake = FakeNetworkPrinter()
+    p = open_printer(f"net:127.0.0.1:{fake.port}")
+    try:
+        assert p.status() == OK
+        p.device.device.shutdown(socket.SHUT_RDWR)   # the socket dies while the kiosk is idle
+        assert p.status() == OK
+        p.device.device.shutdown(socket.SHUT_RDWR)
+        p.send(b"TICKET-A017")
+        for _ in range(200):
+            if b"TICKET-A017" in fake.received:
+                break
+            threading.Event().wait(0.01)
+        assert b"TICKET-A017" in fake.received
+    finally:
+        p.close()
+        fake.close()
