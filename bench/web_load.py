@@ -84,13 +84,16 @@ def wrk(url: str, clients: int, seconds: int, gzip: bool) -> dict:
     if gzip:
         args += ["-H", "Accept-Encoding: gzip"]
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    if "99%" not in out:
+        raise SystemExit(f"unexpected wrk output:\n{out}")
 
     def ms(text: str) -> float:
-        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
-    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
-    p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))
+    # the latency distribution's lines, not the "+/- Stdev" percentages above them
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)

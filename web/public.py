@@ -69,6 +69,7 @@ class PublicState:
         self.public: dict[str, dict[str, Any]] = {}       # service id -> public dict
         self.index: dict[str, TicketInfo] = {}
         self.status: dict[str, Any] = {}
+        self.names: dict[str, str] = {}
         self.document: dict[str, Any] = {}
         self._dirty: set[str] = set()                      # services whose public view may change
         self._status_dirty = True
@@ -175,6 +176,11 @@ class PublicState:
         """The TOML's services in its order, then any the queue publishes that it lacks."""
         return list(self.site.services) + [s for s in self.services if s not in self.site.services]
 
+    def counter_names(self) -> dict[str, str]:
+        """Every counter's name by id: the TOML's, then any the queue publishes."""
+        ids = list(self.site.counters) + [c for c in self.counters if c not in self.site.counters]
+        return {cid: self.counter_name(cid) for cid in ids}
+
     def counter_name(self, cid: str) -> str:
         c = self.counters.get(cid)
         if c:
@@ -194,11 +200,10 @@ class PublicState:
         return {
             "id": sid, "name": s["name"], "agency": s["agency"], "prefix": s["prefix"],
             "known": True, "waiting": len(s["waiting_tickets"]),
-            "serving": [{"ticket": x["ticket"], "counter": x["counter"],
-                         "counter_name": self.counter_name(x["counter"])} for x in s["serving"]],
+            # counters by id: their names are in the document's "counters" (smaller JSON)
+            "serving": [{"ticket": x["ticket"], "counter": x["counter"]} for x in s["serving"]],
             "missed": list(s["missed"]),
-            "counters_open": [{"id": c, "name": self.counter_name(c)}
-                              for c in s["counters_open"]],
+            "counters_open": list(s["counters_open"]),
             "est_wait_s": None if est is None else round(est),
             "last_issued": s["last_issued"], "issued": s["issued"], "done": s["done"],
             "day": s["day"], "ts": s["ts"], "status": s.get("status"),
@@ -234,6 +239,10 @@ class PublicState:
                     frames.append(("removed", msgspec.json.encode({"id": sid})))
             self.index = index
             self._dirty.clear()
+        names = self.counter_names()
+        if names != self.names:
+            self.names = names
+            frames.append(("counters", msgspec.json.encode(names)))
         status = self._status(now)
         if status != self.status:
             self.status = status
@@ -250,6 +259,7 @@ class PublicState:
         self.document = {
             "site": self.site.site, "title": self.site.title, "timezone": self.site.timezone,
             "version": self.version, **self.status, "message": self.message,
+            "counters": self.names,
             "agencies": list(dict.fromkeys(p["agency"] for p in self.public.values())),
             "services": [self.public[s] for s in self.service_ids() if s in self.public],
             "recent_calls": list(self.calls)}
@@ -308,7 +318,9 @@ class PublicState:
                                 "est_wait_s": None, "counter": None, "counter_name": None}
         if sid and sid in self.public:
             p = self.public[sid]
-            body.update(service_name=p["name"], agency=p["agency"], serving=p["serving"],
+            serving = [{**x, "counter_name": self.counter_name(x["counter"])}
+                       for x in p["serving"]]
+            body.update(service_name=p["name"], agency=p["agency"], serving=serving,
                         updated=p["ts"], service_status=p["status"])
         if day is not None and day != today:
             body["status"] = "expired"

@@ -64,6 +64,16 @@ def test_a_waiting_ticket_has_its_position_and_estimate(public):
     assert body["serving"] == [{"ticket": "A004", "counter": "1", "counter_name": "Loket 1"}]
 
 
+def test_services_name_counters_by_id_and_the_document_maps_the_names(public):
+    ktp = public.document["services"][0]
+    assert ktp["serving"] == [{"ticket": "A004", "counter": "1"}]
+    assert ktp["counters_open"] == ["1"]
+    assert public.document["counters"] == {"1": "Loket 1", "2": "Loket Dua"}
+    public.receive(TOPICS.counter_state("1"), counter(name="Loket Satu", seq=11))
+    update = public.rebuild(NOW)
+    assert ("counters", b'{"1":"Loket Satu","2":"Loket Dua"}') in update.frames
+
+
 def test_called_missed_done_and_unknown_tickets(public):
     assert public.ticket("A004", None, NOW)[1] | {} == public.ticket("a4", None, NOW)[1]
     called = public.ticket("A004", None, NOW)[1]

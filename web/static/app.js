@@ -117,7 +117,7 @@
     head.appendChild(el("span", "name", s.name));
     head.appendChild(el("span", "prefix", s.prefix));
     card.appendChild(head);
-    var serving = (s.serving || []).map(function (x) { return x.ticket + " → " + x.counter_name; });
+    var serving = (s.serving || []).map(function (x) { return x.ticket + " → " + counterName(x.counter); });
     var now = el("div", "now");
     now.appendChild(el("span", "label", t("now_serving")));
     now.appendChild(el("b", null, serving.length ? serving.join(" · ") : t("none")));
@@ -135,6 +135,10 @@
       card.appendChild(el("div", "missed", t("missed") + ": " + s.missed.join(", ")));
     }
     return card;
+  }
+
+  function counterName(id) {
+    return (doc && doc.counters && doc.counters[id]) || (t("counter") + " " + id);
   }
 
   function stat(cls, label, value) {
@@ -350,6 +354,7 @@
       for (var k in st) doc[k] = st[k];
       renderStatus();
     });
+    source.addEventListener("counters", function (e) { seen(e); doc.counters = JSON.parse(e.data); renderAll(); });
     source.addEventListener("message", function (e) { seen(e); var m = JSON.parse(e.data); doc.message = m.text ? m : null; renderStatus(); });
     source.addEventListener("call", function (e) {
       seen(e); var c = JSON.parse(e.data);
