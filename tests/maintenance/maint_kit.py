@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -79,6 +80,10 @@ class Client:
         def on_connect(c, u, f, rc, p):
             if rc.is_failure:
                 return
+            sock = c.socket()
+            if isinstance(sock, socket.socket):
+                # paho leaves Nagle on: each request would wait ~40 ms for a delayed ACK.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.topics:
                 c.subscribe([(t, 1) for t in self.topics])
             else:

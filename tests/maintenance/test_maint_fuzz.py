@@ -1,0 +1,243 @@
+"""Fuzz every topic the queue service subscribes to (press, take, cmnd) over a real broker.
+
+Random bytes, wrong JSON types, huge payloads and unknown ids: the service stays up, every
+request gets a clear refusal on its MQTT v5 response topic (and the error or stat topic), and
+the queue's state is exactly what it was. The number of cases tried is printed and saved to
+tests/artifacts/maintenance-fuzz.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from maint_kit import Client  # noqa: E402
+
+from mqtt import schemas  # noqa: E402
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+B = "antrian/test"
+REPLY = f"{B}/reply/fuzz"
+CASES = {"press": 200, "take": 130, "cmnd": 170}
+FUZZ = settings(deadline=None, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                       HealthCheck.data_too_large])
+
+ACTIONS = ["next", "recall", "skip", "call", "transfer", "open", "close", "break", "nxt"]
+COMMANDS = ["status", "help", "reload", "reset", "assign", "open", "close", "message", "stats",
+            "Status", "RESET", ""]
+# Topic levels: anything but the separators and wildcards, and what MQTT forbids in a topic
+# (control characters, surrogates, non-characters: the broker drops such a client itself).
+ids = st.text(st.characters(blacklist_characters="/+#", blacklist_categories=("Cc", "Cs", "Cn")),
+              min_size=1, max_size=30)
+scalars = (st.none() | st.booleans() | st.integers(-2**70, 2**70)
+           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=30))
+json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
+
+
+def payloads(fields: dict) -> st.SearchStrategy[bytes]:
+    """Random bytes, JSON of any shape, objects with the right keys and wrong values, huge."""
+    objects = st.fixed_dictionaries({}, optional={k: st.one_of(v, json_values)
+                                                  for k, v in fields.items()})
+    return st.one_of(
+        st.binary(max_size=200),
+        json_values.map(_dumps),
+        objects.map(_dumps),
+        st.tuples(objects, st.integers(5_000, 300_000)).map(
+            lambda t: _dumps({**t[0], "pad": "x" * t[1]})),
+        st.integers(70_000, 1_000_000).map(lambda n: b"\x00\xff" * (n // 2)),
+    )
+
+
+def _dumps(value) -> bytes:
+    return json.dumps(value, allow_nan=True).encode()
+
+
+class Fuzzer:
+    """Publishes each case with a response topic and waits for the refusal that belongs to it."""
+
+    def __init__(self, port: int):
+        self.client = Client(port, topics=[f"{REPLY}/#"], name="fuzz")
+        self.n = 0
+        self.tally: Counter = Counter()
+
+    def case(self, kind: str, topic: str, payload: bytes) -> dict:
+        self.n += 1
+        corr = f"case-{self.n}".encode()
+        self.client.publish(topic, payload, response_topic=REPLY, correlation=corr)
+        deadline = time.monotonic() + 10
+        with self.client.cond:
+            while True:
+                for t, body, _, props in self.client.messages:
+                    if getattr(props, "CorrelationData", None) == corr:
+                        reply = json.loads(body)
+                        self.tally[(kind, "ok" if reply.get("ok") else
+                                    reply.get("code", "error"))] += 1
+                        return reply
+                left = deadline - time.monotonic()
+                assert left > 0, f"no reply to {topic} {payload[:200]!r}"
+                self.client.cond.wait(left)
+
+
+def state_of(port: int) -> dict:
+    """Every retained topic of the site, and the queue's own figures, as a comparable dict."""
+    c = Client(port, topics=[f"{B}/#"], name="state")
+    try:
+        c.publish(f"{B}/cmnd/queue/status", b'{"transaction": "state"}')
+        _, status = c.wait_for(lambda t, b: t == f"{B}/stat/queue/status"
+                               and b.get("transaction") == "state")
+        time.sleep(0.2)
+        with c.cond:
+            retained = {t: p for t, p, r, _ in c.messages if r and "/tele/" not in t}
+    finally:
+        c.close()
+    # A republished state (after reload, say) carries the queue's current seq: the queue's
+    # own seq, compared below, is what moves when something happens.
+    volatile = {"ts", "est_wait_s", "since", "seq"}
+    clean = {}
+    for topic, payload in retained.items():
+        body = json.loads(payload) if payload else None
+        clean[topic] = ({k: v for k, v in body.items() if k not in volatile}
+                        if isinstance(body, dict) else body)
+    figures = status["data"]
+    return {"retained": clean, "seq": figures["seq"], "tickets": figures["tickets_today"],
+            "waiting": figures["waiting"]}
+
+
+def test_fuzzing_every_subscribed_topic_changes_nothing_and_gets_clear_refusals(
+        queue_service, artifacts):
+    site = queue_service.site
+    # A day in progress: tickets waiting, a counter serving one.
+    for service in ("ktp", "ktp", "kk", "skck"):
+        queue_service.take(service)
+    queue_service.press("1", "next")
+    before = state_of(queue_service.broker.port)
+    assert before["tickets"] == 4 and before["waiting"] == 3
+    fuzz = Fuzzer(queue_service.broker.port)
+
+    press_fields = {"action": st.sampled_from(ACTIONS), "id": st.text(max_size=70),
+                    "ticket": st.sampled_from(["A001", "A002", "Z9"]), "to": st.sampled_from(["kk", "x"]),
+                    "expect": st.sampled_from([None, "A001"]), "ts": st.floats(0, 2e9),
+                    "until": st.floats(0, 2e9), "reason": st.text(max_size=120)}
+
+    known = st.sampled_from(sorted(site.counters))
+
+    @settings(FUZZ, max_examples=CASES["press"])
+    @given(counter=st.one_of(known, known, ids),
+           payload=payloads(press_fields))
+    def presses(counter, payload):
+        try:
+            schemas.decode_press(payload)
+            valid = True
+        except schemas.BadMessage:
+            valid = False
+        if valid and counter in site.counters:
+            counter = f"nope-{counter}"       # a valid press must not run: an unknown counter
+        reply = fuzz.case("press", f"{B}/counter/{counter}/press", payload)
+        assert reply["ok"] is False and reply["error"] and reply["code"] in (
+            "bad_request", "unknown_counter"), reply
+
+    take_fields = {"service": st.sampled_from(["ktp", "skck", "nope"]), "id": st.text(max_size=70),
+                   "priority": st.booleans()}
+
+    kiosks = st.sampled_from(sorted(site.kiosks))
+
+    @settings(FUZZ, max_examples=CASES["take"])
+    @given(kiosk=st.one_of(kiosks, kiosks, ids), payload=payloads(take_fields))
+    def takes(kiosk, payload):
+        try:
+            take = schemas.decode_take(payload)
+        except schemas.BadMessage:
+            take = None
+        if take and kiosk in site.kiosks and take.service in site.kiosks[kiosk].services:
+            kiosk = f"nope-{kiosk}"
+        reply = fuzz.case("take", f"{B}/kiosk/{kiosk}/take", payload)
+        assert reply["ok"] is False and reply["error"] and reply["code"] in (
+            "bad_request", "unknown_service", "closed", "not_allowed"), reply
+
+    command_fields = {"confirm": st.just(False), "service": st.sampled_from(["ktp", "zzz"]),
+                      "counter": st.sampled_from(["1", "99"]), "services": st.just(["ktp"]),
+                      "text": st.text(max_size=10), "transaction": st.text(max_size=10)}
+
+    @settings(FUZZ, max_examples=CASES["cmnd"])
+    @given(name=st.one_of(st.sampled_from(COMMANDS), ids), payload=payloads(command_fields))
+    def commands(name, payload):
+        if would_change_state(name, payload, site):
+            name = f"x-{name}"
+        reply = fuzz.case("cmnd", f"{B}/cmnd/queue/{name}", payload)
+        assert isinstance(reply["ok"], bool)
+        if not reply["ok"]:
+            assert isinstance(reply["error"], str) and reply["error"]
+        else:
+            assert name.lower() in ("status", "help", "stats", "reload"), reply
+
+    try:
+        presses()
+        takes()
+        commands()
+    finally:
+        summary = {"cases": fuzz.n, "by_topic": dict(Counter(k for k, _ in fuzz.tally.elements())),
+                   "outcomes": {f"{k}:{o}": n for (k, o), n in sorted(fuzz.tally.items())}}
+        (artifacts / "maintenance-fuzz.json").write_text(json.dumps(summary, indent=1))
+        print(f"\nfuzz: {fuzz.n} cases over MQTT: {summary['outcomes']}")
+        fuzz.client.close()
+
+    assert queue_service.proc.poll() is None, "the queue service died"
+    assert fuzz.n >= sum(CASES.values()) * 0.9
+    after = state_of(queue_service.broker.port)
+    assert after == before, diff(before, after)
+    # Refusals also went to the error topics, as the contract says.
+    assert queue_service.watcher.bodies("/error/counter-1")
+
+
+def diff(before: dict, after: dict) -> str:
+    out = []
+    for topic in sorted(set(before["retained"]) | set(after["retained"])):
+        a, b = before["retained"].get(topic), after["retained"].get(topic)
+        if a != b:
+            keys = {k for k in (a or {}) if (a or {}).get(k) != (b or {}).get(k)} if \
+                isinstance(a, dict) and isinstance(b, dict) else "whole"
+            out.append(f"{topic}: {keys}: {a} -> {b}")
+    return "\n".join(out)
+
+
+def would_change_state(name: str, payload: bytes, site) -> bool:
+    """Whether this command, if it parsed, could change the queue (then the case is renamed:
+    the fuzz sends only what must be refused or only reads)."""
+    try:
+        args = json.loads(payload) if payload.strip() else {}   # as Maintenance reads it
+    except (ValueError, UnicodeDecodeError):
+        return False
+    if not isinstance(args, dict) or len(payload) > 64 * 1024:
+        return False
+    name = name.lower()
+    if name == "reset":
+        return args.get("confirm") is True
+    if name == "assign":
+        return isinstance(args.get("counter"), str) and isinstance(args.get("services"), list)
+    if name in ("open", "close"):
+        return isinstance(args.get("counter"), str)
+    if name == "message":
+        text = args.get("text", "")
+        return isinstance(text, str) and len(text) <= 500
+    return False
+
+
+def test_would_change_state_recognises_the_commands_that_act():
+    assert would_change_state("RESET", b'{"confirm": true}', None)
+    assert not would_change_state("reset", b'{"confirm": 1}', None)
+    assert would_change_state("message", b"{}", None)          # no text: clears the message
+    assert would_change_state("message", b" ", None)
+    assert not would_change_state("message", b'{"text": 5}', None)
+    assert would_change_state("open", b'{"counter": "99"}', None)
+    assert not would_change_state("status", b"{}", None)
