@@ -3,6 +3,7 @@ NOTIFY_SOCKET and WATCHDOG_USEC pointing at a socket the test owns, as systemd s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -21,15 +22,23 @@ HOLD_BOARD = Path(__file__).with_name("deploy_hold_board.py")
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 
-def start(argv: list[str], listener: NotifyListener, *, watchdog_s: float, log: Path,
-          env: dict | None = None) -> subprocess.Popen:
-    """Start ``argv`` as systemd would: NOTIFY_SOCKET, WATCHDOG_USEC, and WATCHDOG_PID naming the
-    process itself (the shell's ``exec`` keeps its pid, which systemd also knows before exec)."""
-    full_env = {**os.environ, **(env or {}), "NOTIFY_SOCKET": listener.path,
-                "WATCHDOG_USEC": str(int(watchdog_s * 1e6))}
-    return subprocess.Popen(["/bin/sh", "-c", 'WATCHDOG_PID=$$; export WATCHDOG_PID; exec "$@"',
-                             "sh", *argv], cwd=ROOT, env=full_env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+@contextlib.contextmanager
+def under_systemd(argv: list[str], log: Path, *, watchdog_s: float, env: dict | None = None):
+    """Run ``argv`` as systemd would: NOTIFY_SOCKET (a socket this test owns), WATCHDOG_USEC, and
+    WATCHDOG_PID naming the process itself (the shell's ``exec`` keeps its pid, which systemd
+    also knows before exec). Yields (listener, process); stops it at the end."""
+    with NotifyListener() as listener:
+        full_env = {**os.environ, **(env or {}), "NOTIFY_SOCKET": listener.path,
+                    "WATCHDOG_USEC": str(int(watchdog_s * 1e6))}
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", 'WATCHDOG_PID=$$; export WATCHDOG_PID; exec "$@"', "sh", *argv],
+            cwd=ROOT, env=full_env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        try:
+            yield listener, proc
+        finally:
+            stop(proc)
+            if proc.returncode not in (0, None):
+                print(log.read_text())
 
 
 def wait_ready(listener: NotifyListener, proc: subprocess.Popen, log: Path,
@@ -92,32 +101,26 @@ def stop(proc: subprocess.Popen) -> int:
 
 def test_serve_is_ready_once_its_state_is_published_then_pings_until_frozen(tmp_path, broker,
                                                                             site_file):
+    # WatchdogSec=2: the loop must ping every second (half of it).
+    argv = [sys.executable, "-m", "antrian", "serve", "--config", str(site_file),
+            "--db", str(tmp_path / "queue.db")]
     log = tmp_path / "serve.log"
-    with NotifyListener() as listener:
-        # WatchdogSec=2: the loop must ping every second (half of it).
-        proc = start([sys.executable, "-m", "antrian", "serve", "--config", str(site_file),
-                      "--db", str(tmp_path / "queue.db")], listener, watchdog_s=2.0, log=log)
+    with under_systemd(argv, log, watchdog_s=2.0) as (listener, proc):
+        ready = wait_ready(listener, proc, log)
+        assert ready.fields["STATUS"].startswith("serving 3 services")
+
+        # What READY promises: a board connecting now gets every service's retained state.
+        watcher = Watcher(broker.port, topics=("antrian/test/service/+/state",))
         try:
-            ready = wait_ready(listener, proc, log)
-            assert ready.fields["STATUS"].startswith("serving 3 services")
-
-            # What READY promises: a board connecting now gets every service's retained state.
-            watcher = Watcher(broker.port, topics=("antrian/test/service/+/state",))
-            try:
-                for sid in ("ktp", "kk", "skck"):
-                    watcher.wait_for(lambda t, b: t == f"antrian/test/service/{sid}/state",
-                                     timeout=5, what=f"retained state of {sid}")
-            finally:
-                watcher.close()
-
-            assert_pings_regularly(listener, proc.pid, seconds=3.2, at_least=2, max_gap=1.7)
-
-            assert_silent_while_stopped(listener, proc, 2.5)
-            assert_clean_stop(listener, proc)
+            for sid in ("ktp", "kk", "skck"):
+                watcher.wait_for(lambda t, b: t == f"antrian/test/service/{sid}/state",
+                                 timeout=5, what=f"retained state of {sid}")
         finally:
-            stop(proc)
-            if proc.returncode not in (0, None):
-                print(log.read_text())
+            watcher.close()
+
+        assert_pings_regularly(listener, proc.pid, seconds=3.2, at_least=2, max_gap=1.7)
+        assert_silent_while_stopped(listener, proc, 2.5)
+        assert_clean_stop(listener, proc)
 
 
 BOARD = """
@@ -132,15 +135,14 @@ id = "lobby"
 def test_a_board_is_ready_with_state_pings_and_stops_pinging_when_its_loop_is_held(tmp_path,
                                                                                    broker):
     site = write_site(tmp_path / "site.toml", broker.port, BOARD)
-    queue = QueueProcess(site, tmp_path / "queue.db", broker).start()
     hold = tmp_path / "hold"
+    argv = [sys.executable, str(HOLD_BOARD), "display", "--config", str(site),
+            "--board", "lobby", "--size", "640x360"]
+    env = {"ANTRIAN_TEST_HOLD": str(hold), "XDG_DATA_HOME": str(tmp_path / "xdg")}
     log = tmp_path / "board.log"
-    with NotifyListener() as listener:
-        proc = start([sys.executable, str(HOLD_BOARD), "display", "--config", str(site),
-                      "--board", "lobby", "--size", "640x360"], listener, watchdog_s=1.0,
-                     log=log, env={"ANTRIAN_TEST_HOLD": str(hold),
-                                   "XDG_DATA_HOME": str(tmp_path / "xdg")})
-        try:
+    queue = QueueProcess(site, tmp_path / "queue.db", broker).start()
+    try:
+        with under_systemd(argv, log, watchdog_s=1.0, env=env) as (listener, proc):
             ready = wait_ready(listener, proc, log)
             assert ready.fields["STATUS"].startswith("board-lobby: 3 services")
 
@@ -156,13 +158,9 @@ def test_a_board_is_ready_with_state_pings_and_stops_pinging_when_its_loop_is_he
 
             assert_silent_while_stopped(listener, proc, 2.0)  # the whole process, too
             assert_clean_stop(listener, proc)
-        finally:
-            if hold.exists():
-                hold.unlink()
-            stop(proc)
-            queue.close()
-            if proc.returncode not in (0, None):
-                print(log.read_text())
+    finally:
+        hold.unlink(missing_ok=True)
+        queue.close()
 
 
 def test_the_visitors_page_is_ready_when_it_listens_and_pings_from_its_event_loop(tmp_path, broker,
@@ -170,22 +168,16 @@ def test_the_visitors_page_is_ready_when_it_listens_and_pings_from_its_event_loo
     from broker import free_port, wait_port
 
     port = free_port()
+    argv = [sys.executable, "-m", "antrian", "web", "--config", str(site_file),
+            "--host", "127.0.0.1", "--port", str(port)]
     log = tmp_path / "web.log"
-    with NotifyListener() as listener:
-        proc = start([sys.executable, "-m", "antrian", "web", "--config", str(site_file),
-                      "--host", "127.0.0.1", "--port", str(port)], listener, watchdog_s=2.0,
-                     log=log)
-        try:
-            ready = wait_ready(listener, proc, log)
-            wait_port(port, timeout=1)  # READY means it already listens
-            # The loop wakes every 2 s at the latest: pings at most that far apart.
-            assert_pings_regularly(listener, proc.pid, seconds=4.5, at_least=2, max_gap=2.6)
-            assert_silent_while_stopped(listener, proc, 2.5)
-            assert_clean_stop(listener, proc)
-        finally:
-            stop(proc)
-            if proc.returncode not in (0, None):
-                print(log.read_text())
+    with under_systemd(argv, log, watchdog_s=2.0) as (listener, proc):
+        wait_ready(listener, proc, log)
+        wait_port(port, timeout=1)  # READY means it already listens
+        # The loop wakes every 2 s at the latest: pings at most that far apart.
+        assert_pings_regularly(listener, proc.pid, seconds=4.5, at_least=2, max_gap=2.6)
+        assert_silent_while_stopped(listener, proc, 2.5)
+        assert_clean_stop(listener, proc)
 
 
 PANEL = """
@@ -196,27 +188,21 @@ led = 24
 """
 
 
-@pytest.mark.parametrize("role,argv", [
-    ("counter", ["counter", "--counter", "1"]),
-    ("kiosk", ["kiosk", "--kiosk", "k1", "--printer", "file:{tmp}/tickets.bin"]),
+@pytest.mark.parametrize("role,args", [
+    ("counter", ["--counter", "1"]),
+    ("kiosk", ["--kiosk", "k1", "--printer", "file:{tmp}/tickets.bin"]),
 ])
-def test_panels_and_kiosks_are_ready_ping_and_stop_cleanly(tmp_path, broker, role, argv):
+def test_panels_and_kiosks_are_ready_ping_and_stop_cleanly(tmp_path, broker, role, args):
     site = write_site(tmp_path / "site.toml", broker.port, PANEL)
     site.write_text(site.read_text().replace('id = "k1"\n', 'id = "k1"\nbuttons = { ktp = 5 }\n'))
+    argv = [sys.executable, "-m", "antrian", role, "--config", str(site),
+            *(a.replace("{tmp}", str(tmp_path)) for a in args)]
+    # Mock pins (GPIOZERO_PIN_FACTORY=mock from conftest); STATE_DIRECTORY as systemd sets it.
+    env = {"STATE_DIRECTORY": str(tmp_path / "state")}
     log = tmp_path / f"{role}.log"
-    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
-    with NotifyListener() as listener:
-        # Mock pins (GPIOZERO_PIN_FACTORY=mock from conftest); STATE_DIRECTORY as systemd sets it.
-        proc = start([sys.executable, "-m", "antrian", argv[0], "--config", str(site),
-                      *argv[1:]], listener, watchdog_s=2.0, log=log,
-                     env={"STATE_DIRECTORY": str(tmp_path / "state")})
-        try:
-            wait_ready(listener, proc, log)
-            assert_pings_regularly(listener, proc.pid, seconds=3.5, at_least=2, max_gap=2.1)
-            assert_silent_while_stopped(listener, proc, 2.5)
-            assert_clean_stop(listener, proc)
-            assert list((tmp_path / "state").glob("*.db")), "its SQLite file is in STATE_DIRECTORY"
-        finally:
-            stop(proc)
-            if proc.returncode not in (0, None):
-                print(log.read_text())
+    with under_systemd(argv, log, watchdog_s=2.0, env=env) as (listener, proc):
+        wait_ready(listener, proc, log)
+        assert_pings_regularly(listener, proc.pid, seconds=3.5, at_least=2, max_gap=2.1)
+        assert_silent_while_stopped(listener, proc, 2.5)
+        assert_clean_stop(listener, proc)
+    assert list((tmp_path / "state").glob("*.db")), "its SQLite file is in STATE_DIRECTORY"
