@@ -307,3 +307,48 @@ def test_zz_report_how_many_fuzz_cases_ran(capsys):
     """Not a check: prints how the fuzz cases above ended (run with -s to see it)."""
     with capsys.disabled():
         print(f"\nschema fuzz outcomes: {OUTCOMES}")
+
+
+# -- what the queue service publishes is what consumers can read ------------------------------------
+
+def test_every_view_of_a_busy_state_decodes_as_its_contract_message():
+    from antrian.config import parse
+    from mqtt import views
+    from ticketing import Press, QueueState, Take, apply, handle, waiting_order
+
+    site = parse({"site": "uji",
+                  "service": [{"id": "ktp", "prefix": "A", "name": "KTP", "agency": "Dukcapil"},
+                              {"id": "kk", "prefix": "B", "name": "KK", "agency": "Dukcapil"}],
+                  "counter": [{"id": "1", "services": ["ktp", "kk"]},
+                              {"id": "2", "services": ["ktp"]}],
+                  "kiosk": [{"id": "k1"}]})
+    state = QueueState.new("2026-11-28", [(s.id, s.prefix, s.separator, s.width, 300.0)
+                                          for s in site.services.values()],
+                           [(c.id, c.name, c.services) for c in site.counters.values()])
+    now, calls, outcome = 1_795_830_000.0, [], None
+    for command in (Take("ktp", "kiosk-k1:1", "1", "k1"), Take("kk", "kiosk-k1:2", "2", "k1"),
+                    Take("ktp", "kiosk-k1:3", "3", "k1", priority=True),
+                    Press("2", "next", "counter-2:a"), Press("1", "next", "counter-1:b"),
+                    Press("1", "skip", "counter-1:c")):
+        now += 60
+        for event in handle(state, command, now):
+            apply(state, event)
+            if event["type"] == "called":
+                calls.append(event)
+        outcome = state.requests.get("kiosk-k1:3", outcome)
+
+    for sid in site.services:
+        msg = views.service_state(site, state, sid, now)
+        assert decode_state(schemas.encode(msg), schemas.ServiceState) == msg
+        assert msg.waiting_tickets == waiting_order(state, sid)
+    assert views.service_state(site, state, "ktp", now).serving[0].ticket == "A002"
+    assert views.service_state(site, state, "kk", now).missed == []
+    for cid in site.counters:
+        msg = views.counter_state(state, cid, now)
+        assert decode_state(schemas.encode(msg), schemas.CounterState) == msg
+    for event in calls:
+        msg = views.call(state, event)
+        assert decode_state(schemas.encode(msg), schemas.Call) == msg
+    issued = views.ticket_issued(state, outcome)
+    assert decode_state(schemas.encode(issued), schemas.TicketIssued) == issued
+    assert (issued.ticket, issued.priority, issued.ahead, issued.id) == ("A002", True, 0, "3")

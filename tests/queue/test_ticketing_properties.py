@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ticketing import (Assign, Press, QueueError, QueueState, ResetLine, Rollover, Stale, Take,
-                       apply, handle)
+                       Tick, apply, handle)
 from ticketing.model import CALLED, DONE, MISSED, WAITING
 from ticketing.rules import ACTIONS, UNSET, repeated
 
@@ -48,16 +48,20 @@ presses = st.tuples(
     st.integers(0, 1000),                                  # which ticket (call), resolved later
     st.sampled_from(["other"] * 6 + SERVICE_IDS + ["sim", None]),  # to (transfer)
     st.sampled_from(["unset"] * 4 + ["right"] * 3 + ["none", "some"]),   # expect
+    st.sampled_from([None] * 4 + [-60, 0, 300, 1800]),     # close: until, seconds from now
+    st.sampled_from([None, None, "Istirahat"]),             # close: reason
 )
 resends = st.tuples(st.just("resend"), st.integers(0, 10_000))
 rollovers = st.tuples(st.just("rollover"), st.integers(0, 2))
 assigns = st.tuples(st.just("assign"), st.sampled_from(COUNTER_IDS + ["99"]),
                     st.lists(st.sampled_from(SERVICE_IDS + ["sim"]), max_size=3))
 resets = st.tuples(st.just("reset"), st.sampled_from([None, *SERVICE_IDS]))
+ticks = st.tuples(st.just("tick"))
 KINDS = {"take": takes, "press": presses, "resend": resends, "rollover": rollovers,
-         "assign": assigns, "reset": resets}
+         "assign": assigns, "reset": resets, "tick": ticks}
 # mostly takes and presses, as in a real day (one_of would weigh the six kinds alike)
-kinds = st.sampled_from(["take"] * 7 + ["press"] * 12 + ["resend", "rollover", "assign", "reset"])
+kinds = st.sampled_from(["take"] * 7 + ["press"] * 12
+                        + ["resend", "rollover", "assign", "reset", "tick"])
 steps = st.tuples(st.integers(0, 900),                     # seconds since the previous step
                   kinds.flatmap(KINDS.__getitem__))
 
@@ -88,7 +92,7 @@ class World:
                         kiosk=kiosk, priority=priority,
                         offered=("skck",) if limited else None)
         if kind == "press":
-            _, counter, action, pick, to, expect = step
+            _, counter, action, pick, to, expect, until, reason = step
             if counter == "busy":
                 busy = [c.id for c in self.state.counters.values() if c.ticket] or COUNTER_IDS
                 counter = busy[pick % len(busy)]
@@ -101,7 +105,8 @@ class World:
             expect = {"unset": UNSET, "right": holds, "none": None,
                       "some": labels[pick % len(labels)] if labels else "A001"}[expect]
             return Press(counter, action, request=f"counter-{counter}:p{self.n}",
-                         request_id=f"p{self.n}", ticket=ticket, to=to, expect=expect)
+                         request_id=f"p{self.n}", ticket=ticket, to=to, expect=expect,
+                         until=None if until is None else self.now + until, reason=reason)
         if kind == "resend":
             return self.sent[step[1] % len(self.sent)][0] if self.sent else None
         if kind == "rollover":
@@ -109,6 +114,8 @@ class World:
             return Rollover(day.isoformat())
         if kind == "assign":
             return Assign(step[1], tuple(step[2]))
+        if kind == "tick":
+            return Tick()
         return ResetLine(step[1])
 
     # -- one step -----------------------------------------------------------------------------
@@ -147,6 +154,10 @@ class World:
             stored = json.dumps(event)
             self.log.append(stored)
             apply(self.replica, json.loads(stored))
+        if isinstance(command, Tick):
+            assert not [c.id for c in self.state.counters.values() if not c.open
+                        and c.closed_until is not None and c.closed_until <= self.now]
+            assert all(e["type"] == "opened" for e in events)
         if request is not None:
             outcome = self.state.requests[request]
             assert outcome["seq"] == events[-1]["seq"]
@@ -241,6 +252,8 @@ class World:
                 t = state.tickets[counter.ticket]
                 assert t.status == CALLED and t.counter == cid
                 assert counter.open, "a closed counter holds a ticket"
+            if counter.open:
+                assert counter.closed_until is None and counter.closed_reason is None
         for label, t in state.tickets.items():
             expected = 0 if t.status == DONE else 1
             assert places[label] == expected, f"{label} ({t.status}) is in {places[label]} places"
@@ -296,10 +309,10 @@ def test_a_busy_morning_serves_everyone_first_come_first_served_priority_first(t
     for service, priority in takes:
         world.step(1, ("take", service, priority, "k1", False))
     for counter in nexts:
-        world.step(30, ("press", counter, "next", 0, None, "right"))
+        world.step(30, ("press", counter, "next", 0, None, "right", None, None))
     while True:
         for counter in COUNTER_IDS:
-            world.step(30, ("press", counter, "next", 0, None, "unset"))
+            world.step(30, ("press", counter, "next", 0, None, "unset", None, None))
         if not any(line.waiting for line in world.state.lines.values()):
             break
     state = world.state
