@@ -25,18 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ticketing.simulate import mpp_plan, simulate  # noqa: E402
-
-
-def baseline(state, service, ahead, now):
-    """The estimate before this work: (ahead + half of each busy counter) * avg / counters."""
-    capacity = sum(1.0 / len(c.services) for c in state.counters.values()
-                   if c.open and service in c.services)
-    if capacity <= 0:
-        return None
-    busy = sum(0.5 for c in state.counters.values()
-               if c.open and c.ticket and service in c.services)
-    return (ahead + busy) * state.lines[service].avg_service_s / capacity
+from ticketing.simulate import mpp_plan, simple_estimate, simulate  # noqa: E402
 
 
 def run(plan, days: int, **kw) -> dict:
@@ -68,10 +57,10 @@ def main() -> int:
     t0 = time.perf_counter()
     for name, p, kw in [("estimate (ticketing/estimate.py)", plan, {}),
                         ("baseline (work ahead / counters)", plan,
-                         {"estimator": baseline, "sample_every": 0}),
+                         {"estimator": simple_estimate, "sample_every": 0}),
                         ("estimate, a day without lunch breaks", no_lunch, {}),
                         ("baseline, a day without lunch breaks", no_lunch,
-                         {"estimator": baseline, "sample_every": 0})]:
+                         {"estimator": simple_estimate, "sample_every": 0})]:
         r = run(p, args.days, **kw)
         live = (f" {r['live_mae_s'] / 60:9.1f} {r['live_exact_mae_s'] / 60:6.1f}"
                 if kw.get("sample_every", 1) else "")

@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "web"))
 
 import paho.mqtt.client as paho  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
@@ -35,17 +36,7 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from broker import Mosquitto, free_port  # noqa: E402  (tests/broker.py: a private broker)
 from ticketing import service_day  # noqa: E402
 from ticketing.simulate import mpp_plan, plan_toml, simulate  # noqa: E402
-
-
-def retained(site, state, now) -> list[tuple[str, bytes]]:
-    from mqtt import schemas, views
-    from mqtt.topics import Topics
-    topics = Topics(site.site)
-    out = [(topics.service_state(s), schemas.encode(views.service_state(site, state, s, now)))
-           for s in state.lines]
-    out += [(topics.counter_state(c), schemas.encode(views.counter_state(state, c, now)))
-            for c in state.counters]
-    return out + [(topics.lwt("queue"), b"online")]
+from web_fixtures import retained_messages  # noqa: E402  (the queue's retained messages)
 
 
 def publisher(port: int) -> paho.Client:
@@ -202,7 +193,7 @@ def main() -> int:
         now = time.time()
         state.day = service_day(now, site.tz, site.reset_at)
         client = publisher(broker.port)
-        for topic, payload in retained(site, state, now):
+        for topic, payload in retained_messages(site, state, now):
             client.publish(topic, payload, qos=1, retain=True).wait_for_publish(5)
         port = free_port()
         env = dict(os.environ, ANTRIAN_LOG="WARNING")

@@ -72,13 +72,6 @@ class DayLog:
         return None if ts is None else datetime.fromtimestamp(ts, self.site.tz)
 
 
-def fresh(site: Site, day: str) -> QueueState:
-    return QueueState.new(
-        day, [(s.id, s.prefix, s.separator, s.width, s.average_minutes * 60)
-              for s in site.services.values()],
-        [(c.id, c.name, c.services) for c in site.counters.values()])
-
-
 def _known(state: QueueState, event: dict) -> None:
     """Services or counters the TOML no longer has still replay (with neutral settings)."""
     for sid in (event.get("service"), event.get("to"), *event.get("services", ())):
@@ -91,7 +84,9 @@ def _known(state: QueueState, event: dict) -> None:
 
 def replay(site: Site, events: Iterable[dict[str, Any]], day: str) -> DayLog:
     """Fold one day's stored events into a :class:`DayLog`."""
-    state = fresh(site, day)
+    from mqtt.service import fresh_state   # the building at opening, as the queue starts it
+
+    state = fresh_state(site, day)
     out = DayLog(site, day, state)
     for event in events:
         _known(state, event)

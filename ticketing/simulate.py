@@ -252,6 +252,18 @@ def errors(pairs: list[tuple[float, float]]) -> dict:
             "mean_wait_s": round(sum(a for _, a in pairs) / len(pairs), 1)}
 
 
+def simple_estimate(state: QueueState, service: str, ahead: int, now: float) -> float | None:
+    """The first estimate, kept to compare against: (tickets ahead + half of each busy counter)
+    times the average, over the open counters (each split evenly between its services)."""
+    capacity = sum(1.0 / len(c.services) for c in state.counters.values()
+                   if c.open and service in c.services)
+    if capacity <= 0:
+        return None
+    busy = sum(0.5 for c in state.counters.values()
+               if c.open and c.ticket and service in c.services)
+    return (ahead + busy) * state.lines[service].avg_service_s / capacity
+
+
 def current_estimate(state: QueueState, service: str, ahead: int, now: float) -> float | None:
     """The estimator the queue service uses (``ticketing.estimate.wait_for``)."""
     return wait_for(state, service, ahead, now=now)

@@ -5,18 +5,9 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
-from ticketing.simulate import mpp_plan, plan_toml, simulate
+from ticketing.simulate import mpp_plan, plan_toml, simple_estimate, simulate
 from antrian import config
 import tomllib
-
-
-def baseline(state, service, ahead, now):
-    """The first estimate: work ahead over the open counters (each split between services)."""
-    capacity = sum(1.0 / len(c.services) for c in state.counters.values()
-                   if c.open and service in c.services)
-    if capacity <= 0:
-        return None
-    return ahead * state.lines[service].avg_service_s / capacity
 
 
 def small_plan():
@@ -42,7 +33,7 @@ def test_a_simulated_day_is_reproducible_and_every_command_is_accepted():
 def test_the_estimate_beats_the_first_simple_one_against_the_waits_that_happened():
     plan = small_plan()
     ours = simulate(plan, seed=2, sample_every=0).accuracy()
-    simple = simulate(plan, seed=2, sample_every=0, estimator=baseline).accuracy()
+    simple = simulate(plan, seed=2, sample_every=0, estimator=simple_estimate).accuracy()
     assert ours["mae_s"] < simple["mae_s"]
     assert ours["mae_s"] < 0.6 * ours["mean_wait_s"]
 
