@@ -30,12 +30,17 @@ def notify(message: str) -> bool:
         return False
 
 
+def _one_line(text: str) -> str:
+    # A newline would start another field: "x\nREADY=1" must not read as READY.
+    return " ".join(text.splitlines())
+
+
 def ready(status: str | None = None) -> bool:
-    return notify("READY=1" + (f"\nSTATUS={status}" if status else ""))
+    return notify("READY=1" + (f"\nSTATUS={_one_line(status)}" if status else ""))
 
 
 def status(text: str) -> bool:
-    return notify(f"STATUS={text}")
+    return notify(f"STATUS={_one_line(text)}")
 
 
 def stopping() -> bool:
