@@ -83,14 +83,19 @@ class KioskApp(Device):
         self.kiosk = self.core = Kiosk(site, cfg, self.store, printer, publish=self._publish,
                                        feedback=self.feedback)
         self._priority_next = False
+        self.overrides: dict = {}        # command-line settings a reload keeps
         if keys:
-            keymap = {str(i + 1): sid for i, sid in enumerate(cfg.services[:9])}
-            keymap["p"] = PRIORITY_KEY
-            self.keys = KeyReader(keymap, on_key=self._key, help=self.keys_help())
+            self.keys = KeyReader(self.keymap(), on_key=self._key, help=self.keys_help())
         self.maint = Maintenance(self.conn, health=self.kiosk.health, on_reload=self.reload)
         self.maint.command("identify")(
             lambda args: self.loop.call(self._identify, timeout=30))
         self._stop = threading.Event()
+
+    def keymap(self) -> dict[str, str]:
+        """Keys 1-9: the kiosk's first nine services in the TOML's order; p: priority."""
+        keymap = {str(i + 1): sid for i, sid in enumerate(self.cfg.services[:9])}
+        keymap["p"] = PRIORITY_KEY
+        return keymap
 
     def keys_help(self) -> str:
         lines = [f"  {i + 1} = {self.site.services[sid].name}"
@@ -171,7 +176,9 @@ class KioskApp(Device):
     def reload(self) -> dict:
         """Re-read the TOML: names, services, timings; the printer and pins need a restart."""
         site = site_config.load(self.site.path) if self.site.path else self.site
-        new = dataclasses.replace(kiosk_config(site, self.cfg.kiosk), store=self.cfg.store)
+        # What the command line set (--printer, --store) stays as it was.
+        new = dataclasses.replace(kiosk_config(site, self.cfg.kiosk), store=self.cfg.store,
+                                  **self.overrides)
 
         def apply() -> dict:
             restart = [k for k in ("printer", "printer_profile", "buttons", "led", "buzzer",
@@ -181,6 +188,15 @@ class KioskApp(Device):
             self.site = site
             self.kiosk.cfg = self.cfg
             self.kiosk.site = site
+            if self.keys:
+                self.keys.keymap.clear()
+                self.keys.keymap.update(self.keymap())
+                self.keys.help = self.keys_help()
+            if self.touch:
+                from hardware.touch import group_by_agency
+                self.touch.site, self.touch.cfg = site, self.cfg
+                self.touch.groups = group_by_agency(site, self.cfg.services)
+                self.touch.show(self.kiosk.mode)       # redraws
             if restart:
                 log.warning("reload: %s changed; restart the kiosk to apply", ", ".join(restart))
             return {"services": list(self.cfg.services), "restart_needed": restart}
@@ -200,4 +216,7 @@ def run(args) -> int:
     if not (args.keys or cfg.buttons or (touch or cfg.touch)):
         raise ConfigError(f"kiosk[{cfg.kiosk}]: no way to take a ticket: give buttons, "
                           "touch = true, or run with --keys")
-    return KioskApp(site, cfg, keys=args.keys, touch=touch).serve()
+    app = KioskApp(site, cfg, keys=args.keys, touch=touch)
+    if args.printer:
+        app.overrides["printer"] = args.printer
+    return app.serve()

@@ -113,3 +113,20 @@ def test_a_touch_kiosk_takes_and_prints_the_service_tapped(queue_service, tmp_pa
         runner.join(10)
         app.close()
     assert not runner.is_alive()
+
+
+def test_reload_takes_new_services_and_names_what_needs_a_restart(kiosk):
+    app, printer, factory, q = kiosk
+    path = app.site.path
+    path.write_text(path.read_text().replace('[[kiosk]]\nid = "k1"\n',
+                                             '[[kiosk]]\nid = "k1"\nservices = ["skck"]\n'
+                                             'printer = "file:/tmp/x.bin"\n'))
+    q.watcher.publish("antrian/test/cmnd/kiosk-k1/reload", b"{}")
+    _, reply = q.watcher.wait_for(lambda t, b: t.endswith("/stat/kiosk-k1/reload"),
+                                  what="reload reply")
+    assert reply["ok"], reply
+    assert reply["data"]["services"] == ["skck"]
+    # The fixture's buttons and LED are not in the TOML, so the TOML "changed" them too.
+    assert set(reply["data"]["restart_needed"]) == {"printer", "buttons", "led"}
+    assert app.cfg.buttons == {"ktp": 5, "kk": 6}     # kept until a restart
+    assert app.kiosk.cfg.services == ("skck",)
