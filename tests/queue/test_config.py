@@ -191,13 +191,6 @@ def test_a_bad_site_toml_is_refused_naming_the_key(tmp_path, text, names):
     assert message.startswith(str(tmp_path / "site.toml"))
 
 
-def test_an_error_names_a_top_level_key_once(tmp_path):
-    message = bad(tmp_path, replace('timezone = "Asia/Jakarta"', "timezone = 7"))
-    assert "timezone.timezone" not in message
-    message = bad(tmp_path, replace('site = "uji"', ""))
-    assert "site.site" not in message
-
-
 def test_a_prefix_followed_by_a_letter_does_not_clash_with_a_shorter_one(tmp_path):
     # "1" numbers read "1001"; "1A" numbers read "1A001": a label still names one service
     site = load(write(tmp_path, replace('prefix = "A"', 'prefix = "1"')
