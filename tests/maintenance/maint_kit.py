@@ -135,6 +135,22 @@ class Client:
                 self.cond.wait(left)
             return self.acks[info.mid]
 
+    def send(self, topic: str, payload) -> int:
+        """Publish QoS 1 without waiting (paho keeps it while disconnected); the message id."""
+        if isinstance(payload, (dict, list)):
+            payload = json.dumps(payload)
+        return self.client.publish(topic, payload, qos=1).mid
+
+    def wait_acked(self, mids: list[int], timeout: float = 20.0) -> dict[int, int]:
+        """Wait until every message id has its PUBACK; their reason codes."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not all(m in self.acks for m in mids):
+                left = deadline - time.monotonic()
+                assert left > 0, f"{sum(m not in self.acks for m in mids)} messages never acked"
+                self.cond.wait(left)
+            return {m: self.acks[m] for m in mids}
+
     def wait_for(self, predicate, timeout: float = 5.0, what: str = "message", since: int = 0):
         """The first (topic, body) with predicate(topic, body) true, among the messages from
         number ``since`` on; body is JSON when it parses."""
@@ -270,6 +286,33 @@ class ServeProcess:
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+
+def queue_state(port: int, username: str | None = None, password: str | None = None,
+                base: str = "antrian/test") -> dict:
+    """Every retained topic of the site, and the queue's own figures, as a comparable dict."""
+    B = base
+    c = Client(port, username, password, topics=[f"{B}/#"], name="state")
+    try:
+        c.publish(f"{B}/cmnd/queue/status", b'{"transaction": "state"}')
+        _, status = c.wait_for(lambda t, b: t == f"{B}/stat/queue/status"
+                               and b.get("transaction") == "state")
+        time.sleep(0.2)
+        with c.cond:
+            retained = {t: p for t, p, r, _ in c.messages if r and "/tele/" not in t}
+    finally:
+        c.close()
+    # A republished state (after reload, say) carries the queue's current seq: the queue's
+    # own seq, compared below, is what moves when something happens.
+    volatile = {"ts", "est_wait_s", "since", "seq"}
+    clean = {}
+    for topic, payload in retained.items():
+        body = json.loads(payload) if payload else None
+        clean[topic] = ({k: v for k, v in body.items() if k not in volatile}
+                        if isinstance(body, dict) else body)
+    figures = status["data"]
+    return {"retained": clean, "seq": figures["seq"], "tickets": figures["tickets_today"],
+            "waiting": figures["waiting"]}
 
 
 def antrian(*args: str, timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:

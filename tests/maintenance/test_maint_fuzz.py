@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from maint_kit import Client  # noqa: E402
+from maint_kit import Client, queue_state as state_of  # noqa: E402
 
 from mqtt import schemas  # noqa: E402
 
@@ -87,31 +87,6 @@ class Fuzzer:
                 left = deadline - time.monotonic()
                 assert left > 0, f"no reply to {topic} {payload[:200]!r}"
                 self.client.cond.wait(left)
-
-
-def state_of(port: int) -> dict:
-    """Every retained topic of the site, and the queue's own figures, as a comparable dict."""
-    c = Client(port, topics=[f"{B}/#"], name="state")
-    try:
-        c.publish(f"{B}/cmnd/queue/status", b'{"transaction": "state"}')
-        _, status = c.wait_for(lambda t, b: t == f"{B}/stat/queue/status"
-                               and b.get("transaction") == "state")
-        time.sleep(0.2)
-        with c.cond:
-            retained = {t: p for t, p, r, _ in c.messages if r and "/tele/" not in t}
-    finally:
-        c.close()
-    # A republished state (after reload, say) carries the queue's current seq: the queue's
-    # own seq, compared below, is what moves when something happens.
-    volatile = {"ts", "est_wait_s", "since", "seq"}
-    clean = {}
-    for topic, payload in retained.items():
-        body = json.loads(payload) if payload else None
-        clean[topic] = ({k: v for k, v in body.items() if k not in volatile}
-                        if isinstance(body, dict) else body)
-    figures = status["data"]
-    return {"retained": clean, "seq": figures["seq"], "tickets": figures["tickets_today"],
-            "waiting": figures["waiting"]}
 
 
 def test_fuzzing_every_subscribed_topic_changes_nothing_and_gets_clear_refusals(
