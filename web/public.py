@@ -72,7 +72,6 @@ class PublicState:
         self.names: dict[str, str] = {}
         self.document: dict[str, Any] = {}
         self._dirty: set[str] = set()                      # services whose public view may change
-        self._status_dirty = True
         self._pending_calls: list[dict[str, Any]] = []
         self._message_dirty = False
         self._bad = 0
@@ -100,7 +99,6 @@ class PublicState:
                         c["seq"] = -1
                 changed = online != self.queue_online
                 self.queue_online = online
-                self._status_dirty |= changed
                 return changed
             if levels == ["message"]:
                 return self._message(payload)
@@ -113,7 +111,6 @@ class PublicState:
     def set_connected(self, connected: bool) -> None:
         if connected != self.connected:
             self.connected = connected
-            self._status_dirty = True
 
     def _service(self, sid: str, payload: bytes) -> bool:
         if not payload:
@@ -129,7 +126,6 @@ class PublicState:
             return False
         self.services[sid] = state
         self._dirty.add(sid)
-        self._status_dirty = True
         return True
 
     def _counter(self, cid: str, payload: bytes) -> bool:

@@ -8,7 +8,6 @@ import msgspec
 import pytest
 
 from antrian import config
-from mqtt import schemas
 from mqtt.topics import Topics
 from web.public import PublicState
 from web_fixtures import retained_messages, sim_site, simulated_day
