@@ -149,8 +149,10 @@ def _now_panel(c: _Cells, view: View, x, y, w, h) -> None:
           align="center", role="label")
     ticket = view.now_ticket or labels["idle"]
     ticket_h = h - label_h - counter_h
+    # Nothing called yet: a modest dash, not a giant one.
+    largest = 400 * u if view.now_ticket else 1.5 * TICKET_PX * u
     c.add("now.ticket", x, y + label_h, w, ticket_h, ticket,
-          fit_px(ticket, w, ticket_h, "bold", 400 * u), face="bold", fg=ticket_fg, bg=bg,
+          fit_px(ticket, w, ticket_h, "bold", largest), face="bold", fg=ticket_fg, bg=bg,
           align="center", role="now_ticket")
     counter = (view.now_counter or "").upper()
     c.add("now.counter", x, y + label_h + ticket_h, w, counter_h, counter,
