@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -313,6 +314,75 @@ def queue_state(port: int, username: str | None = None, password: str | None = N
     figures = status["data"]
     return {"retained": clean, "seq": figures["seq"], "tickets": figures["tickets_today"],
             "waiting": figures["waiting"]}
+
+
+class DeviceProcess:
+    """A board, panel or kiosk program as a real process (``antrian display|counter|kiosk``)."""
+
+    def __init__(self, component: str, args: list[str], log: Path, env: dict | None = None,
+                 stdin: bool = False):
+        self.component, self.args, self.log = component, args, log
+        self.env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy",
+                        GPIOZERO_PIN_FACTORY="mock", **(env or {}))
+        self.stdin = stdin
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "DeviceProcess":
+        self.proc = subprocess.Popen([sys.executable, "-m", "antrian", *self.args], cwd=ROOT,
+                                     env=self.env, stdout=self.log.open("ab"),
+                                     stderr=subprocess.STDOUT,
+                                     stdin=subprocess.PIPE if self.stdin else subprocess.DEVNULL)
+        return self
+
+    def keys(self, text: str) -> None:
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def stop(self, sig=signal.SIGTERM) -> None:
+        if self.alive:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class Fuzzer:
+    """Publishes each case with a response topic and waits for the refusal that belongs to it."""
+
+    def __init__(self, client: "Client", reply: str | None):
+        self.client, self.reply = client, reply      # the client subscribes to reply/#
+        self.n = 0
+        self.tally: Counter = Counter()
+
+    def case(self, kind: str, topic: str, payload: bytes, reply: str | None = None) -> dict:
+        self.n += 1
+        corr = f"case-{self.n}".encode()
+        reply = reply or self.reply
+        mark = len(self.client.messages)
+        self.client.publish(topic, payload, response_topic=reply, correlation=corr)
+        deadline = time.monotonic() + 10
+        with self.client.cond:
+            while True:
+                for t, body, _, props in self.client.messages[mark:]:
+                    # (a client subscribed to everything also hears its own request)
+                    if t == reply and getattr(props, "CorrelationData", None) == corr:
+                        reply = json.loads(body)
+                        self.tally[(kind, "ok" if reply.get("ok") else
+                                    reply.get("code", "error"))] += 1
+                        return reply
+                left = deadline - time.monotonic()
+                assert left > 0, f"no reply to {topic} {payload[:200]!r}"
+                self.client.cond.wait(left)
 
 
 def antrian(*args: str, timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +19,8 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from maint_kit import Client, queue_state as state_of  # noqa: E402
+from maint_kit import Client, Fuzzer, queue_state as state_of  # noqa: E402
+from maint_strategies import ids, payloads  # noqa: E402
 
 from mqtt import schemas  # noqa: E402
 
@@ -35,60 +35,6 @@ FUZZ = settings(deadline=None, database=None,
 ACTIONS = ["next", "recall", "skip", "call", "transfer", "open", "close", "break", "nxt"]
 COMMANDS = ["status", "help", "reload", "reset", "assign", "open", "close", "message", "stats",
             "Status", "RESET", ""]
-# Topic levels: anything but the separators and wildcards, and what MQTT forbids in a topic
-# (control characters, surrogates, non-characters: the broker drops such a client itself).
-ids = st.text(st.characters(blacklist_characters="/+#", blacklist_categories=("Cc", "Cs", "Cn")),
-              min_size=1, max_size=30)
-scalars = (st.none() | st.booleans() | st.integers(-2**70, 2**70)
-           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=30))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
-
-
-def payloads(fields: dict) -> st.SearchStrategy[bytes]:
-    """Random bytes, JSON of any shape, objects with the right keys and wrong values, huge."""
-    objects = st.fixed_dictionaries({}, optional={k: st.one_of(v, json_values)
-                                                  for k, v in fields.items()})
-    return st.one_of(
-        st.binary(max_size=200),
-        json_values.map(_dumps),
-        objects.map(_dumps),
-        st.tuples(objects, st.integers(5_000, 300_000)).map(
-            lambda t: _dumps({**t[0], "pad": "x" * t[1]})),
-        st.integers(70_000, 1_000_000).map(lambda n: b"\x00\xff" * (n // 2)),
-    )
-
-
-def _dumps(value) -> bytes:
-    return json.dumps(value, allow_nan=True).encode()
-
-
-class Fuzzer:
-    """Publishes each case with a response topic and waits for the refusal that belongs to it."""
-
-    def __init__(self, port: int):
-        self.client = Client(port, topics=[f"{REPLY}/#"], name="fuzz")
-        self.n = 0
-        self.tally: Counter = Counter()
-
-    def case(self, kind: str, topic: str, payload: bytes) -> dict:
-        self.n += 1
-        corr = f"case-{self.n}".encode()
-        self.client.publish(topic, payload, response_topic=REPLY, correlation=corr)
-        deadline = time.monotonic() + 10
-        with self.client.cond:
-            while True:
-                for t, body, _, props in self.client.messages:
-                    if getattr(props, "CorrelationData", None) == corr:
-                        reply = json.loads(body)
-                        self.tally[(kind, "ok" if reply.get("ok") else
-                                    reply.get("code", "error"))] += 1
-                        return reply
-                left = deadline - time.monotonic()
-                assert left > 0, f"no reply to {topic} {payload[:200]!r}"
-                self.client.cond.wait(left)
-
-
 def test_fuzzing_every_subscribed_topic_changes_nothing_and_gets_clear_refusals(
         queue_service, artifacts):
     site = queue_service.site
@@ -98,7 +44,7 @@ def test_fuzzing_every_subscribed_topic_changes_nothing_and_gets_clear_refusals(
     queue_service.press("1", "next")
     before = state_of(queue_service.broker.port)
     assert before["tickets"] == 4 and before["waiting"] == 3
-    fuzz = Fuzzer(queue_service.broker.port)
+    fuzz = Fuzzer(Client(queue_service.broker.port, topics=[f"{REPLY}/#"], name="fuzz"), REPLY)
 
     press_fields = {"action": st.sampled_from(ACTIONS), "id": st.text(max_size=70),
                     "ticket": st.sampled_from(["A001", "A002", "Z9"]), "to": st.sampled_from(["kk", "x"]),
