@@ -114,26 +114,33 @@ class Site:
 
 # -- helpers shared with the roles' own sections ------------------------------------------------
 
+def _key(where: str, key: str) -> str:
+    """How an error names a key: ``broker.port``; a top-level key (``where`` is the key itself,
+    as in ``need(raw, "timezone", str, "timezone")``) is named once, not ``timezone.timezone``."""
+    return key if where in ("", key) else f"{where}.{key}"
+
+
 def need(table: dict, key: str, kind: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
     """Read ``table[key]`` checking its type; ``where`` names the table in the error."""
+    name = _key(where, key)
     if key not in table:
         if default is ...:
-            raise ConfigError(f"{where}.{key}: missing")
+            raise ConfigError(f"{name}: missing")
         return default
     value = table[key]
     kinds = kind if isinstance(kind, tuple) else (kind,)
     # TOML booleans are ints in Python: never accept one where a number is asked.
     if isinstance(value, bool) and bool not in kinds:
-        raise ConfigError(f"{where}.{key}: expected {_names(kinds)}, got a boolean")
+        raise ConfigError(f"{name}: expected {_names(kinds)}, got a boolean")
     if not isinstance(value, kinds):
-        raise ConfigError(f"{where}.{key}: expected {_names(kinds)}, got {type(value).__name__} {value!r}")
+        raise ConfigError(f"{name}: expected {_names(kinds)}, got {type(value).__name__} {value!r}")
     return value
 
 
 def need_id(table: dict, key: str, where: str, default: Any = ...) -> str:
     value = need(table, key, str, where, default)
     if value is not None and not ID.match(value):
-        raise ConfigError(f"{where}.{key}: {value!r} must be lowercase letters, digits and '-'")
+        raise ConfigError(f"{_key(where, key)}: {value!r} must be lowercase letters, digits and '-'")
     return value
 
 
@@ -143,7 +150,7 @@ def need_time(table: dict, key: str, where: str, default: str = ...) -> time:
         hh, mm = value.split(":")
         return time(int(hh), int(mm))
     except ValueError:
-        raise ConfigError(f"{where}.{key}: {value!r} is not a time HH:MM") from None
+        raise ConfigError(f"{_key(where, key)}: {value!r} is not a time HH:MM") from None
 
 
 def tables(raw: dict, key: str) -> list[dict]:

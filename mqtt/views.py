@@ -48,12 +48,12 @@ def call(state: QueueState, event: dict) -> schemas.Call:
 
 
 def ticket_issued(state: QueueState, outcome: dict) -> schemas.TicketIssued:
-    """From a take's stored outcome, so a repeated take gets the very same answer."""
+    """From a take's stored outcome, so a repeated take gets the same ticket and time again;
+    only ``est_wait_s`` is today's estimate, not the first one."""
     sid = outcome["service"]
-    ticket = state.tickets.get(outcome["ticket"])
     return schemas.TicketIssued(
         ticket=outcome["ticket"], service=sid, kiosk=outcome.get("kiosk") or "",
         id=outcome.get("id", ""), priority=outcome["priority"], ahead=outcome["ahead"],
-        day=outcome["day"], issued_at=ticket.issued_at if ticket else outcome["ts"],
+        day=outcome["day"], issued_at=outcome["ts"],
         est_wait_s=(wait_for(state, sid, outcome["ahead"]) if sid in state.lines else None),
         seq=outcome["seq"], ts=outcome["ts"])

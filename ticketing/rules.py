@@ -366,6 +366,10 @@ def apply(state: QueueState, event: dict[str, Any]) -> None:
                 counter.ticket = None
                 counter.since = None
         state.tickets = {k: t for k, t in state.tickets.items() if k not in gone}
+        # A kiosk resending a take whose ticket the reset ended gets a new ticket, not a label
+        # the restarted line may give to someone else.
+        state.requests = {k: v for k, v in state.requests.items()
+                          if "action" in v or v.get("ticket") not in gone}
     else:
         raise ValueError(f"unknown event type {kind!r}")
     if "request" in event and "outcome" in event:

@@ -53,7 +53,7 @@ def test_a_bad_config_is_reported_with_its_key_and_exit_code_2(tmp_path):
     bad.write_text('site = "Bad Site"\n')
     result = antrian("serve", "--config", str(bad), "--db", str(tmp_path / "q.db"))
     assert result.returncode == 2
-    assert "site.site" in result.stderr and "lowercase" in result.stderr
+    assert "site:" in result.stderr and "lowercase" in result.stderr
 
 
 def test_the_broker_being_away_is_a_clear_message_not_a_hang(tmp_path):

@@ -77,6 +77,7 @@ class World:
         self.log: list[str] = []
         self.sent: list[tuple[object, str]] = []     # requests applied: (command, day)
         self.first_outcome: dict[str, dict] = {}
+        self.ended_by_reset: set[str] = set()   # takes whose ticket a reset ended
         self.n = 0
         self.kinds: Tally[str] = Tally()
         self.stale = 0
@@ -130,8 +131,9 @@ class World:
             # the service answers a repeat from memory: the first outcome, nothing decided
             assert repeated(self.state, request) == self.first_outcome[request]
             return
-        if step[0] == "resend":
-            # forgotten: only requests of days before yesterday may be forgotten
+        if step[0] == "resend" and request not in self.ended_by_reset:
+            # forgotten: only requests of days before yesterday may be forgotten, and takes
+            # whose ticket a reset ended
             day = next(d for c, d in self.sent if c is command)
             assert day < (date.fromisoformat(self.state.day) - timedelta(days=1)).isoformat()
         try:
@@ -150,6 +152,9 @@ class World:
             labels_before = {label: t.status for label, t in self.state.tickets.items()}
             was_open = {cid: c.open for cid, c in self.state.counters.items()}
             apply(self.state, event)
+            if event["type"] == "reset":
+                self.ended_by_reset |= {r for r, o in self.first_outcome.items()
+                                        if "action" not in o and r not in self.state.requests}
             self.check_nothing_lost(event, labels_before, was_open)
             stored = json.dumps(event)
             self.log.append(stored)
