@@ -58,8 +58,10 @@ SECURITY = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
     "Server": "antrian",   # not aiohttp's name and version
 }
-API = {**SECURITY, "Content-Type": "application/json; charset=utf-8",
-       "Access-Control-Allow-Origin": "*"}
+# JSON is never rendered as a document, so the page's policies are left off it: fewer headers
+# to build per request on the hot path, nosniff still keeps it from being read as anything else.
+API = {"Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff",
+       "Access-Control-Allow-Origin": "*", "Server": "antrian"}
 LIVE_JSON = {**API, "Cache-Control": "public, max-age=2", "Vary": "Accept-Encoding"}
 SSE = {**SECURITY, "Content-Type": "text/event-stream; charset=utf-8",
        "Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no",

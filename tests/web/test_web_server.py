@@ -47,7 +47,6 @@ def test_services_json_is_cacheable_compressed_and_revalidated():
         async with s.get(base + "/api/v1/services") as r:
             assert r.status == 200
             assert r.headers["Cache-Control"] == "public, max-age=2"
-            assert "default-src 'none'" in r.headers["Content-Security-Policy"]
             assert r.headers["X-Content-Type-Options"] == "nosniff"
             assert r.headers["Server"] == "antrian"
             etag = r.headers["ETag"]
@@ -97,6 +96,11 @@ def test_the_page_and_its_files_are_served_for_a_ticket_link():
             html = await r.text()
             assert r.status == 200 and 'lang="id"' in html
             assert r.headers["Cache-Control"] == "no-cache"
+            csp = r.headers["Content-Security-Policy"]
+            assert "default-src 'none'" in csp and "script-src 'self'" in csp
+            assert "unsafe-inline" not in csp
+            assert r.headers["X-Frame-Options"] == "DENY"
+            assert r.headers["Referrer-Policy"] == "no-referrer"
         async with s.get(base + "/static/app.js") as r:
             assert r.status == 200
             assert r.headers["Content-Type"] == "text/javascript; charset=utf-8"
