@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -363,3 +364,30 @@ def test_a_tls_site_gets_a_tls_listener_its_devices_connect_to(tmp_path):
             assert conn.start(wait=5), "a device with the site's TLS settings connects"
         finally:
             conn.stop()
+
+
+def test_the_example_secrets_file_names_the_example_sites_components():
+    root = Path(__file__).resolve().parents[2]
+    path = root / "examples" / "secrets.example.toml"
+    secrets = bc.parse_secrets(tomllib.loads(path.read_text()), path)
+    site = config.load(root / "examples" / "mpp.toml")
+    accounts = bc.accounts(site, bc.extra_ops(secrets))
+    unknown = set(secrets.passwords) - {a.name for a in accounts}
+    assert unknown <= {"board-lobby"}        # boards are the display role's tables
+    assert {"queue", "ops", "web", "counter-1", "kiosk-k1"} <= set(secrets.passwords)
+
+
+@pytest.mark.broker
+def test_technicians_may_read_the_brokers_own_figures(locked):
+    ops = locked.client("ops", topics=["$SYS/broker/version"])
+    try:
+        _, version = ops.wait_for(lambda t, b: t == "$SYS/broker/version")
+        assert b"mosquitto" in version
+    finally:
+        ops.close()
+    board = locked.client("board-lobby", topics=["$SYS/broker/version"])
+    try:
+        time.sleep(0.3)
+        assert not board.topics_seen()
+    finally:
+        board.close()
