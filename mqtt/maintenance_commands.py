@@ -347,7 +347,7 @@ def render_table(snapshot: dict, width: int = 120) -> str:
     """The watch table: one line per component."""
     head = f"{'COMPONENT':<18}{'STATE':<9}{'SEEN':>6} {'UPTIME':>8} {'VERSION':<8}{'TEMP':>6}" \
            f"{'MEM':>7}  {'HOST':<16}FIGURES"
-    lines = [head]
+    lines = [head[:width]]
     for name, entry in snapshot.items():
         h = entry["health"] or {}
         state = entry["presence"] or ("?" if h else "never")
