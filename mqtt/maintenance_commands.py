@@ -266,7 +266,10 @@ def save_screenshot(reply: dict, path: Path) -> dict:
 # -- watch --------------------------------------------------------------------------------------
 
 BASE_FIGURES = {"component", "version", "uptime_s", "host", "cpu_temp_c", "memory_mb",
-                "mem_available_mb", "load_1m", "connected", "ts", "transaction"}
+                "mem_available_mb", "load_1m", "connected", "ts", "transaction", "board"}
+# The figures a technician looks at first (the list), before the rest in name order.
+FIRST_FIGURES = ["tickets_today", "waiting", "events_per_s", "frames", "last_data_age_s",
+                 "queue_online", "outbox_depth", "ticket", "printer", "paper_low", "mode"]
 
 
 def expected_components(site: Site) -> list[str]:
@@ -353,8 +356,9 @@ def render_table(snapshot: dict, width: int = 120) -> str:
         state = entry["presence"] or ("?" if h else "never")
         temp = h.get("cpu_temp_c")
         mem = h.get("memory_mb")
-        figures = "  ".join(f"{k}={_short(v)}" for k, v in sorted(h.items())
-                            if k not in BASE_FIGURES)
+        figures = "  ".join(f"{k}={_short(h[k])}" for k in sorted(
+            (k for k in h if k not in BASE_FIGURES),
+            key=lambda k: (FIRST_FIGURES.index(k) if k in FIRST_FIGURES else len(FIRST_FIGURES), k)))
         line = (f"{name[:17]:<18}{state[:8]:<9}{_age(entry['age_s']):>6} "
                 f"{_duration(h.get('uptime_s')):>8} {str(h.get('version', ''))[:7]:<8}"
                 f"{(f'{temp:.0f}°C' if isinstance(temp, (int, float)) else '-'):>6}"
