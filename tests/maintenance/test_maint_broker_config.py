@@ -96,6 +96,7 @@ def test_the_config_refuses_anonymous_clients_and_sizes_the_queues(tmp_path):
     assert "acl_file /etc/antrian/mosquitto/acl" in lines
     assert "acl_file /etc/antrian/mosquitto/public.acl" in lines
     assert "max_queued_messages 100000" in lines and "per_listener_settings true" in lines
+    assert "set_tcp_nodelay true" in lines
     # The shipped main config holds persistence: a second persistence_location stops Mosquitto.
     assert not any(line.startswith("persistence") for line in lines)
     standalone = bc.mosquitto_conf(site, secrets, bc.Options(standalone=True, data_dir=Path("/d")),

@@ -203,7 +203,7 @@ DATA_TOPICS = {
 # Commands with effects beyond a reply (a sound, a slip, a new volume): the fuzz renames them
 # when their arguments could be valid.
 ACTING = {"identify", "volume", "announce-test", "screenshot"}
-CMND_CASES, DATA_CASES = 60, 70
+CMND_CASES, DATA_CASES = 100, 100
 
 
 def snapshot(b: Building) -> dict:
