@@ -233,7 +233,30 @@ def write_locked_site(folder: Path, port: int, ws_port: int | None = None, extra
     return LockedSite(site_file, generated.passwords, written.folder / "antrian.conf", port, ws_port)
 
 
-class ServeProcess:
+class Program:
+    """A program of the building run as a real process; stopped, or killed, by its own id."""
+
+    proc: subprocess.Popen | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def stop(self, sig=signal.SIGTERM) -> None:
+        if self.alive:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class ServeProcess(Program):
     """``antrian serve`` as a process, watched by a client with an account (or anonymous)."""
 
     def __init__(self, site_file: Path, db: Path, port: int, watcher: Client,
@@ -271,23 +294,6 @@ class ServeProcess:
                     raise AssertionError(f"queue service not {state}: {self.log.read_text()}")
                 self.watcher.cond.wait(min(left, 0.2))
 
-    def kill(self) -> None:
-        self.stop(signal.SIGKILL)
-
-    def stop(self, sig=signal.SIGTERM) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
 
 def queue_state(port: int, username: str | None = None, password: str | None = None,
                 base: str = "antrian/test") -> dict:
@@ -316,7 +322,7 @@ def queue_state(port: int, username: str | None = None, password: str | None = N
             "waiting": figures["waiting"]}
 
 
-class DeviceProcess:
+class DeviceProcess(Program):
     """A board, panel or kiosk program as a real process (``antrian display|counter|kiosk``)."""
 
     def __init__(self, component: str, args: list[str], log: Path, env: dict | None = None,
@@ -337,23 +343,6 @@ class DeviceProcess:
     def keys(self, text: str) -> None:
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
-
-    @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self) -> None:
-        self.stop(signal.SIGKILL)
-
-    def stop(self, sig=signal.SIGTERM) -> None:
-        if self.alive:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
 
 
 class Fuzzer:
