@@ -105,13 +105,21 @@ def board_ids(site: Site) -> list[str]:
     return ids
 
 
-def accounts(site: Site, extra_ops: list[str] = ()) -> list[Account]:
-    """Every account of the site, in a stable order: services first, then devices."""
+def accounts(site: Site, optional: list[str] = ()) -> list[Account]:
+    """Every account of the site, in a stable order: services first, then devices.
+
+    ``optional``: accounts only the secrets file names (:func:`optional_accounts`):
+    technicians' own (``ops-<name>``) and the small displays above counters
+    (``counter-display-<id>``, ``antrian display --counter <id>``).
+    """
     out = [Account("queue", "queue", label="the queue service"),
            Account("ops", "ops", label="technicians")]
-    out += [Account(name, "ops", label="a technician") for name in sorted(extra_ops)]
+    out += [Account(name, "ops", label="a technician") for name in sorted(optional)
+            if name.startswith("ops-")]
     out.append(Account("web", "web", label="the visitors' page and reports"))
     out += [Account(f"board-{b}", "board", b, f"board {b}") for b in board_ids(site)]
+    out += [Account(f"counter-display-{c.id}", "board", c.id, f"the display above {c.name}")
+            for c in site.counters.values() if f"counter-display-{c.id}" in optional]
     out += [Account(f"counter-{c.id}", "counter", c.id, c.name) for c in site.counters.values()]
     out += [Account(f"kiosk-{k.id}", "kiosk", k.id, k.name or f"kiosk {k.id}")
             for k in site.kiosks.values()]
@@ -340,9 +348,12 @@ def load_secrets(site: Site, path: Path | None = None) -> Secrets:
     return parse_secrets(raw, path)
 
 
-def extra_ops(secrets: Secrets) -> list[str]:
-    """Technicians' own accounts: ``ops-<name>`` entries of the secrets file."""
-    return sorted(n for n in secrets.passwords if n.startswith("ops-"))
+def optional_accounts(secrets: Secrets, site: Site | None = None) -> list[str]:
+    """The accounts that exist because the secrets file names them: technicians' own
+    (``ops-<name>``) and counter displays (``counter-display-<id>`` of a counter of the site)."""
+    return sorted(n for n in secrets.passwords if n.startswith("ops-") or (
+        n.startswith("counter-display-") and site is not None
+        and n[len("counter-display-"):] in site.counters))
 
 
 def check_passwords(secrets: Secrets, accounts_: list[Account]) -> list[str]:
@@ -357,8 +368,8 @@ def check_passwords(secrets: Secrets, accounts_: list[Account]) -> list[str]:
                         "in (add them, or run with --generate-secrets)")
     for name in sorted(set(secrets.passwords) - names):
         warnings.append(f"{secrets.path}: passwords.{name}: no such component in the site "
-                        "(queue, ops, ops-<name>, web, board-<id>, counter-<id>, kiosk-<id>); "
-                        "ignored")
+                        "(queue, ops, ops-<name>, web, board-<id>, counter-<id>, "
+                        "counter-display-<id>, kiosk-<id>); ignored")
     return warnings
 
 
@@ -392,15 +403,20 @@ def _key(name: str) -> str:
     return name if name.replace("-", "").replace("_", "").isalnum() else f'"{name}"'
 
 
-def generate_secrets(site: Site, path: Path | None = None) -> tuple[Secrets, list[str]]:
+def generate_secrets(site: Site, path: Path | None = None, *,
+                     counter_displays: bool = False) -> tuple[Secrets, list[str]]:
     """Create the secrets file, or add the accounts it lacks; returns it and the names added.
-    Existing passwords are kept (the devices already use them)."""
+    Existing passwords are kept (the devices already use them). ``counter_displays``: an
+    account for a display above every counter too."""
     path = path or secrets_path(site)
     if path.exists():
         current = load_secrets(site, path)
     else:
         current = Secrets(path=path, passwords={})
-    wanted = accounts(site, extra_ops(current))
+    optional = optional_accounts(current, site)
+    if counter_displays:
+        optional += [f"counter-display-{c}" for c in site.counters]
+    wanted = accounts(site, optional)
     added = [a.name for a in wanted if a.name not in current.passwords]
     if not added:
         return current, []
@@ -424,7 +440,7 @@ class Written:
 def write(site: Site, secrets: Secrets, folder: Path, options: Options = Options()) -> Written:
     """Write ``antrian.conf``, ``passwd``, ``acl`` and ``public.acl`` into ``folder``."""
     folder = folder.resolve()
-    accounts_ = accounts(site, extra_ops(secrets))
+    accounts_ = accounts(site, optional_accounts(secrets, site))
     warnings = check_passwords(secrets, accounts_)
     conf = mosquitto_conf(site, secrets, options, folder)
     folder.mkdir(parents=True, exist_ok=True)

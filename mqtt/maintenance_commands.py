@@ -65,6 +65,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=Path, help="folder (a server Pi: /etc/antrian/mosquitto)")
     p.add_argument("--generate-secrets", action="store_true",
                    help="create the secrets file, or add the accounts it lacks, with random passwords")
+    p.add_argument("--counter-displays", action="store_true",
+                   help="--generate-secrets: also an account for a display above every counter "
+                        "(counter-display-<id>)")
     p.add_argument("--device-secrets", type=Path, metavar="DIR",
                    help="also write one secrets file per device into DIR (its own password only)")
     p.add_argument("--with-ops", action="store_true",
@@ -89,7 +92,7 @@ def broker_config(args: argparse.Namespace) -> int:
 
     site = siteconfig.load(args.config)
     if args.generate_secrets:
-        secrets, added = bc.generate_secrets(site)
+        secrets, added = bc.generate_secrets(site, counter_displays=args.counter_displays)
         if added:
             print(f"{secrets.path}: new passwords for {', '.join(added)}")
     else:

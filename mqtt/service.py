@@ -33,7 +33,8 @@ from mqtt.store import Store
 from mqtt.topics import Topics
 from antrian.opening import opening_rules, standards
 from ticketing import (Assign, Closed, Press, QueueError, QueueState, ResetLine, Rollover, Take,
-                       Tick, apply, handle, service_day)
+                       Tick, apply, handle, service_day, waiting_order)
+from ticketing.estimate import Projection, project, wait_from
 from ticketing.hours import status as opening_status
 from ticketing.rules import UNSET, repeated
 from ticketing.stats import day_stats
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 BATCH = 256             # requests decided per commit under load
 IDLE_TICK = 0.5         # seconds: how often an idle service checks the day and pings systemd
 RULES_TICK = 5.0        # seconds: how often opening statuses and timed closures are checked
+# The estimate plays the whole building forward; under load it is redone at most this often
+# (and at once when counters open, close or change services), new tickets extrapolated between.
+ESTIMATE_MAX_AGE = 1.0
+RESHAPING = {"opened", "closed", "assigned", "rollover", "reset", "transferred"}
 COMPONENT = "queue"
 
 
@@ -83,6 +88,9 @@ def reconcile(state: QueueState, site: Site) -> list[str]:
 class Outbox:
     """What one batch publishes once its events are committed."""
     messages: list[tuple[str, bytes, bool]] = field(default_factory=list)
+    # Takes answered in this batch: their ticket messages are built after the batch, so the
+    # building is played forward (the estimate) once per batch, not once per take.
+    tickets: list[tuple[dict, Any]] = field(default_factory=list)
     replies: list[tuple[Any, bytes]] = field(default_factory=list)
     services: set[str] = field(default_factory=set)
     counters: set[str] = field(default_factory=set)
@@ -103,6 +111,8 @@ class QueueService:
                           if s != type(s)()}
         self._statuses: dict[str, dict] = {}
         self._next_rules_tick = 0.0
+        self._projection: Projection | None = None
+        self._projected_at = 0.0
         today = service_day(clock(), site.tz, site.reset_at)
         self.state = store.load(lambda: fresh_state(site, today))
         for change in reconcile(self.state, site):
@@ -163,7 +173,7 @@ class QueueService:
                 republish = True
             elif kind == "cmd":
                 self._command(item[1], item[2], now, out)
-        self.store.commit(self.state)
+        self.store.commit(self.state, idle=self.inbox.empty())
         if republish:
             out.services.update(self.state.lines)
             out.counters.update(self.state.counters)
@@ -258,14 +268,15 @@ class QueueService:
             if kind in ("rollover", "reset"):
                 out.services.update(self.state.lines)
                 out.counters.update(self.state.counters)
+            if kind in RESHAPING:
+                self._projection = None
 
     def _answer(self, command: Any, outcome: dict, message: Any, out: Outbox) -> None:
         if isinstance(command, Take):
-            body = schemas.encode(views.ticket_issued(self.state, outcome))
-            out.messages.append((self.topics.ticket, body, False))
-        else:
-            out.counters.add(command.counter)
-            body = schemas.encode({"ok": True, "id": command.request_id, "data": outcome})
+            out.tickets.append((outcome, message))
+            return
+        out.counters.add(command.counter)
+        body = schemas.encode({"ok": True, "id": command.request_id, "data": outcome})
         if message is not None:
             out.replies.append((message, body))
 
@@ -295,6 +306,14 @@ class QueueService:
         from datetime import datetime
         return datetime.fromtimestamp(now, self.site.tz).replace(tzinfo=None)
 
+    def estimate(self, sid: str, ahead: int, now: float) -> float | None:
+        """Seconds until the ticket with ``ahead`` tickets before it in ``sid`` is called."""
+        if self._projection is None or now - self._projected_at > ESTIMATE_MAX_AGE:
+            self._projection = project(self.state, now)
+            self._projected_at = now
+        return wait_from(self._projection, sid, waiting_order(self.state, sid), ahead,
+                         now - self._projected_at)
+
     def status_of(self, sid: str, now: float) -> dict | None:
         """The service's opening status now (None where the TOML sets no rules)."""
         rules = self.rules.get(sid)
@@ -317,12 +336,20 @@ class QueueService:
     def _publish(self, out: Outbox, now: float) -> None:
         if not self.conn.connected.is_set() and not out.acks:
             return  # nothing can go out; a reconnect republishes everything
+        for outcome, message in out.tickets:
+            sid = outcome["service"]
+            wait = self.estimate(sid, outcome["ahead"], now) if sid in self.state.lines else None
+            body = schemas.encode(views.ticket_issued(outcome, wait))
+            self.conn.publish(self.topics.ticket, body)
+            if message is not None:
+                self.conn.reply(message, body)
         for topic, body, retain in out.messages:
             self.conn.publish(topic, body, retain=retain)
         for sid in out.services:
             if sid in self.site.services:
                 st = self._statuses[sid] = self.status_of(sid, now)
-                view = views.service_state(self.site, self.state, sid, now, status=st,
+                wait = self.estimate(sid, self.state.lines[sid].waiting, now)
+                view = views.service_state(self.site, self.state, sid, now, wait, status=st,
                                            standard=self.standards.get(sid))
                 self.conn.publish(self.topics.service_state(sid), schemas.encode(view),
                                   retain=True)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from antrian.config import Site
 from mqtt import schemas
 from ticketing import QueueState, waiting_order
-from ticketing.estimate import service_wait, wait_for
 
 
 def service_state(site: Site, state: QueueState, sid: str, ts: float,
-                  status: dict | None = None, standard: dict | None = None
-                  ) -> schemas.ServiceState:
+                  est_wait_s: float | None = None, status: dict | None = None,
+                  standard: dict | None = None) -> schemas.ServiceState:
     line = state.lines[sid]
     svc = site.services[sid]
     serving = sorted((schemas.Serving(c.ticket, c.id, c.since or ts)
@@ -24,7 +23,7 @@ def service_state(site: Site, state: QueueState, sid: str, ts: float,
         last_issued=line.label(line.last_number) if line.last_number else None,
         issued=line.last_number, serving=serving, missed=list(line.missed),
         counters_open=[c.id for c in state.counters.values() if c.open and sid in c.services],
-        done=line.done, est_wait_s=service_wait(state, sid),
+        done=line.done, est_wait_s=est_wait_s,
         avg_service_s=round(line.avg_service_s, 1), seq=state.seq, ts=ts, status=status,
         standard=standard)
 
@@ -47,7 +46,7 @@ def call(state: QueueState, event: dict) -> schemas.Call:
                         ts=event["ts"])
 
 
-def ticket_issued(state: QueueState, outcome: dict) -> schemas.TicketIssued:
+def ticket_issued(outcome: dict, est_wait_s: float | None) -> schemas.TicketIssued:
     """From a take's stored outcome, so a repeated take gets the same ticket and time again;
     only ``est_wait_s`` is today's estimate, not the first one."""
     sid = outcome["service"]
@@ -55,5 +54,5 @@ def ticket_issued(state: QueueState, outcome: dict) -> schemas.TicketIssued:
         ticket=outcome["ticket"], service=sid, kiosk=outcome.get("kiosk") or "",
         id=outcome.get("id", ""), priority=outcome["priority"], ahead=outcome["ahead"],
         day=outcome["day"], issued_at=outcome["ts"],
-        est_wait_s=(wait_for(state, sid, outcome["ahead"]) if sid in state.lines else None),
+        est_wait_s=est_wait_s,
         seq=outcome["seq"], ts=outcome["ts"])

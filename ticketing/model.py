@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 # Ticket statuses. A ticket waits, is called to a counter, and ends done, missed or expired.
@@ -100,13 +100,20 @@ class QueueState:
     # -- snapshots (plain data, for the store) --------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for line in data["lines"].values():
-            line["priority"] = list(line["priority"])
-            line["regular"] = list(line["regular"])
-        for c in data["counters"].values():
-            c["services"] = list(c["services"])
-        return data
+        # Built by hand: dataclasses.asdict deep-copies recursively and is ~10x slower, which a
+        # day of 10,000 tickets turns into a visible pause at every snapshot.
+        lines = {}
+        for sid, line in self.lines.items():
+            d = dict(vars(line))
+            d["priority"], d["regular"], d["missed"] = (list(line.priority), list(line.regular),
+                                                        list(line.missed))
+            lines[sid] = d
+        counters = {cid: dict(vars(c), services=list(c.services))
+                    for cid, c in self.counters.items()}
+        return {"day": self.day, "lines": lines, "counters": counters,
+                "tickets": {k: dict(vars(t)) for k, t in self.tickets.items()},
+                "seq": self.seq,
+                "requests": {k: dict(v) for k, v in self.requests.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "QueueState":

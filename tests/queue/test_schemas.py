@@ -349,6 +349,6 @@ def test_every_view_of_a_busy_state_decodes_as_its_contract_message():
     for event in calls:
         msg = views.call(state, event)
         assert decode_state(schemas.encode(msg), schemas.Call) == msg
-    issued = views.ticket_issued(state, outcome)
+    issued = views.ticket_issued(outcome, 120.0)
     assert decode_state(schemas.encode(issued), schemas.TicketIssued) == issued
     assert (issued.ticket, issued.priority, issued.ahead, issued.id) == ("A002", True, 0, "3")

@@ -8,6 +8,7 @@ from functools import lru_cache
 from antrian import config
 from mqtt import schemas, views
 from mqtt.topics import Topics
+from ticketing.estimate import service_wait
 from ticketing.simulate import mpp_plan, plan_toml, simulate
 
 
@@ -24,7 +25,9 @@ def sim_site(plan, port: int = 1883, site: str = "sim"):
 def retained_messages(site, state, now: float) -> list[tuple[str, bytes]]:
     """Every retained message the queue service would hold for ``state`` (contract-exact)."""
     topics = Topics(site.site)
-    out = [(topics.service_state(sid), schemas.encode(views.service_state(site, state, sid, now)))
+    out = [(topics.service_state(sid),
+            schemas.encode(views.service_state(site, state, sid, now,
+                                               service_wait(state, sid, now=now))))
            for sid in state.lines if sid in site.services]
     out += [(topics.counter_state(cid), schemas.encode(views.counter_state(state, cid, now)))
             for cid in state.counters if cid in site.counters]
