@@ -156,7 +156,7 @@ def test_generated_secrets_are_private_complete_and_keep_existing_passwords(tmp_
     assert raw["queue"] == "lama" and raw["ops-andi"] == "andi" and len(raw["kiosk-k1"]) >= 20
     assert config.credentials(site, "counter-3") == ("counter-3", raw["counter-3"])
     assert bc.generate_secrets(site)[1] == []               # nothing to add the second time
-    accounts = bc.accounts(site, bc.extra_ops(secrets))
+    accounts = bc.accounts(site, bc.optional_accounts(secrets, site))
     assert "ops-andi" in [a.name for a in accounts]
     files = bc.device_secrets(secrets, accounts, tmp_path / "devices")
     board = tomllib.loads((tmp_path / "devices" / "board-lobby-secrets.toml").read_text())
@@ -372,7 +372,7 @@ def test_the_example_secrets_file_names_the_example_sites_components():
     path = root / "examples" / "secrets.example.toml"
     secrets = bc.parse_secrets(tomllib.loads(path.read_text()), path)
     site = config.load(root / "examples" / "mpp.toml")
-    accounts = bc.accounts(site, bc.extra_ops(secrets))
+    accounts = bc.accounts(site, bc.optional_accounts(secrets, site))
     unknown = set(secrets.passwords) - {a.name for a in accounts}
     assert unknown <= {"board-lobby"}        # boards are the display role's tables
     assert {"queue", "ops", "web", "counter-1", "kiosk-k1"} <= set(secrets.passwords)
@@ -392,3 +392,18 @@ def test_technicians_may_read_the_brokers_own_figures(locked):
         assert not board.topics_seen()
     finally:
         board.close()
+
+
+def test_a_counter_display_gets_a_read_only_account_when_the_secrets_name_it(tmp_path):
+    site = small_site(tmp_path)
+    (tmp_path / "secrets.toml").write_text('[passwords]\ncounter-display-3 = "layar"\n'
+                                           'counter-display-9 = "no-such-counter"\n')
+    secrets = bc.load_secrets(site)
+    assert bc.optional_accounts(secrets, site) == ["counter-display-3"]
+    accounts = bc.accounts(site, bc.optional_accounts(secrets, site))
+    acl = bc.acl(site, accounts)
+    assert block(acl, "counter-display-3") == block(acl, "board-lobby")      # reads, no writes
+    assert any("counter-display-9" in w for w in bc.check_passwords(secrets, accounts))
+    _, added = bc.generate_secrets(site, counter_displays=True)
+    assert {"counter-display-1", "counter-display-2"} <= set(added)
+    assert "counter-display-3" not in added                  # its password is kept
