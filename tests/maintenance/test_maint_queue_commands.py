@@ -169,3 +169,25 @@ def test_watch_once_lists_every_component_with_its_presence_and_figures(queue_se
     snap = json.loads(r.stdout)
     assert snap["queue"]["presence"] == "online" and snap["queue"]["health"]["seq"] >= 0
     assert snap["kiosk-k2"] == {"presence": None, "health": None, "age_s": None}
+
+
+def test_watch_redraws_live_until_interrupted(queue_service):
+    import os
+    import signal
+    import time
+
+    from maint_kit import ROOT
+    proc = subprocess.Popen([sys.executable, "-m", "antrian", "watch", "--config",
+                             str(queue_service.site_file), "--refresh", "0.3"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ))
+    try:
+        time.sleep(2.5)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    snapshots = [s for s in out.split("\n\n") if "COMPONENT" in s]
+    assert len(snapshots) >= 3                    # into a pipe: one snapshot after another
+    assert "MPP Uji — 1/3 online" in snapshots[-1]
+    assert "\x1b[" not in out                     # no terminal control codes into a pipe
