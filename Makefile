@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests use: the broker, the Indonesian voice, audio tools, a virtual screen,
 # headless Chromium for the visitors' page, systemd-analyze for the unit files.
-APT_TEST := mosquitto mosquitto-clients espeak-ng sox xvfb chromium fonts-dejavu-core systemd imagemagick shellcheck
+APT_TEST := mosquitto mosquitto-clients espeak-ng sox xvfb chromium fonts-dejavu-core systemd imagemagick shellcheck openssl
 APT_DEMO := mosquitto mosquitto-clients espeak-ng sox fonts-dejavu-core
 PYTEST_ARGS ?=
 

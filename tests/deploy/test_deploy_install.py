@@ -190,8 +190,11 @@ def test_kiosk_plan(tmp_path):
     root = tmp_path / "pi"
     lines = plan(root, "kiosk", "k1")
     skips = skipped(lines)
-    assert "usermod --append --groups lp,dialout,gpio antrian" in skips
+    # the example's kiosk k1 has a touch screen: the screen's groups join the printer's
+    assert "usermod --append --groups lp,dialout,gpio,video,render,input antrian" in skips
     assert "systemctl enable antrian-kiosk@k1.service" in skips
+    k2 = skipped(plan(tmp_path / "pi2", "kiosk", "k2"))
+    assert "usermod --append --groups lp,dialout,gpio antrian" in k2
     acts = actions(lines)
     assert (f"install -D -m 0644 {SYSTEMD}/udev/60-antrian-printer.rules "
             f"{root}/etc/udev/rules.d/60-antrian-printer.rules") in acts
