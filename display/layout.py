@@ -200,15 +200,16 @@ def _counters(c: _Cells, view: View, x, y, w, h, widest_ticket: str) -> float:
         row = view.counters[start + i]
         name = row.name
         if row.open is False:
-            ticket, fg, role = labels["closed"], GREY, "counter_closed"
+            ticket, fg, role = row.note or labels["closed"], GREY, "counter_closed"
         else:
             ticket, fg, role = row.ticket or labels["idle"], YELLOW, "counter_ticket"
         c.add(f"counter.{i}.name", cx, cy, cell_w, name_h, name, MIN_PX * u, face="condensed",
               fg=SOFT if row.open is not False else GREY, bg=PANEL,
               align="center", role="counter_name")
         px = TICKET_PX * u if role == "counter_ticket" else MIN_PX * u
-        c.add(f"counter.{i}.ticket", cx, cy + name_h, cell_w, ticket_h, ticket, px, face="bold",
-              fg=fg, bg=PANEL, align="center", role=role)
+        c.add(f"counter.{i}.ticket", cx, cy + name_h, cell_w, ticket_h, ticket, px,
+              face="bold" if role == "counter_ticket" else "condensed-bold", fg=fg, bg=PANEL,
+              align="center", role=role)
     return rows * cell_h + (rows - 1) * gap
 
 
@@ -230,11 +231,17 @@ def _services(c: _Cells, view: View, x, y, w, h) -> None:
         row = view.services[start + i] if start + i < len(view.services) else None
         bg = ROW if i % 2 == 0 else ROW_ALT
         cy = y + row_h * (i + 1)
-        c.add(f"service.{i}.name", x, cy, w - count_w, row_h, row.name if row else "", 50 * u,
-              face="condensed", bg=bg, role="service_name")
-        count = "" if row is None else "-" if row.waiting is None else str(row.waiting)
+        name = "" if row is None else f"{row.name} · {row.status}" if row.status else row.name
+        c.add(f"service.{i}.name", x, cy, w - count_w, row_h, name, 50 * u,
+              face="condensed", fg=GREY if row and row.status else WHITE, bg=bg,
+              role="service_name")
+        if row is not None and row.status:
+            count, fg = labels["closed_short"], GREY
+        else:
+            count = "" if row is None else "-" if row.waiting is None else str(row.waiting)
+            fg = YELLOW
         c.add(f"service.{i}.waiting", x + w - count_w, cy, count_w, row_h, count, 56 * u,
-              face="bold", fg=YELLOW, bg=bg, align="right", role="service_waiting")
+              face="bold", fg=fg, bg=bg, align="right", role="service_waiting")
 
 
 def _missed(c: _Cells, view: View, x, y, w, h) -> None:
@@ -330,7 +337,7 @@ def _counter_screen(c: _Cells, view: View, w: int, h: int) -> None:
     c.add("counter.name", 0, 0, w, name_h, name, fit_px(name, w, name_h, "bold", h),
           face="bold", fg=WHITE, bg=PANEL, align="center", role="counter_name")
     if row is not None and row.open is False:
-        ticket, role, tfg = view.labels["closed"], "counter_closed", GREY
+        ticket, role, tfg = row.note or view.labels["closed"], "counter_closed", GREY
     else:
         ticket = (row.ticket if row else None) or view.labels["idle"]
         role, tfg = "counter_ticket", fg
@@ -338,6 +345,8 @@ def _counter_screen(c: _Cells, view: View, w: int, h: int) -> None:
           fit_px(ticket, w, ticket_h, "bold", h), face="bold", fg=tfg, bg=bg, align="center",
           role=role)
     status = view.offline or view.clock
+    if not view.offline and row is not None and row.open is False and row.until:
+        status = f"{view.labels['reopens']} {row.until}"
     c.add("counter.status", 0, name_h + ticket_h, w, status_h, status,
           fit_px(status, w, status_h, "bold", h), face="bold", fg=WHITE,
           bg=RED if view.offline else PANEL, align="center",

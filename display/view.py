@@ -18,7 +18,7 @@ LABELS = {
         "now": "NOMOR ANTRIAN", "counter": "LOKET", "waiting": "Menunggu", "service": "Layanan",
         "recent": "Panggilan Terakhir", "missed": "Tidak Hadir", "closed": "TUTUP",
         "offline": "OFFLINE", "no_data": "belum ada data", "idle": "-", "board": "PAPAN",
-        "counter_display": "LOKET",
+        "counter_display": "LOKET", "closed_short": "Tutup", "reopens": "Buka lagi",
         "days": ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
         "months": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
                    "September", "Oktober", "November", "Desember"],
@@ -28,6 +28,7 @@ LABELS = {
         "now": "NOW SERVING", "counter": "COUNTER", "waiting": "Waiting", "service": "Service",
         "recent": "Last calls", "missed": "Missed", "closed": "CLOSED", "offline": "OFFLINE",
         "no_data": "no data yet", "idle": "-", "board": "BOARD", "counter_display": "COUNTER",
+        "closed_short": "Closed", "reopens": "Reopens",
         "days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
         "months": ["January", "February", "March", "April", "May", "June", "July", "August",
                    "September", "October", "November", "December"],
@@ -41,12 +42,15 @@ class CounterRow:
     name: str
     ticket: str | None
     open: bool | None      # None: no state yet
+    note: str | None = None     # why it is closed ("Istirahat"), from the counter's close
+    until: str | None = None    # HH:MM when it reopens by itself
 
 
 @dataclass(frozen=True)
 class ServiceRow:
     name: str
     waiting: int | None
+    status: str | None = None   # why the service takes no tickets now, in the board's language
 
 
 @dataclass(frozen=True)
@@ -105,15 +109,21 @@ def build_view(model: BoardModel, now: float) -> View:
     for cid in board.counters:
         state = model.counters.get(cid)
         name = state.name if state else site.counters[cid].name
+        until = None
+        if state and not state.open and state.closed_until:
+            until = datetime.fromtimestamp(state.closed_until, site.tz).strftime("%H:%M")
         counters.append(CounterRow(counter_label(name, cid, lang),
                                    state.ticket if state else None,
-                                   state.open if state else None))
+                                   state.open if state else None,
+                                   note=(state.closed_reason or None) if state and not state.open
+                                   else None, until=until))
     services = []
     missed: list[str] = []
     for sid in board.services:
         state = model.services.get(sid)
         services.append(ServiceRow(state.name if state else site.services[sid].name,
-                                   state.waiting if state else None))
+                                   state.waiting if state else None,
+                                   status=service_status(state, lang) if state else None))
         if state:
             missed.extend(state.missed)
     offline = None
@@ -139,6 +149,17 @@ def build_view(model: BoardModel, now: float) -> View:
         services=tuple(services), missed=tuple(missed), offline=offline,
         running_text=model.message_text or board.running_text, identify=identify, now=now,
         page_seconds=board.page_seconds, ticket_sample=ticket_sample(model))
+
+
+def service_status(state, language: str) -> str | None:
+    """The opening status text (``Istirahat sampai 13:00``) when the service is not open."""
+    status = state.status
+    if not isinstance(status, dict) or status.get("open", True) is not False:
+        return None
+    text = status.get("text")
+    if isinstance(text, dict):
+        text = text.get(language) or text.get("id") or text.get("en")
+    return str(text) if text else LABELS[language]["closed_short"]
 
 
 def ticket_sample(model: BoardModel) -> str:

@@ -36,22 +36,25 @@ flash_seconds = 1
 
 def service_state(sid: str, *, name: str = "Layanan", agency: str = "Disdukcapil",
                   prefix: str = "A", waiting: int = 0, missed=(), serving=(), seq: int = 1,
-                  day: str = DAY, ts: float | None = None) -> ServiceState:
+                  day: str = DAY, ts: float | None = None, status: dict | None = None
+                  ) -> ServiceState:
     return ServiceState(
         service=sid, name=name, agency=agency, prefix=prefix, day=day, waiting=waiting,
         waiting_tickets=[f"{prefix}{100 + i:03d}" for i in range(waiting)], priority_waiting=0,
         last_issued=None, issued=waiting, serving=[Serving(t, c, time.time()) for t, c in serving],
         missed=list(missed), counters_open=[], done=0, est_wait_s=None, avg_service_s=300.0,
-        seq=seq, ts=ts or time.time())
+        seq=seq, ts=ts or time.time(), status=status)
 
 
 def counter_state(cid: str, ticket: str | None, *, service: str | None = "ktp", open: bool = True,
                   seq: int = 1, since: float | None = None, name: str | None = None,
-                  day: str = DAY) -> CounterState:
+                  day: str = DAY, closed_until: float | None = None,
+                  closed_reason: str | None = None) -> CounterState:
     return CounterState(counter=cid, name=name or f"Loket {cid}", open=open, ticket=ticket,
                         service=service if ticket else None,
                         since=(since or time.time()) if ticket else None, request=None,
-                        services=[service or "ktp"], day=day, seq=seq, ts=time.time())
+                        services=[service or "ktp"], day=day, seq=seq, ts=time.time(),
+                        closed_until=closed_until, closed_reason=closed_reason)
 
 
 def call(ticket: str, counter: str, *, service: str = "ktp", seq: int = 2, kind: str = "call",

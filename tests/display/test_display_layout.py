@@ -175,3 +175,16 @@ def test_the_counter_display_is_mostly_ticket(size):
     assert cells["counter.name"].text == "Loket 3"
     closed = layout(view(counters=(CounterRow("Loket 3", None, False),)), size, "counter")
     assert [c.text for c in closed if c.key == "counter.ticket"] == ["TUTUP"]
+
+
+def test_closing_reasons_and_service_status_reach_the_cells():
+    v = view(counters=(CounterRow("Loket 1", None, False, note="Istirahat", until="13:00"),),
+             services=(ServiceRow("Perekaman KTP-el", 4, status="Istirahat sampai 13:00"),
+                       ServiceRow("Kartu Keluarga", 2)))
+    cells = {c.key: c for c in layout(v, (1920, 1080))}
+    assert cells["counter.0.ticket"].text == "Istirahat"
+    assert cells["service.0.name"].text == "Perekaman KTP-el · Istirahat sampai 13:00"
+    assert cells["service.0.waiting"].text == "Tutup" and cells["service.1.waiting"].text == "2"
+    counter = {c.key: c for c in layout(v, (800, 480), "counter")}
+    assert counter["counter.ticket"].text == "Istirahat"
+    assert counter["counter.status"].text == "Buka lagi 13:00"

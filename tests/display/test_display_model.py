@@ -181,3 +181,28 @@ def test_reload_keeps_state_and_changes_what_is_shown():
     wider = dataclasses.replace(m.board, services=("ktp", "skck"), counters=("1", "2", "3"))
     m.reconfigure(m.site, wider)
     assert [s.waiting for s in build_view(m, T).services] == [7, None]
+
+
+def test_a_counter_on_a_break_shows_why_and_when_it_reopens():
+    m = make()
+    m.on_counter(counter_state("2", None, open=False, seq=4, closed_reason="Istirahat",
+                               closed_until=T + 3600), retained=True, now=T)
+    row = build_view(m, T).counters[1]
+    assert (row.open, row.note, row.until) == (False, "Istirahat", "11:20")
+
+
+def test_a_service_outside_its_hours_says_so_in_the_board_language():
+    status = {"open": False, "code": "break", "until": "13:00",
+              "text": {"id": "Istirahat sampai 13:00", "en": "Break until 13:00"}}
+    m = make()
+    m.on_service(service_state("ktp", waiting=2, seq=4, status=status), retained=True, now=T)
+    m.on_service(service_state("kk", waiting=1, seq=4, status={"open": True, "code": "open"}),
+                 retained=True, now=T)
+    rows = build_view(m, T).services
+    assert rows[0].status == "Istirahat sampai 13:00" and rows[1].status is None
+    en = make("en")
+    en.on_service(service_state("skck", seq=4, status=status), retained=True, now=T)
+    assert build_view(en, T).services[0].status == "Break until 13:00"
+    m.on_service(service_state("ktp", seq=5, status={"open": False, "code": "closed"}),
+                 retained=False, now=T)
+    assert build_view(m, T).services[0].status == "Tutup"
