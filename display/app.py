@@ -345,7 +345,11 @@ class BoardApp:
     def _check_ready(self, now: float) -> None:
         if self.ready or self.connected_at is None:
             return
-        if self.model.last_message_at or time.monotonic() - self.connected_at >= READY_GRACE:
+        # Ready once the retained state of everything the board shows has arrived (it comes as
+        # one message per service and counter), or after a grace period with a silent queue.
+        complete = (set(self.board.services) <= set(self.model.services)
+                    and set(self.board.counters) <= set(self.model.counters))
+        if complete or time.monotonic() - self.connected_at >= READY_GRACE:
             self.ready = True
             # Everything made so far (fonts, site, caches) lives as long as the board: keep the
             # collector from walking it again, so a call never waits on a full collection.
@@ -426,6 +430,7 @@ class BoardApp:
         return box["result"]
 
     def _identify_command(self, args: dict) -> dict:
+        """Show the board's id big on screen for a few seconds ({"seconds": 5})."""
         seconds = args.get("seconds", 5)
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 < seconds <= 60:
             raise CommandError("seconds must be a number 0..60")
@@ -437,9 +442,11 @@ class BoardApp:
         return self.on_main(go)
 
     def _screenshot_command(self, args: dict) -> dict:
+        """A PNG of what the screen shows now (base64 in data.png_base64)."""
         return self.on_main(self.screenshot_png)
 
     def _volume_command(self, args: dict) -> dict:
+        """Set the announcement volume ({"level": 0..100}); without arguments, report it."""
         level = args.get("level")
         if level is not None and (not isinstance(level, int) or isinstance(level, bool)
                                   or not 0 <= level <= 100):
@@ -456,6 +463,7 @@ class BoardApp:
         return self.on_main(go)
 
     def _announce_test_command(self, args: dict) -> dict:
+        """Play the chime and a sample call ({"ticket": "A012", "counter": "3"})."""
         ticket = args.get("ticket", SAMPLE_CALL[0])
         counter = args.get("counter", SAMPLE_CALL[1])
         if not isinstance(ticket, str) or not isinstance(counter, str):

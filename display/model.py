@@ -173,7 +173,7 @@ class BoardModel:
     def on_queue_presence(self, payload: bytes, *, retained: bool, now: float) -> bool:
         text = payload.decode("utf-8", "replace").strip().lower()
         if text not in ("online", "offline"):
-            log.warning("queue presence %r is neither online nor offline", text)
+            log.warning("queue presence %r is neither online nor offline", text[:80])
             return False
         was = self.offline
         online = text == "online"

@@ -150,6 +150,7 @@ class PanelApp(Device):
     # -- maintenance -------------------------------------------------------------------------------
 
     def identify(self, args: dict) -> dict:
+        """Blink the panel's LED in its identify pattern for a few seconds ({"seconds": 5})."""
         seconds = args.get("seconds", IDENTIFY_S)
         if not isinstance(seconds, (int, float)) or not 0 < seconds <= 60:
             raise CommandError("seconds must be a number in 0..60")
