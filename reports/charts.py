@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -20,6 +21,10 @@ DPI = 110
 MAX_AGENCIES = 10          # stacked bars beyond this become unreadable: the rest are "Lainnya"
 MAX_SERVICES = 60          # rows of the waiting-time chart (the busiest services)
 BLUE = "#0b5394"
+# Matplotlib 3.10 names it orientation= (and deprecates vert= in 3.11); older ones know vert= only
+HORIZONTAL = ({"orientation": "horizontal"}
+              if tuple(int(x) for x in matplotlib.__version__.split(".")[:2]) >= (3, 10)
+              else {"vert": False})
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -83,7 +88,7 @@ def wait_distribution(daylog: DayLog, stats: dict[str, Any], path: Path) -> Path
     fig = Figure(figsize=(10, max(3.0, 1.2 + 0.28 * len(busiest))))
     ax = fig.add_subplot()
     if busiest:
-        ax.boxplot([waits[s] for s in busiest], vert=False, showfliers=True, widths=0.6,
+        ax.boxplot([waits[s] for s in busiest], **HORIZONTAL, showfliers=True, widths=0.6,
                    flierprops={"markersize": 2, "alpha": 0.5},
                    medianprops={"color": BLUE, "linewidth": 2})
         ax.set_yticks(range(1, len(busiest) + 1), names, fontsize=8)

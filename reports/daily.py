@@ -8,7 +8,8 @@ report and the live figures agree; the totals per service and agency are
 log shows: when counters were open and busy, tickets per hour, no-shows.
 
 Files: ``tickets.csv`` (every ticket with its times), ``services.csv``, ``agencies.csv``,
-``counters.csv``, ``hourly.csv``, ``summary.json``, and the charts of ``reports.charts``.
+``counters.csv``, ``hourly.csv``, ``summary.json``, the charts of ``reports.charts``, the
+service standards' compliance (``reports.standards``) and the SKM survey (``reports.skm``).
 Tickets of a line that staff reset (a test run at opening) are left out, as the live figures do.
 """
 
@@ -17,8 +18,9 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -275,21 +277,38 @@ def _blank(value: Any) -> Any:
     return "" if value is None else value
 
 
-def write_report(site: Site, db: str | Path, day: str, out: Path) -> list[Path]:
-    """Read ``day`` from the queue's SQLite log (safe while the service runs: WAL) and write
-    the CSV files and charts into ``out``; returns the files written."""
-    from mqtt.store import Store
-    from reports.charts import write_charts
-
-    store = Store(db)
+def day_events(db: str | Path, day: str) -> Iterator[dict[str, Any]]:
+    """One day's events from the queue's SQLite log, opened read-only (the report, and the web
+    process on the queue's Pi, never write to it; WAL lets them read while it runs)."""
+    con = sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)
     try:
-        daylog = replay(site, store.events(day=day), day)
+        for (data,) in con.execute("SELECT data FROM events WHERE day = ? ORDER BY seq", (day,)):
+            yield json.loads(data)
     finally:
-        store.db.close()
+        con.close()
+
+
+def read_day(site: Site, db: str | Path, day: str) -> DayLog:
+    return replay(site, day_events(db, day), day)
+
+
+def write_report(site: Site, db: str | Path, day: str, out: Path, *,
+                 survey_db: str | Path | None = None) -> list[Path]:
+    """Read ``day`` from the queue's SQLite log (safe while the service runs: WAL) and write
+    the CSV files and charts into ``out``; returns the files written. With ``survey_db`` (the
+    web's survey file) the SKM section is written too."""
+    from reports.charts import write_charts
+    from reports.skm import write_skm
+    from reports.standards import write_standards
+
+    daylog = read_day(site, db, day)
     out.mkdir(parents=True, exist_ok=True)
     stats = figures(daylog)
     written = write_csv(daylog, stats, out)
     written += write_charts(daylog, stats, out)
+    written += write_standards(site, stats, out)
+    if survey_db is not None:
+        written += write_skm(site, survey_db, day, out)
     log.info("report for %s: %d events, %d tickets, %d files in %s", day, daylog.events,
              len(daylog.state.tickets), len(written), out)
     return written

@@ -9,14 +9,17 @@ Per request nothing touches the broker and nothing is computed: each change of t
 rebuilt once (``web.public``) into the ready bytes of ``/api/v1/services`` (plain and gzip, with
 its ETag) and one frame for the live stream, which is copied to every listener.
 
-Routes (GET and HEAD only; anything else is 405):
+Routes (GET and HEAD only, but for the survey's answers and the managers' login; anything else is
+405):
 
 - ``/`` and ``/t/<ticket>``: the page (web/static), the second opening on "my ticket";
 - ``/api/v1/services``: every service (``Cache-Control: max-age=2``, ETag, gzip);
 - ``/api/v1/tickets/<ticket>[?day=YYYY-MM-DD]``: one ticket's status, position and estimate;
 - ``/api/v1/events[?v=<version>]``: server-sent events (``service``, ``status``, ``call``,
   ``message``, ``snapshot``, ``ping``), resumable with ``Last-Event-ID``;
-- ``/static/<file>``, ``/healthz``.
+- ``/static/<file>``, ``/healthz``;
+- the SKM survey (``/survey/<ticket>``, ``POST /api/v1/survey``, ``/api/v1/skm``):
+  ``web.survey_http``; the manager's pages (``/manage/``, ``/api/v1/manage/...``): ``web.manage``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import msgspec
 from aiohttp import web
 
 from antrian.config import Site
+from web.http import API, SECURITY, error
 from web.public import PublicState, Update
 
 log = logging.getLogger(__name__)
@@ -47,21 +51,6 @@ RING = 2000             # stream frames kept for clients that reconnect (Last-Ev
 STREAM_QUEUE = 256      # frames a slow listener may lag before it is dropped (it reconnects)
 TICKET_CACHE = 4096
 
-SECURITY = {
-    "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self'; "
-                                "img-src 'self' data:; connect-src 'self'; manifest-src 'self'; "
-                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-    "Server": "antrian",   # not aiohttp's name and version
-}
-# JSON is never rendered as a document, so the page's policies are left off it: fewer headers
-# to build per request on the hot path, nosniff still keeps it from being read as anything else.
-API = {"Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff",
-       "Access-Control-Allow-Origin": "*", "Server": "antrian"}
 LIVE_JSON = {**API, "Cache-Control": "public, max-age=2", "Vary": "Accept-Encoding"}
 SSE = {**SECURITY, "Content-Type": "text/event-stream; charset=utf-8",
        "Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no",
@@ -111,9 +100,9 @@ def load_static(root: Path = STATIC) -> dict[str, Prepared]:
             continue
         kind = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] \
             or "application/octet-stream"
-        # The page itself is revalidated each time (it is small; updates show at once); the
-        # files it names are cached for a while.
-        cache = "no-cache" if path.name == "index.html" else "public, max-age=600"
+        # The pages themselves are revalidated each time (they are small; updates show at
+        # once); the files they name are cached for a while.
+        cache = "no-cache" if path.suffix == ".html" else "public, max-age=600"
         files["/static/" + path.relative_to(root).as_posix()] = Prepared(
             path.read_bytes(), {**SECURITY, "Content-Type": kind, "Cache-Control": cache})
     return files
@@ -145,7 +134,12 @@ class WebApp:
     :param max_streams: listeners of the live stream at most; more get 503 and poll instead."""
 
     def __init__(self, site: Site, *, clock: Callable[[], float] = time.time,
-                 max_streams: int = 3000, static: Path = STATIC):
+                 max_streams: int = 3000, static: Path = STATIC, survey=None,
+                 survey_per_minute: int = 20, accounts=None, queue_db: Path | None = None,
+                 reports_dir: Path | None = None):
+        from web.manage import ManagerHttp
+        from web.survey_http import SurveyHttp
+
         self.site = site
         self.clock = clock
         self.max_streams = max_streams
@@ -161,6 +155,9 @@ class WebApp:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._flush_handle: asyncio.Handle | None = None
         self._tasks: list[asyncio.Task] = []
+        # The survey (web.survey_http) and the manager's pages (web.manage): see their modules.
+        self.survey_http = SurveyHttp(self, survey, per_minute=survey_per_minute)
+        self.manage = ManagerHttp(self, accounts, queue_db=queue_db, reports_dir=reports_dir)
         self.app = self._build()
         self._flush()
 
@@ -258,6 +255,8 @@ class WebApp:
         r.add_get("/healthz", self.health)
         r.add_get("/favicon.ico", self.favicon)
         r.add_get(r"/static/{path:[A-Za-z0-9._\-/]{1,80}}", self.static_file)
+        self.survey_http.routes(r)
+        self.manage.routes(r)
         r.add_route("*", "/{tail:.*}", self.fallback)
         app.on_startup.append(self._on_startup)
         app.on_shutdown.append(self._on_shutdown)
@@ -273,6 +272,7 @@ class WebApp:
         for s in list(self.streams):
             s.send(None)
         self.streams.clear()
+        self.manage.close()
 
     async def page(self, request: web.Request) -> web.Response:
         self.requests += 1
@@ -353,7 +353,8 @@ class WebApp:
         return {"streams": len(self.streams), "version": self.public.version,
                 "requests": self.requests, "dropped_streams": self.dropped_streams,
                 "services": len(self.public.services), "online": self.public.queue_online,
-                "connected": self.public.connected}
+                "connected": self.public.connected, **self.survey_http.figures(),
+                **self.manage.figures()}
 
     # -- running -----------------------------------------------------------------------------
 
@@ -372,11 +373,6 @@ def parse_version(text: str | None) -> int | None:
     if text is None or not text.isdigit() or len(text) > 12:
         return None
     return int(text)
-
-
-def error(status: int, text: str, extra: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, body=msgspec.json.encode({"error": text}),
-                        headers={**API, "Cache-Control": "no-store", **(extra or {})})
 
 
 def raise_file_limit(wanted: int = 16384) -> None:

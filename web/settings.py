@@ -4,11 +4,16 @@
     host = "0.0.0.0"        # where the page listens (a reverse proxy in front: "127.0.0.1")
     port = 8080
     max_streams = 3000      # live-stream listeners at most; more poll instead
+    managers = "managers.toml"   # the manager accounts (relative to this TOML; `antrian web-user`)
+    survey = true           # the SKM survey page and POST /api/v1/survey
+    survey_per_minute = 20  # survey answers a minute from one address (a counter tablet: ~1)
+    session_hours = 10      # a manager's login lasts this long
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from antrian.config import ConfigError, Site, need, no_unknown
 
@@ -18,16 +23,35 @@ class WebSettings:
     host: str = "0.0.0.0"
     port: int = 8080
     max_streams: int = 3000
+    managers: Path | None = None
+    survey: bool = True
+    survey_per_minute: int = 20
+    session_hours: float = 10.0
 
     @classmethod
     def from_site(cls, site: Site) -> "WebSettings":
         raw = need(site.raw, "web", dict, "web", {})
-        no_unknown(raw, {"host", "port", "max_streams"}, "web")
+        no_unknown(raw, {"host", "port", "max_streams", "managers", "survey",
+                         "survey_per_minute", "session_hours"}, "web")
+        managers = need(raw, "managers", str, "web", None)
+        if managers is not None:
+            path = Path(managers)
+            if not path.is_absolute() and site.path is not None:
+                path = site.path.parent / path
+            managers = path
         settings = cls(host=need(raw, "host", str, "web", cls.host),
                        port=need(raw, "port", int, "web", cls.port),
-                       max_streams=need(raw, "max_streams", int, "web", cls.max_streams))
+                       max_streams=need(raw, "max_streams", int, "web", cls.max_streams),
+                       managers=managers,
+                       survey=need(raw, "survey", bool, "web", True),
+                       survey_per_minute=need(raw, "survey_per_minute", int, "web", 20),
+                       session_hours=float(need(raw, "session_hours", (int, float), "web", 10)))
         if not 1 <= settings.port <= 65535:
             raise ConfigError(f"web.port: {settings.port} is not a TCP port")
         if not 1 <= settings.max_streams <= 100_000:
             raise ConfigError("web.max_streams: must be 1..100000")
+        if not 1 <= settings.survey_per_minute <= 600:
+            raise ConfigError("web.survey_per_minute: must be 1..600")
+        if not 0.25 <= settings.session_hours <= 24 * 7:
+            raise ConfigError("web.session_hours: must be between 0.25 and 168")
         return settings

@@ -52,8 +52,10 @@ ROOT = Path(__file__).resolve().parents[2]
 class WebProcess:
     """``antrian web`` as a real process on a free port."""
 
-    def __init__(self, site_file: Path, port: int, log_dir: Path):
+    def __init__(self, site_file: Path, port: int, log_dir: Path, args: list[str] = ()):
         self.site_file, self.port = site_file, port
+        # its state (the survey's file, the session key) in the test's directory, not ./var
+        self.args = ["--survey-db", str(log_dir / "survey.db"), *args]
         self.base = f"http://127.0.0.1:{port}"
         self.log = log_dir / f"web-{uuid.uuid4().hex[:6]}.log"
         self.proc: subprocess.Popen | None = None
@@ -61,7 +63,7 @@ class WebProcess:
     def start(self) -> "WebProcess":
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "antrian", "web", "--config", str(self.site_file),
-             "--host", "127.0.0.1", "--port", str(self.port)],
+             "--host", "127.0.0.1", "--port", str(self.port), *self.args],
             cwd=ROOT, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
         self.wait(lambda doc: doc["connected"], "/api/v1/services", what="web connected")
         return self
@@ -107,6 +109,6 @@ class WebProcess:
         self.proc = None
 
 
-def start_web(site_file: Path, tmp_path: Path) -> WebProcess:
+def start_web(site_file: Path, tmp_path: Path, args: list[str] = ()) -> WebProcess:
     from broker import free_port
-    return WebProcess(site_file, free_port(), tmp_path).start()
+    return WebProcess(site_file, free_port(), tmp_path, list(args)).start()

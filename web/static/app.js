@@ -25,7 +25,11 @@
       reconnecting: "Koneksi terputus — menyambung ulang…",
       device_offline: "Perangkat Anda sedang offline.",
       polling: "Pembaruan otomatis dibatasi; halaman diperbarui setiap 15 detik.",
-      closed: "Tutup", lang_button: "EN", lang_label: "English"
+      closed: "Tutup", lang_button: "EN", lang_label: "English",
+      open: "Buka", open_until: function (h) { return "Buka s.d. " + h; },
+      standard: "Standar pelayanan", requirements: "Persyaratan", fee: "Biaya",
+      duration: "Jangka waktu", duration_min: function (m) { return m + " menit"; },
+      rate: "Nilai layanan kami", rate_help: "Isi survei kepuasan (1 menit, tanpa data pribadi)."
     },
     en: {
       subtitle: "Live service queues", example: "e.g. A016", my_ticket: "My ticket", ticket_number: "Ticket number",
@@ -48,7 +52,11 @@
       reconnecting: "Connection lost — reconnecting…",
       device_offline: "Your device is offline.",
       polling: "Live updates are limited; the page refreshes every 15 seconds.",
-      closed: "Closed", lang_button: "ID", lang_label: "Bahasa Indonesia"
+      closed: "Closed", lang_button: "ID", lang_label: "Bahasa Indonesia",
+      open: "Open", open_until: function (h) { return "Open until " + h; },
+      standard: "Service standard", requirements: "Requirements", fee: "Fee",
+      duration: "Time taken", duration_min: function (m) { return m + " min"; },
+      rate: "Rate our service", rate_help: "Answer the satisfaction survey (1 minute, nothing personal)."
     }
   };
   var TICKET = /^[A-Z0-9]{1,4}[-.]?\d{1,4}$/;
@@ -61,6 +69,7 @@
   var myTicket = null, myDay = null, ticketInfo = null;
   var source = null, lastEvent = 0, polling = false, streamTrouble = false;
   var ticketTimer = null;
+  var openDetails = {};        // service id -> its standard's details are open
 
   function $(id) { return document.getElementById(id); }
   function t(key) { return T[lang][key]; }
@@ -115,6 +124,14 @@
     card.dataset.search = (s.name + " " + s.agency + " " + s.prefix).toLowerCase();
     var head = el("div", "head");
     head.appendChild(el("span", "name", s.name));
+    var st = s.status;
+    if (st) {
+      var shut = st.open === false;
+      var badge = el("span", "badge " + (shut ? "shut" : "open"),
+        shut ? t("closed") : (st.until ? t("open_until")(st.until) : t("open")));
+      badge.dataset.code = st.code || "";
+      head.appendChild(badge);
+    }
     head.appendChild(el("span", "prefix", s.prefix));
     card.appendChild(head);
     var serving = (s.serving || []).map(function (x) { return x.ticket + " → " + counterName(x.counter); });
@@ -134,7 +151,35 @@
     if (s.missed && s.missed.length) {
       card.appendChild(el("div", "missed", t("missed") + ": " + s.missed.join(", ")));
     }
+    if (s.standard) card.appendChild(standardBox(s));
     return card;
+  }
+
+  // The published standard (Standar Pelayanan), folded: requirements, fee, time taken.
+  function standardBox(s) {
+    var std = s.standard, box = el("details", "standard");
+    box.open = !!openDetails[s.id];
+    box.addEventListener("toggle", function () { openDetails[s.id] = box.open; });
+    var sum = el("summary", null, t("standard"));
+    var brief = [];
+    if (std.fee) brief.push(std.fee);
+    if (std.duration_minutes) brief.push("± " + t("duration_min")(Math.round(std.duration_minutes)));
+    if (brief.length) sum.appendChild(el("span", "brief", " · " + brief.join(" · ")));
+    box.appendChild(sum);
+    var dl = el("dl");
+    if (std.requirements && std.requirements.length) {
+      dl.appendChild(el("dt", null, t("requirements")));
+      var dd = el("dd"), ul = el("ul");
+      std.requirements.forEach(function (r) { ul.appendChild(el("li", null, r)); });
+      dd.appendChild(ul); dl.appendChild(dd);
+    }
+    if (std.fee) { dl.appendChild(el("dt", null, t("fee"))); dl.appendChild(el("dd", null, std.fee)); }
+    if (std.duration_minutes) {
+      dl.appendChild(el("dt", null, t("duration")));
+      dl.appendChild(el("dd", null, t("duration_min")(Math.round(std.duration_minutes))));
+    }
+    box.appendChild(dl);
+    return box;
   }
 
   function counterName(id) {
@@ -311,6 +356,13 @@
       b.appendChild(el("span", null, t("est_wait")));
       facts.appendChild(a); facts.appendChild(b);
       box.appendChild(facts);
+    }
+    if (i.status === "done" && i.ticket) {
+      var rate = el("a", "rate", t("rate"));
+      rate.href = "/survey/" + encodeURIComponent(i.ticket) + "?d=" + encodeURIComponent(i.day || "")
+        + (lang === "en" ? "&lang=en" : "");
+      box.appendChild(rate);
+      box.appendChild(el("div", "muted", t("rate_help")));
     }
     if ((i.status === "waiting" || i.status === "missed") && i.serving && i.serving.length) {
       box.appendChild(el("div", "muted", t("now_serving") + ": " + i.serving.map(function (x) {

@@ -1,0 +1,90 @@
+"""Small HTTP helpers shared by the web's faces (public page, survey, manager): headers, JSON
+answers, query parsing and the same-origin check for the few POST routes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from aiohttp import web
+
+SECURITY = {
+    "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; connect-src 'self'; manifest-src 'self'; "
+                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Server": "antrian",   # not aiohttp's name and version
+}
+# JSON is never rendered as a document, so the page's policies are left off it: fewer headers
+# to build per request on the hot path, nosniff still keeps it from being read as anything else.
+API = {"Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff",
+       "Access-Control-Allow-Origin": "*", "Server": "antrian"}
+# Answers that depend on who asks (a manager's figures, a survey's outcome): never cached, never
+# readable from another origin.
+PRIVATE = {"Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff",
+           "Cache-Control": "no-store", "Server": "antrian", "Vary": "Cookie"}
+MAX_RANGE_DAYS = 366
+
+
+def error(status: int, text: str, extra: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=msgspec.json.encode({"error": text}),
+                        headers={**API, "Cache-Control": "no-store", **(extra or {})})
+
+
+def private(status: int, body: Any, extra: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=msgspec.json.encode(body),
+                        headers={**PRIVATE, **(extra or {})})
+
+
+def refusal(status: int, code: str, text_en: str, text_id: str | None = None,
+            extra: dict[str, str] | None = None) -> web.Response:
+    """A refusal that says why, in both languages (what the pages show)."""
+    return private(status, {"ok": False, "code": code, "error": text_en,
+                            "message": {"id": text_id or text_en, "en": text_en}}, extra)
+
+
+def same_origin(request: web.Request) -> bool:
+    """False for a POST a browser sends from another site (a forged form or fetch)."""
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.host
+
+
+class BadQuery(ValueError):
+    """A query parameter is malformed; the message names it."""
+
+
+def day_param(request: web.Request, name: str, default: str) -> str:
+    text = request.query.get(name, default)
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise BadQuery(f"{name}: expected a day YYYY-MM-DD") from None
+
+
+def day_range(request: web.Request, today: str) -> tuple[str, str]:
+    """``from`` and ``to`` (both default to today), at most a year apart."""
+    start = day_param(request, "from", today)
+    end = day_param(request, "to", today if "from" not in request.query else
+                    max(start, today))
+    if end < start:
+        raise BadQuery("to: must not be before from")
+    if date.fromisoformat(end) - date.fromisoformat(start) > timedelta(days=MAX_RANGE_DAYS):
+        raise BadQuery(f"from/to: at most {MAX_RANGE_DAYS} days")
+    return start, end
+
+
+def client_key(request: web.Request) -> str:
+    """What rate limits count by: the peer's address (kept in memory only)."""
+    return request.remote or "?"
