@@ -4,6 +4,7 @@ state (contract-exact, via mqtt.views), for the survey and manager tests."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,9 @@ from mqtt import schemas, views
 from mqtt.service import fresh_state
 from mqtt.topics import Topics
 from ticketing import Press, Take, apply, handle
+
+# tests/web/web_fixtures.py (the real `antrian web` process) is shared with these tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
 JKT = ZoneInfo("Asia/Jakarta")
 # Thursday 26 November 2026, 10:00 WIB

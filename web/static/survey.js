@@ -99,7 +99,10 @@
         var input = el("input");
         input.type = "radio"; input.name = "q" + (i + 1); input.value = String(k + 1); input.id = id;
         if (chosen[i] === k + 1) input.checked = true;
-        input.addEventListener("change", function () { fs.classList.remove("missing"); });
+        input.addEventListener("change", function () {
+          fs.classList.remove("missing");
+          if (note && note.key === "missing" && !document.querySelector(".q.missing")) say(null);
+        });
         var label = el("label");
         label.htmlFor = id;
         label.appendChild(el("b", null, k + 1));
