@@ -16,6 +16,10 @@ Rules (all on the kiosk's loop thread):
   printer can (checked every ``retry_s``), before any new ticket is taken.
 - A take is resent with the same id until answered (the service is idempotent); after
   ``take_timeout_s`` the visitor is told to try again.
+- The services' retained state (``on_service_state``) gives each its opening status and
+  published standard: a tap on a closed service is refused at once with the reason ("Kuota
+  habis (80 nomor)", "Istirahat sampai 13:00"), and the slip prints the fee and the target time.
+  A take the queue refuses shows its Indonesian reason (``message.id``).
 """
 
 from __future__ import annotations
@@ -70,7 +74,9 @@ class Kiosk:
         self._next_retry = -math.inf
         self._next_status = -math.inf
         self.printed = store.count_printed()
-        self.refused = self.abandoned = self.late = 0
+        self.refused = self.abandoned = self.late = self.closed_taps = 0
+        # service id -> {"status": ..., "standard": ...} from its retained state
+        self.services: dict[str, dict] = {}
         self._pending = len(store.pending())
         self._mode: str | None = None
         self._show()
@@ -90,6 +96,12 @@ class Kiosk:
             return None
         if not self.online:
             self._refuse("Maaf, sistem antrean sedang tidak terhubung. Mohon hubungi petugas.")
+            return None
+        reason = self.closed_reason(service)
+        if reason is not None:
+            # The queue would refuse it too; saying so now spares the visitor the round trip.
+            self.closed_taps += 1
+            self._refuse(f"Maaf, {self._service_name(service)}: {reason}")
             return None
         self.check_printer(announce=False)
         if self._pending:
@@ -159,8 +171,40 @@ class Kiosk:
         log.warning("take %s refused: %s (%s)", rid, error.error, error.code)
         self.asking = None
         self.ready_at = self.monotonic() + self.cfg.cooldown_s
-        self._refuse(f"Maaf, nomor antrean tidak dapat diambil: {error.error}")
+        # The queue's reason for visitors, in Indonesian (hours, quota...), when it gives one
+        said = error.message.get("id") if isinstance(error.message, dict) else None
+        text = said if isinstance(said, str) and said else error.error
+        self._refuse(f"Maaf, nomor antrean tidak dapat diambil: {text}")
         self._show()
+
+    # -- the services' retained state ---------------------------------------------------------------
+
+    def on_service_state(self, sid: str, state: dict | None) -> bool:
+        """Fold in ``service/<sid>/state`` (None: cleared); returns whether the status or the
+        standard of one of this kiosk's services changed (the screen redraws then)."""
+        if sid not in self.cfg.services:
+            return False
+        if state is None:
+            return self.services.pop(sid, None) is not None
+        status, standard = state.get("status"), state.get("standard")
+        info = {"status": status if isinstance(status, dict) else None,
+                "standard": standard if isinstance(standard, dict) else None}
+        if self.services.get(sid) == info:
+            return False
+        self.services[sid] = info
+        return True
+
+    def closed_reason(self, sid: str) -> str | None:
+        """Why ``sid`` takes no tickets now (in Indonesian), or None when it is open."""
+        status = (self.services.get(sid) or {}).get("status")
+        if not status or status.get("open") is not False:
+            return None
+        text = status.get("text")
+        said = text.get("id") if isinstance(text, dict) else None
+        return said if isinstance(said, str) and said else "layanan sedang tutup"
+
+    def standard(self, sid: str) -> dict | None:
+        return (self.services.get(sid) or {}).get("standard")
 
     def tick(self) -> None:
         now = self.monotonic()
@@ -257,6 +301,7 @@ class Kiosk:
             "takes_refused": self.refused,
             "takes_abandoned": self.abandoned,
             "late_tickets": self.late,
+            "closed_taps": self.closed_taps,
             "busy": self.asking is not None,
             "mode": self._mode,
         }
@@ -314,11 +359,21 @@ class Kiosk:
 
     def slip(self, event: dict, *, reprint: bool) -> Slip:
         service = self.site.services.get(event["service"])
-        url = self.site.public_url
+        base = (self.site.public_url or "").rstrip("/")
         if self.cfg.ticket_url:
-            url = self.cfg.ticket_url.format(public_url=(self.site.public_url or "").rstrip("/"),
-                                             ticket=event["ticket"], service=event["service"],
-                                             kiosk=self.kiosk)
+            url = self.cfg.ticket_url.format(public_url=base, ticket=event["ticket"],
+                                             service=event["service"], kiosk=self.kiosk)
+        elif base:
+            # The visitor's own ticket on the page (docs/web.md), where they rate the service
+            # once served; d= keeps tomorrow's A016 from showing this one's status.
+            day = event.get("day")
+            url = f"{base}/t/{event['ticket']}" + (f"?d={day}" if isinstance(day, str) else "")
+        else:
+            url = None
+        standard = self.standard(event["service"]) or {}
+        reqs = standard.get("requirements")
+        duration = standard.get("duration_minutes")
+        fee = standard.get("fee")
         est = event.get("est_wait_s")
         return Slip(site_title=self.site.title,
                     agency=service.agency if service else "",
@@ -327,7 +382,11 @@ class Kiosk:
                     issued_at=datetime.fromtimestamp(event["issued_at"], self.site.tz),
                     ahead=event["ahead"], est_wait_s=est if isinstance(est, (int, float)) else None,
                     url=url, kiosk_name=self.cfg.name, priority=bool(event.get("priority")),
-                    reprint=reprint)
+                    reprint=reprint, fee=fee if isinstance(fee, str) else None,
+                    duration_minutes=duration if isinstance(duration, (int, float))
+                    and not isinstance(duration, bool) else None,
+                    requirements=tuple(r for r in reqs if isinstance(r, str))
+                    if isinstance(reqs, list) else ())
 
     def _print(self, rid: str, event: dict, *, reprint: bool) -> bool:
         data = render(self.slip(event, reprint=reprint), profile=self.cfg.printer_profile,

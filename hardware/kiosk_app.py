@@ -4,7 +4,9 @@
     app.start()
     app.run()          # until app.stop(); a touch kiosk runs pygame on this thread
 
-Subscriptions: ``ticket`` (answers, matched by take id) and ``error/kiosk-<id>`` (refusals).
+Subscriptions: ``ticket`` (answers, matched by take id), ``error/kiosk-<id>`` (refusals) and
+``service/+/state`` (read-only: each service's opening status and published standard, for the
+screen, the slip and refusing a closed service at once).
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ class KioskApp(Device):
         self.take_topic = topics.kiosk_take(cfg.kiosk)
         self.error_topic = topics.error(self.component)
         self.ticket_topic = topics.ticket
-        self.conn.subscriptions += [self.ticket_topic, self.error_topic]
+        self.service_topic = topics.service_state()
+        self.conn.subscriptions += [self.ticket_topic, self.error_topic, self.service_topic]
         self.conn.on_message = self._on_message
         self.conn.on_connect(lambda: self.loop.post(self.kiosk.connected))
         self.conn.on_disconnect(lambda: self.loop.post(self.kiosk.disconnected))
@@ -164,6 +167,14 @@ class KioskApp(Device):
                     self.kiosk.on_ticket(event)
             elif topic == self.error_topic:
                 self.kiosk.on_error(msgspec.json.decode(payload, type=schemas.Error))
+            else:
+                levels = self.conn.topics.parse(topic)
+                if len(levels) == 3 and levels[0] == "service" and levels[2] == "state":
+                    state = msgspec.json.decode(payload) if payload else None
+                    if state is not None and not isinstance(state, dict):
+                        raise msgspec.ValidationError("a service state is a JSON object")
+                    if self.kiosk.on_service_state(levels[1], state) and self.touch:
+                        self.touch.set_services(self.kiosk.services)
         except (msgspec.DecodeError, msgspec.ValidationError) as e:
             log.error("ignoring bad message on %s: %s", topic, e)
 
@@ -196,6 +207,7 @@ class KioskApp(Device):
                 from hardware.touch import group_by_agency
                 self.touch.site, self.touch.cfg = site, self.cfg
                 self.touch.groups = group_by_agency(site, self.cfg.services)
+                self.touch.set_services(self.kiosk.services)
                 self.touch.show(self.kiosk.mode)       # redraws
             if restart:
                 log.warning("reload: %s changed; restart the kiosk to apply", ", ".join(restart))

@@ -36,6 +36,14 @@ class Slip:
     kiosk_name: str = ""
     priority: bool = False
     reprint: bool = False
+    # the service's published standard (Standar Pelayanan), when it has one
+    fee: str | None = None
+    duration_minutes: float | None = None
+    requirements: tuple[str, ...] = ()
+
+
+REQUIREMENTS_MAX_CHARS = 140   # longer lists are on the page (the QR code), not on the slip
+REQUIREMENTS_MAX_ITEMS = 5
 
 
 def indonesian_datetime(when: datetime) -> str:
@@ -56,6 +64,26 @@ def wait_text(est_wait_s: float | None) -> str | None:
     hours, rest = divmod(minutes, 60)
     return f"Perkiraan waktu tunggu: sekitar {hours} jam {rest} menit" if rest else \
         f"Perkiraan waktu tunggu: sekitar {hours} jam"
+
+
+def standard_text(fee: str | None, duration_minutes: float | None) -> str | None:
+    """``Biaya: Gratis - Standar waktu layanan: 15 menit``."""
+    parts = []
+    if fee:
+        parts.append(f"Biaya: {fee}")
+    if duration_minutes:
+        parts.append(f"Standar waktu layanan: {duration_minutes:g} menit")
+    return " - ".join(parts) or None
+
+
+def requirements_lines(requirements: tuple[str, ...]) -> list[str] | None:
+    """The requirements when they fit a slip; None when they are too long to print."""
+    if not requirements:
+        return []
+    if len(requirements) > REQUIREMENTS_MAX_ITEMS or \
+            sum(len(r) for r in requirements) > REQUIREMENTS_MAX_CHARS:
+        return None
+    return [f"- {r}" for r in requirements]
 
 
 def ahead_text(ahead: int) -> str:
@@ -107,6 +135,18 @@ def render(slip: Slip, *, profile: str | None = None, paper_mm: int = 80) -> byt
     wait = wait_text(slip.est_wait_s)
     if wait:
         p.textln(wait)
+    standard = standard_text(slip.fee, slip.duration_minutes)
+    if standard:
+        p.textln(_ascii(standard))
+    reqs = requirements_lines(slip.requirements)
+    if reqs:
+        p.set(align="left")
+        p.textln("Persyaratan:")
+        for line in reqs:
+            p.textln(_ascii(line))
+        p.set(align="center")
+    elif reqs is None and slip.url:
+        p.textln("Persyaratan lengkap: pindai kode QR")
     if slip.url:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

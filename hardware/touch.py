@@ -6,6 +6,8 @@
 The layout is a pure function of the services and the screen size (:func:`layout`), tested
 without a screen; the screen also implements the kiosk's feedback (``show``/``signal``), so
 messages ("Silakan ambil tiket Anda: A016", "kertas printer habis") appear in its banner.
+Each service's button carries a second line (:func:`button_detail`): why it is closed ("Kuota
+habis (80 nomor)", greyed) or its standard ("Gratis - 15 menit"), from ``set_services``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ FONTS = ["/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
 COLOURS = {"bg": (245, 247, 250), "header": (13, 71, 161), "heading": (33, 33, 33),
            "button": (25, 118, 210), "button_text": (255, 255, 255), "nav": (96, 125, 139),
            "priority_on": (230, 81, 0), "info": (21, 101, 192), "ack": (46, 125, 50),
-           "refused": (198, 40, 40), "busy": (245, 124, 0), "disabled": (158, 158, 158)}
+           "refused": (198, 40, 40), "busy": (245, 124, 0), "disabled": (158, 158, 158),
+           "detail_text": (227, 242, 253), "closed_text": (90, 16, 16)}
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,23 @@ def layout(groups: list[tuple[str, list[tuple[str, str]]]], size: tuple[int, int
     return out
 
 
+def button_detail(info: dict | None) -> tuple[bool, str]:
+    """(open, second line) of a service's button from the kiosk's retained service info."""
+    info = info or {}
+    status = info.get("status") or {}
+    if status.get("open") is False:
+        text = status.get("text")
+        return False, (text.get("id") if isinstance(text, dict) else None) or "Tutup"
+    standard = info.get("standard") or {}
+    parts = []
+    if isinstance(standard.get("fee"), str) and standard["fee"]:
+        parts.append(standard["fee"])
+    duration = standard.get("duration_minutes")
+    if isinstance(duration, (int, float)) and not isinstance(duration, bool) and duration > 0:
+        parts.append(f"{duration:g} menit")
+    return True, " - ".join(parts)
+
+
 def wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
     """Greedy word wrap with ``fits(line)`` deciding the width."""
     lines: list[str] = []
@@ -198,6 +218,7 @@ class TouchScreen:
         self.layout: Layout | None = None
         self._fonts: dict[int, object] = {}
         self.frames = 0
+        self.details: dict[str, tuple[bool, str]] = {}   # service -> (open, second line)
 
     # -- feedback (any thread) -----------------------------------------------------------------------
 
@@ -212,6 +233,13 @@ class TouchScreen:
             if kind == "refused":
                 self._fault_text = text
             self._message_until = time.monotonic() + MESSAGE_S
+        self._poke()
+
+    def set_services(self, info: dict[str, dict]) -> None:
+        """The services' status and standard (any thread): closed ones are greyed with why."""
+        details = {sid: button_detail(i) for sid, i in info.items()}
+        with self._lock:
+            self.details = details
         self._poke()
 
     def identify(self, seconds: float = 5.0) -> None:
@@ -301,12 +329,26 @@ class TouchScreen:
         for rect, heading in self.layout.headings:
             self._text(heading, rect, rect[3] * 7 // 10, COLOURS["heading"], align="left")
         busy = mode != "steady"
+        with self._lock:
+            details = self.details
         for b in self.layout.buttons:
-            colour = {"service": COLOURS["disabled"] if busy else COLOURS["button"],
+            is_open, detail = details.get(b.service, (True, "")) if b.kind == "service" \
+                else (True, "")
+            colour = {"service": COLOURS["disabled"] if busy or not is_open else COLOURS["button"],
                       "priority": COLOURS["priority_on"] if self.priority else COLOURS["nav"]
                       }.get(b.kind, COLOURS["nav"])
             pygame.draw.rect(s, colour, b.rect, border_radius=12)
-            self._text(b.label, b.rect, max(18, b.rect[3] // 4), COLOURS["button_text"], wrap_ok=True)
+            if detail:
+                x, y, w, h = b.rect
+                top = (x, y + h * 4 // 100, w, h * 58 // 100)
+                bottom = (x, y + h * 60 // 100, w, h * 36 // 100)
+                self._text(b.label, top, max(18, h // 4), COLOURS["button_text"], wrap_ok=True)
+                self._text(detail, bottom, max(15, h // 5),
+                           COLOURS["closed_text"] if not is_open else COLOURS["detail_text"],
+                           wrap_ok=True)
+            else:
+                self._text(b.label, b.rect, max(18, b.rect[3] // 4), COLOURS["button_text"],
+                           wrap_ok=True)
         pygame.draw.rect(s, COLOURS.get(kind, COLOURS["info"]), self.layout.banner)
         bx, by, bw, bh = self.layout.banner
         self._text(text, (bx + 16, by, bw - 32, bh), bh * 3 // 10, (255, 255, 255), wrap_ok=True)

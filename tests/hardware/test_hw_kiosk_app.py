@@ -130,3 +130,38 @@ def test_reload_takes_new_services_and_names_what_needs_a_restart(kiosk):
     assert set(reply["data"]["restart_needed"]) == {"printer", "buttons", "led"}
     assert app.cfg.buttons == {"ktp": 5, "kk": 6}     # kept until a restart
     assert app.kiosk.cfg.services == ("skck",)
+
+
+def test_a_kiosk_follows_the_services_status_and_refuses_a_full_quota_at_once(broker, tmp_path):
+    """The real queue with SKCK's quota of one: the kiosk's second tap is refused with the
+    reason from the retained state, without a take."""
+    from conftest import QueueProcess, write_site
+    site_file = write_site(tmp_path / "site.toml", broker.port)
+    site_file.write_text(site_file.read_text().replace(
+        'id = "skck"\n', 'id = "skck"\nquota = 1\nstandard = { fee = "Gratis", '
+        'duration_minutes = 15, requirements = ["KTP-el asli"] }\n', 1))
+    q = QueueProcess(site_file, tmp_path / "queue.db", broker).start()
+    cfg = dataclasses.replace(kiosk_config(q.site, "k2"), store=tmp_path / "k2.db")
+    printer = MemoryPrinter()
+    app = KioskApp(q.site, cfg, printer=printer)
+    app.start()
+    runner = threading.Thread(target=app.run, daemon=True)
+    runner.start()
+    try:
+        wait_for(lambda: app.kiosk.mode == "steady" and app.kiosk.standard("skck"),
+                 what="kiosk ready with SKCK's standard")
+        app.loop.post(lambda: app.kiosk.tap("skck"))
+        wait_for(lambda: len(printer.slips) == 1, what="the first SKCK ticket")
+        assert b"Biaya: Gratis - Standar waktu layanan: 15 menit" in printer.slips[0]
+        assert b"- KTP-el asli" in printer.slips[0]
+        wait_for(lambda: app.kiosk.closed_reason("skck") == "Kuota habis (1 nomor)",
+                 what="the quota status from the retained state")
+        takes = len(q.watcher.bodies("/kiosk/k2/take"))
+        app.loop.post(lambda: app.kiosk.tap("skck", time.monotonic() + 5))
+        wait_for(lambda: app.kiosk.health()["closed_taps"] == 1, what="the closed tap")
+        assert len(q.watcher.bodies("/kiosk/k2/take")) == takes and len(printer.slips) == 1
+    finally:
+        app.stop()
+        runner.join(10)
+        app.close()
+        q.close()

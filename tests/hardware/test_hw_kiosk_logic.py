@@ -187,3 +187,80 @@ def test_identify_prints_a_test_slip(rig):
     assert b"UJI PRINTER" in printer.slips[0] and b"Kios k1" in printer.slips[0]
     printer.state = NO_PAPER
     assert k.identify()["printed"] is False
+
+
+# -- the services' status and standard (issue 8) ------------------------------------------------
+
+def service_state(service, status=None, standard=None):
+    return {"service": service, "status": status, "standard": standard, "seq": 5,
+            "day": "2026-11-28"}
+
+
+QUOTA = {"open": False, "code": "quota", "text": {"id": "Kuota habis (80 nomor)",
+                                                   "en": "Daily quota of 80 reached"},
+         "until": None}
+STANDARD = {"requirements": ["KTP-el asli", "Pas foto 4x6"], "fee": "Gratis",
+            "duration_minutes": 15}
+
+
+def test_a_tap_on_a_closed_service_is_refused_at_once_with_the_reason(rig):
+    make, sent, screen, printer, clock = rig
+    k = make()
+    assert k.on_service_state("ktp", service_state("ktp", QUOTA)) is True
+    assert k.on_service_state("ktp", service_state("ktp", QUOTA)) is False   # nothing new
+    assert k.tap("ktp") is None
+    assert sent == [] and printer.slips == []
+    assert screen.last("refused") == "Maaf, Perekaman KTP-el: Kuota habis (80 nomor)"
+    assert k.health()["closed_taps"] == 1
+    # another service is not affected; the service opens again with its next state
+    assert k.tap("kk") is not None
+    k.on_ticket(ticket(sent[-1]["id"], "B001", service="kk"))
+    k.on_service_state("ktp", service_state("ktp", {"open": True, "code": "open",
+                                                    "text": {"id": "Buka", "en": "Open"},
+                                                    "until": "15:00"}))
+    clock.t += 5
+    assert k.tap("ktp") is not None
+
+
+def test_a_take_the_queue_refuses_shows_its_indonesian_reason(rig):
+    make, sent, screen, printer, clock = rig
+    k = make()
+    rid = k.tap("ktp")
+    k.on_error(schemas.Error(error="break until 13:00", id=rid, code="closed",
+                             message={"id": "Istirahat sampai 13:00", "en": "Break until 13:00",
+                                      "reason": "break"}))
+    assert screen.last("refused") == "Maaf, nomor antrean tidak dapat diambil: Istirahat sampai 13:00"
+    rid = k.tap("ktp", clock.t + 5)
+    k.on_error(schemas.Error(error="unknown service 'x'", id=rid, code="unknown_service"))
+    assert screen.last("refused").endswith("unknown service 'x'")    # no message: the error
+
+
+def test_the_slip_prints_the_standard_and_links_to_the_ticket_page(rig):
+    make, sent, screen, printer, clock = rig
+    k = make()
+    k.on_service_state("ktp", service_state("ktp", None, STANDARD))
+    rid = k.tap("ktp")
+    k.on_ticket(ticket(rid, "A016"))
+    slip = printer.slips[0]
+    assert b"Biaya: Gratis - Standar waktu layanan: 15 menit" in slip
+    assert b"Persyaratan:" in slip and b"- KTP-el asli" in slip and b"- Pas foto 4x6" in slip
+    assert k.slip(ticket(rid, "A016"), reprint=False).url == \
+        "http://antrian.test/t/A016?d=2026-11-28"
+    # a long list of requirements stays on the page
+    long = dict(STANDARD, requirements=[f"Dokumen persyaratan nomor {i}" for i in range(8)])
+    k.on_service_state("ktp", service_state("ktp", None, long))
+    clock.t += 5
+    rid = k.tap("ktp")
+    k.on_ticket(ticket(rid, "A017"))
+    assert b"Persyaratan lengkap: pindai kode QR" in printer.slips[1]
+    assert b"Dokumen persyaratan" not in printer.slips[1]
+
+
+def test_states_of_services_the_kiosk_does_not_offer_are_ignored(tmp_path):
+    site = site_config.load(write_site(tmp_path / "site.toml", 1883))
+    k = Kiosk(site, kiosk_config(site, "k2"), KioskStore(tmp_path / "k2.db", "k2"),
+              MemoryPrinter(), publish=lambda p: True, feedback=Screen())
+    assert k.on_service_state("ktp", service_state("ktp", QUOTA)) is False
+    assert k.closed_reason("ktp") is None
+    assert k.on_service_state("skck", service_state("skck", QUOTA)) is True
+    assert k.on_service_state("skck", None) is True and k.closed_reason("skck") is None

@@ -105,3 +105,37 @@ def test_the_screen_loop_turns_mouse_events_into_taps(mpp):
     pygame.event.post(pygame.event.Event(pygame.QUIT))
     screen.run(stop)
     assert taps == ["ktp"] and stop.is_set()
+
+
+def test_a_closed_service_is_greyed_with_its_reason_and_an_open_one_shows_its_standard(mpp,
+                                                                                       artifacts):
+    import pygame
+    from hardware.touch import COLOURS, button_detail
+    assert button_detail(None) == (True, "")
+    assert button_detail({"status": None, "standard": {"fee": "Gratis",
+                                                       "duration_minutes": 15}}) == \
+        (True, "Gratis - 15 menit")
+    closed = {"status": {"open": False, "code": "break",
+                         "text": {"id": "Istirahat sampai 13:00", "en": "Break until 13:00"}},
+              "standard": {"fee": "Gratis", "duration_minutes": 15}}
+    assert button_detail(closed) == (False, "Istirahat sampai 13:00")
+    cfg = kiosk_config(mpp, "k2")
+    taps = []
+    screen = TouchScreen(mpp, cfg, on_tap=lambda s, t, p: taps.append(s), size=(1280, 800))
+    screen.open()
+    try:
+        screen.set_services({"ktp": closed, "kk": {"status": {"open": True}, "standard": {
+            "fee": "Gratis", "duration_minutes": 10, "requirements": ["KTP-el"]}}})
+        screen.draw()
+        ktp = next(b for b in screen.layout.buttons if b.service == "ktp")
+        kk = next(b for b in screen.layout.buttons if b.service == "kk")
+        assert screen.surface.get_at((ktp.rect[0] + 3, ktp.rect[1] + ktp.rect[3] // 2))[:3] \
+            == COLOURS["disabled"]
+        assert screen.surface.get_at((kk.rect[0] + 3, kk.rect[1] + kk.rect[3] // 2))[:3] \
+            == COLOURS["button"]
+        # a tap on the closed one still reaches the kiosk, which says why it takes no ticket
+        screen.tap_at(ktp.rect[0] + 10, ktp.rect[1] + 10, time.monotonic())
+        assert taps == ["ktp"]
+        pygame.image.save(screen.surface, str(artifacts / "kiosk-touch-status.png"))
+    finally:
+        pygame.display.quit()
