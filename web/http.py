@@ -50,12 +50,19 @@ def refusal(status: int, code: str, text_en: str, text_id: str | None = None,
 
 
 def same_origin(request: web.Request) -> bool:
-    """False for a POST a browser sends from another site (a forged form or fetch)."""
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        return False
+    """False for a POST a browser sends from another site (a forged form or fetch).
+
+    Browsers say where a request comes from in ``Sec-Fetch-Site``; where they do not, ``Origin``
+    must name this host. (The pages' ``Referrer-Policy: no-referrer`` makes a browser send
+    ``Origin: null`` with its own form posts, so ``null`` alone proves nothing either way.)
+    Clients that send neither (curl, scripts) are not browsers a forged page could drive.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
     origin = request.headers.get("Origin")
     if origin is None or origin == "null":
-        return origin is None
+        return True
     return urlsplit(origin).netloc == request.host
 
 

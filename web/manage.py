@@ -187,7 +187,7 @@ class ManagerHttp:
     def _who(self, account: Account) -> dict[str, Any]:
         agencies = self._visible_agencies(account)
         return {"user": account.user, "role": account.role, "agency": account.agency,
-                "agencies": agencies,
+                "agencies": agencies, "today": self._today(),
                 "services": [{"id": s.id, "name": s.name, "agency": s.agency}
                              for s in self.app.site.services.values() if s.agency in agencies],
                 "standards_available": self.queue_db is not None,

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import QueueProcess
 from skm_fixtures import site_text
+from web import accounts as acc
 from web.survey import SurveyStore
 from web_fixtures import start_web  # noqa: E402  (on the path through skm_fixtures)
 
@@ -44,7 +45,9 @@ def test_a_served_visitor_rates_the_service_from_their_phone(broker, tmp_path, a
         queue.press("1", "next")
         queue.press("1", "next")              # A001 done, A002 at counter 1
         day = queue.service_state("ktp")["day"]
-        web = start_web(site_file, tmp_path)
+        acc.write(tmp_path / "managers.toml", None, {"dukcapil": acc.Account(
+            "dukcapil", "agency", acc.hash_password("rahasia-dukcapil"), "Disdukcapil")})
+        web = start_web(site_file, tmp_path, ["--db", str(tmp_path / "queue.db")])
         web.wait(lambda d: any(s["id"] == "skck" and s["status"] and s["status"]["code"] == "quota"
                                for s in d["services"]), what="skck's quota status")
         with sync_playwright() as p:
@@ -91,6 +94,27 @@ def test_a_served_visitor_rates_the_service_from_their_phone(broker, tmp_path, a
                                    ".includes('Loading')")
             assert "being served" in page.inner_text("#note")
             assert page.is_hidden("#survey")
+
+            # Disdukcapil's manager logs in and finds the answer and the standard's figures
+            desk = browser.new_page(viewport={"width": 1100, "height": 900})
+            desk.on("pageerror", lambda e: errors.append(str(e)))
+            desk.goto(f"{web.base}/manage/")
+            desk.wait_for_url("**/manage/login")
+            desk.fill("#user", "dukcapil")
+            desk.fill("#password", "salah")
+            desk.click("button[type=submit]")
+            desk.wait_for_selector("#error:not([hidden])")
+            desk.fill("#user", "dukcapil")
+            desk.fill("#password", "rahasia-dukcapil")
+            desk.click("button[type=submit]")
+            desk.wait_for_url("**/manage/")
+            desk.wait_for_function("() => document.querySelector('#skm-summary').textContent"
+                                   ".includes('Responden: 1')")
+            desk.wait_for_selector("#std td")
+            assert "Instansi: Disdukcapil" in desk.inner_text("#scope")
+            assert "Perekaman KTP-el" in desk.inner_text("#std")
+            assert "Polres" not in desk.inner_text("main")
+            desk.screenshot(path=str(artifacts / "skm-manage.png"), full_page=True)
             assert errors == []
             browser.close()
     finally:

@@ -123,7 +123,7 @@
         $("agency-box").hidden = false;
         me.agencies.forEach(function (a) { var o = el("option", null, a); o.value = a; $("agency").appendChild(o); });
       }
-      var today = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+      var today = me.today;       // the site's service day, not this computer's date
       $("from").value = today.slice(0, 8) + "01"; $("to").value = today; $("day").value = today;
       $("controls").addEventListener("submit", refresh);
       refresh();
