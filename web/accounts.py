@@ -134,8 +134,11 @@ def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def write(path: Path, secret: str | None, accounts: dict[str, Account]) -> None:
-    """Write the file atomically, readable by its owner and group only (the web's user)."""
+def write(path: Path, secret: str | None, accounts: dict[str, Account], *,
+          group: str | None = "antrian") -> None:
+    """Write the file atomically, readable by its owner and group only. An existing file keeps
+    its owner, group and mode; a new one written by root gets ``group`` (the web's), so the web
+    process, which runs as that user, can read it and nobody else can."""
     lines = ["# Antrian manager accounts: written by `antrian web-user` (comments are not kept).",
              "# Passwords are Argon2id hashes; keep this file readable by the web process only.",
              ""]
@@ -156,12 +159,15 @@ def write(path: Path, secret: str | None, accounts: dict[str, Account]) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("\n".join(lines))
         os.chmod(tmp, mode)
-        if path.exists():
-            st = path.stat()
-            try:
+        try:
+            if path.exists():
+                st = path.stat()
                 os.chown(tmp, st.st_uid, st.st_gid)     # keep the group the web reads it as
-            except PermissionError:
-                pass
+            elif group and os.geteuid() == 0:
+                import grp
+                os.chown(tmp, 0, grp.getgrnam(group).gr_gid)
+        except (PermissionError, KeyError):
+            pass      # not root, or no such group (a development machine): the user's own file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -234,3 +234,13 @@ def test_web_user_adds_an_account_with_a_hash_and_never_the_password(tmp_path):
     assert run.returncode == 2 and "10 characters" in run.stderr
     run = web_user("list")
     assert run.stdout.split() == ["dukcapil", "agency", "Disdukcapil"]
+
+
+def test_the_example_managers_file_reads_against_the_example_site_and_opens_no_door(tmp_path):
+    from antrian import config
+    site = config.load(ROOT / "examples" / "mpp.toml")
+    _, found = acc.read(ROOT / "examples" / "managers.example.toml", site)
+    assert {a.role for a in found.values()} == {"manager", "agency"}
+    accounts = Accounts(ROOT / "examples" / "managers.example.toml", site,
+                        state_dir=tmp_path)
+    assert accounts.verify("pengelola", "contoh-pengelola-mpp") is None
