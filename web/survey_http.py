@@ -48,6 +48,9 @@ class SurveyHttp:
         self.limit = RateLimit(per_minute, burst=min(per_minute, max(5, per_minute // 4)))
         self.accepted = self.refused = 0
         self._cache: dict[tuple, tuple[float, bytes]] = {}
+        # A year's index takes a scan (~0.1 s here, more on a Pi): one at a time, so a flood of
+        # different periods queues up instead of taking every worker thread.
+        self._computing: asyncio.Semaphore | None = None
         self.elements = msgspec.json.encode({"elements": [
             {"key": e.key, "name": {"id": e.name_id, "en": e.name_en},
              "question": {"id": e.question_id, "en": e.question_en},
@@ -131,19 +134,28 @@ class SurveyHttp:
         if agency is not None and agency not in self.app.site.agencies:
             return error(404, "unknown agency")
         key = (start, end, agency)
-        cached = self._cache.get(key)
-        now = time.monotonic()
-        if cached is None or now - cached[0] > PUBLIC_CACHE_S:
-            loop = asyncio.get_running_loop()
+        cached = self._fresh(key)
+        if cached is None:
+            if self._computing is None:
+                self._computing = asyncio.Semaphore(1)
             try:
-                body = await loop.run_in_executor(None, self._public, start, end, agency)
+                async with self._computing:
+                    cached = self._fresh(key)      # the one before us may have made it
+                    if cached is None:
+                        body = await asyncio.get_running_loop().run_in_executor(
+                            None, self._public, start, end, agency)
+                        if len(self._cache) > 256:
+                            self._cache.clear()
+                        cached = self._cache[key] = (time.monotonic(),
+                                                     msgspec.json.encode(body))
             except sqlite3.Error as e:
                 log.error("survey figures unavailable: %s", e)
                 return error(503, "the survey figures are unavailable")
-            if len(self._cache) > 256:
-                self._cache.clear()
-            cached = self._cache[key] = (now, msgspec.json.encode(body))
         return web.Response(body=cached[1], headers={**API, "Cache-Control": "public, max-age=30"})
+
+    def _fresh(self, key: tuple) -> tuple[float, bytes] | None:
+        held = self._cache.get(key)
+        return held if held is not None and time.monotonic() - held[0] <= PUBLIC_CACHE_S else None
 
     def _public(self, start: str, end: str, agency: str | None) -> dict[str, Any]:
         from reports.skm import per_agency, result
