@@ -3,10 +3,8 @@ that sees its own only (403 for another's), and nothing without a session (401).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
