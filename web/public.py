@@ -75,6 +75,7 @@ class PublicState:
         self._pending_calls: list[dict[str, Any]] = []
         self._message_dirty = False
         self._bad = 0
+        self.survey = True      # the SKM survey is on (the page offers "Nilai layanan kami")
 
     # -- input -------------------------------------------------------------------------------
 
@@ -255,6 +256,7 @@ class PublicState:
         self.document = {
             "site": self.site.site, "title": self.site.title, "timezone": self.site.timezone,
             "version": self.version, **self.status, "message": self.message,
+            "survey": self.survey,
             "counters": self.names,
             "agencies": list(dict.fromkeys(p["agency"] for p in self.public.values())),
             "services": [self.public[s] for s in self.service_ids() if s in self.public],

@@ -144,6 +144,7 @@ class WebApp:
         self.clock = clock
         self.max_streams = max_streams
         self.public = PublicState(site)
+        self.public.survey = survey is not None
         self.static = load_static(static)
         self.index = self.static["/static/index.html"]
         self.streams: set[Stream] = set()

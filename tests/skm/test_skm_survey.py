@@ -206,6 +206,8 @@ def test_a_site_with_the_survey_off_says_so():
             assert r.status == 404 and (await r.json())["code"] == "off"
         async with s.get(base + "/survey/A001") as r:
             assert r.status == 404
+        async with s.get(base + "/api/v1/services") as r:
+            assert (await r.json())["survey"] is False      # the page offers no survey link
     serve_app(served_building(), check, survey=None)
 
 

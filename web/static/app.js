@@ -357,7 +357,7 @@
       facts.appendChild(a); facts.appendChild(b);
       box.appendChild(facts);
     }
-    if (i.status === "done" && i.ticket) {
+    if (i.status === "done" && i.ticket && !(doc && doc.survey === false)) {
       var rate = el("a", "rate", t("rate"));
       rate.href = "/survey/" + encodeURIComponent(i.ticket) + "?d=" + encodeURIComponent(i.day || "")
         + (lang === "en" ? "&lang=en" : "");
