@@ -207,16 +207,21 @@ class ManagerHttp:
             raise _Refusal(refusal(404, "off", "the survey is switched off on this site"))
         return store
 
+    def _skm_query(self, request: web.Request):
+        """(store, agency, service, start, end) of a survey question the account may ask."""
+        account = self._need(request)
+        agency, service = self._scope(request, account)
+        try:
+            start, end = day_range(request, self._today())
+        except BadQuery as e:
+            raise _Refusal(refusal(400, "bad_request", str(e))) from None
+        return self._survey_store(), agency, service, start, end
+
     async def skm(self, request: web.Request) -> web.Response:
         try:
-            account = self._need(request)
-            agency, service = self._scope(request, account)
-            start, end = day_range(request, self._today())
-            store = self._survey_store()
+            store, agency, service, start, end = self._skm_query(request)
         except _Refusal as r:
             return r.response
-        except BadQuery as e:
-            return refusal(400, "bad_request", str(e))
 
         def work() -> dict[str, Any]:
             from reports.skm import per_agency, per_service, result
@@ -231,14 +236,9 @@ class ManagerHttp:
 
     async def skm_csv(self, request: web.Request) -> web.Response:
         try:
-            account = self._need(request)
-            agency, _ = self._scope(request, account)
-            start, end = day_range(request, self._today())
-            store = self._survey_store()
+            store, agency, _, start, end = self._skm_query(request)
         except _Refusal as r:
             return r.response
-        except BadQuery as e:
-            return refusal(400, "bad_request", str(e))
 
         def work() -> str:
             from reports.skm import ALL, csv_rows, csv_text, per_agency, per_service, result

@@ -12,15 +12,13 @@ from conftest import QueueProcess
 from skm_fixtures import site_text
 from web import accounts as acc
 from web.survey import SurveyStore
-from web_fixtures import start_web  # noqa: E402  (on the path through skm_fixtures)
+import web_fixtures  # noqa: E402  (tests/web is on the path through skm_fixtures)
+from web_fixtures import start_web  # noqa: E402
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
+CHROMIUM = Path(web_fixtures.CHROMIUM)
+ARGS, PHONE = web_fixtures.CHROMIUM_ARGS, web_fixtures.PHONE
 
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)", allow_module_level=True)

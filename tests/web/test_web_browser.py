@@ -12,15 +12,13 @@ import pytest
 
 from ticketing import service_day
 from ticketing.simulate import plan_toml
+import web_fixtures
 from web_fixtures import retained_messages, sim_site, simulated_day, start_web
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
+CHROMIUM = Path(web_fixtures.CHROMIUM)
+ARGS, PHONE = web_fixtures.CHROMIUM_ARGS, web_fixtures.PHONE
 
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); `make apt-test`",

@@ -35,6 +35,16 @@ def retained_messages(site, state, now: float) -> list[tuple[str, bytes]]:
     return out
 
 
+# -- Debian's headless Chromium (FIELD-NOTES: never let Playwright fetch its own) --------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True}
+
+
 # -- the real `antrian web` process ----------------------------------------------------------------
 
 import json  # noqa: E402

@@ -62,7 +62,8 @@
   var TICKET = /^[A-Z0-9]{1,4}[-.]?\d{1,4}$/;
   var STALE_AFTER = 40000;   // ms without any event (the server pings every 15 s)
 
-  var lang = pickLanguage();
+  var $ = Antrian.$, el = Antrian.el;    // web/static/common.js
+  var lang = Antrian.pickLanguage();
   var doc = null;              // the last /api/v1/services document
   var services = {};           // id -> service
   var cards = {};              // id -> element
@@ -71,30 +72,10 @@
   var ticketTimer = null;
   var openDetails = {};        // service id -> its standard's details are open
 
-  function $(id) { return document.getElementById(id); }
   function t(key) { return T[lang][key]; }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
-  function pickLanguage() {
-    var q = new URLSearchParams(location.search).get("lang");
-    if (q === "en" || q === "id") return q;
-    try { var s = localStorage.getItem("antrian-lang"); if (s === "en" || s === "id") return s; } catch (e) {}
-    return "id";
-  }
 
   function applyLanguage() {
-    document.documentElement.lang = lang;
-    document.querySelectorAll("[data-i18n]").forEach(function (n) { n.textContent = t(n.dataset.i18n); });
-    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (n) {
-      n.placeholder = t(n.dataset.i18nPlaceholder);
-    });
-    $("lang").textContent = t("lang_button");
-    $("lang").setAttribute("aria-label", t("lang_label"));
+    Antrian.translate(T, lang);
     if (doc) renderAll();
     renderTicket();
   }
@@ -443,7 +424,7 @@
     applyLanguage();
     $("lang").addEventListener("click", function () {
       lang = lang === "id" ? "en" : "id";
-      try { localStorage.setItem("antrian-lang", lang); } catch (e) {}
+      Antrian.rememberLanguage(lang);
       applyLanguage();
     });
     $("search").addEventListener("input", filter);

@@ -4,13 +4,7 @@
 
 (function () {
   var me = null;
-  function $(id) { return document.getElementById(id); }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var $ = Antrian.$, el = Antrian.el;    // web/static/common.js
   function get(url) {
     return fetch(url, { cache: "no-store", credentials: "same-origin" }).then(function (r) {
       if (r.status === 401) { location.href = "/manage/login"; throw new Error("login"); }

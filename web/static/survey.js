@@ -43,31 +43,14 @@
   var TICKET = /^[A-Z0-9]{1,4}[-.]?\d{1,4}$/;
   var RESET_AFTER = 12000;      // ms: a tablet clears the thanks for the next visitor
 
-  var lang = pickLanguage();
+  var $ = Antrian.$, el = Antrian.el;    // web/static/common.js
+  var lang = Antrian.pickLanguage();
   var elements = null, ticket = null, day = null, info = null, tablet = false, note = null;
 
-  function $(id) { return document.getElementById(id); }
   function t(key) { return T[lang][key]; }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
-  function pickLanguage() {
-    var q = new URLSearchParams(location.search).get("lang");
-    if (q === "en" || q === "id") return q;
-    try { var s = localStorage.getItem("antrian-lang"); if (s === "en" || s === "id") return s; } catch (e) {}
-    return "id";
-  }
 
   function applyLanguage() {
-    document.documentElement.lang = lang;
-    document.querySelectorAll("[data-i18n]").forEach(function (n) { n.textContent = t(n.dataset.i18n); });
-    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (n) { n.placeholder = t(n.dataset.i18nPlaceholder); });
-    $("lang").textContent = t("lang_button");
-    $("lang").setAttribute("aria-label", t("lang_label"));
+    Antrian.translate(T, lang);
     document.title = t("title");
     if (elements) buildQuestions(true);
     showNote();
@@ -214,7 +197,7 @@
     applyLanguage();
     $("lang").addEventListener("click", function () {
       lang = lang === "id" ? "en" : "id";
-      try { localStorage.setItem("antrian-lang", lang); } catch (e) {}
+      Antrian.rememberLanguage(lang);
       applyLanguage();
     });
     $("find").addEventListener("submit", function (e) { e.preventDefault(); check($("ticket-input").value); });
