@@ -5,7 +5,8 @@
 Phase 1 floods takes and nexts as fast as one client can publish them (QoS 1, durable commits)
 and reports events/s. Phase 2 starts a fresh day (the queue's `reset` command), paces takes at
 --rate per second and reports request-to-reply latency p50/p99. Three board-like subscribers
-(mosquitto_sub) listen to everything meanwhile, and the broker's
+(mosquitto_sub) listen to everything meanwhile. The broker runs the configuration
+`antrian broker-config` generates for the site (accounts, ACL, queue limits), and its
 `$SYS/broker/publish/messages/dropped` must stay at 0.
 """
 
@@ -31,13 +32,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from broker import Mosquitto  # noqa: E402
+from antrian import config  # noqa: E402
+from antrian.devbroker import Mosquitto, free_port  # noqa: E402
 from conftest import nodelay, write_site  # noqa: E402
+from mqtt import broker_config  # noqa: E402
 
 
-def client(port: int, name: str, on_message=None, subscribe: list[str] = ()) -> paho.Client:
+def client(port: int, name: str, on_message=None, subscribe: list[str] = (),
+           account: tuple[str, str] | None = None) -> paho.Client:
     c = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:6]}",
                     protocol=paho.MQTTv5)
+    if account:
+        c.username_pw_set(*account)
     c.max_inflight_messages_set(1000)
     ready = threading.Event()
 
@@ -76,9 +82,20 @@ def main() -> int:
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="antrian-bench-"))
-    # The shipped broker settings that matter here: no per-client queue limit, frequent $SYS.
-    broker = Mosquitto(work, extra="sys_interval 1\n").start()
-    site = write_site(work / "site.toml", broker.port)
+    # The broker runs the configuration `antrian broker-config` ships for the site (accounts,
+    # ACL, queue limits), plus a one-second $SYS interval so drops are seen at once.
+    port = free_port()
+    site = write_site(work / "site.toml", port)
+    site.write_text(site.read_text().replace("keepalive = 5",
+                                             'keepalive = 5\nsecrets = "secrets.toml"'))
+    secrets, _ = broker_config.generate_secrets(config.load(site))
+    options = broker_config.Options(bind="127.0.0.1", standalone=True,
+                                    data_dir=work / "mosquitto-data",
+                                    user="root" if os.geteuid() == 0 else None)
+    conf = broker_config.write(config.load(site), secrets, work / "broker", options).folder
+    (conf / "antrian.conf").write_text((conf / "antrian.conf").read_text() + "sys_interval 1\n")
+    broker = Mosquitto(work, port=port, config=conf / "antrian.conf").start()
+    ops = ("ops", secrets.passwords["ops"])
     db = work / "queue.db"
     serve = subprocess.Popen([sys.executable, "-m", "antrian", "serve", "--config", str(site),
                               "--db", str(db)], cwd=ROOT, stdout=(work / "serve.log").open("w"),
@@ -112,12 +129,14 @@ def main() -> int:
     # Board-like subscribers in their own processes (C clients), so the bench's own Python
     # process measures the service, not its own GIL.
     listeners = [subprocess.Popen(["mosquitto_sub", "-p", str(broker.port), "-q", "1", "-v",
-                                   "-t", f"{base}/#"], stdout=subprocess.DEVNULL)
+                                   "-u", ops[0], "-P", ops[1], "-t", f"{base}/#"],
+                                  stdout=subprocess.DEVNULL)
                  for _ in range(3)]
     watcher = client(broker.port, "bench-reply", on_reply,
-                     [f"{base}/ticket", f"{base}/counter/+/state", f"{base}/error/#"])
-    sysmon = client(broker.port, "bench-sys", on_sys, ["$SYS/broker/publish/messages/dropped"])
-    pub = client(broker.port, "bench-pub")
+                     [f"{base}/ticket", f"{base}/counter/+/state", f"{base}/error/#"], ops)
+    sysmon = client(broker.port, "bench-sys", on_sys, ["$SYS/broker/publish/messages/dropped"],
+                    ops)
+    pub = client(broker.port, "bench-pub", account=ops)
     try:
         deadline = time.monotonic() + 15
         while not any(r for r in replies if False) and time.monotonic() < deadline:

@@ -47,6 +47,7 @@ RULES_TICK = 5.0        # seconds: how often opening statuses and timed closures
 # The estimate plays the whole building forward; under load it is redone at most this often
 # (and at once when counters open, close or change services), new tickets extrapolated between.
 ESTIMATE_MAX_AGE = 1.0
+QUIET_S = 2.0           # seconds without requests before the service counts as idle
 RESHAPING = {"opened", "closed", "assigned", "rollover", "reset", "transferred"}
 COMPONENT = "queue"
 
@@ -111,6 +112,7 @@ class QueueService:
                           if s != type(s)()}
         self._statuses: dict[str, dict] = {}
         self._next_rules_tick = 0.0
+        self._last_busy = 0.0
         self._projection: Projection | None = None
         self._projected_at = 0.0
         today = service_day(clock(), site.tz, site.reset_at)
@@ -173,7 +175,11 @@ class QueueService:
                 republish = True
             elif kind == "cmd":
                 self._command(item[1], item[2], now, out)
-        self.store.commit(self.state, idle=self.inbox.empty())
+        if batch:
+            self._last_busy = now
+        # A snapshot (tens of ms on a busy day) waits for a quiet moment, not just a pause
+        # between two requests of a steady stream.
+        self.store.commit(self.state, idle=self.inbox.empty() and now - self._last_busy > QUIET_S)
         if republish:
             out.services.update(self.state.lines)
             out.counters.update(self.state.counters)
