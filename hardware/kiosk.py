@@ -361,8 +361,10 @@ class Kiosk:
         service = self.site.services.get(event["service"])
         base = (self.site.public_url or "").rstrip("/")
         if self.cfg.ticket_url:
+            # {day} too, once hardware/config.py's check of the placeholders accepts it
             url = self.cfg.ticket_url.format(public_url=base, ticket=event["ticket"],
-                                             service=event["service"], kiosk=self.kiosk)
+                                             service=event["service"], kiosk=self.kiosk,
+                                             day=event.get("day") or "")
         elif base:
             # The visitor's own ticket on the page (docs/web.md), where they rate the service
             # once served; d= keeps tomorrow's A016 from showing this one's status.
