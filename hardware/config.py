@@ -188,7 +188,7 @@ def kiosk_config(site: Site, kiosk: str) -> KioskConfig:
     url = need(table, "ticket_url", str, where, None)
     if url is not None:
         try:
-            url.format(public_url="", ticket="", service="", kiosk="")
+            url.format(public_url="", ticket="", service="", kiosk="", day="")
         except (KeyError, IndexError, ValueError) as e:
             raise ConfigError(f"{where}.ticket_url: bad placeholder {e}; use {{public_url}}, "
                               "{ticket}, {service} or {kiosk}") from None

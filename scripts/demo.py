@@ -41,6 +41,18 @@ running_text = "Selamat datang di MPP Kota Bogor. Siapkan KTP-el dan dokumen asl
 """
 
 
+def always_open(toml_text: str) -> str:
+    """The example without its [opening] tables, so a demo on a Sunday evening still issues
+    tickets (a site without opening rules is open at all hours)."""
+    kept, skipping = [], False
+    for line in toml_text.splitlines(keepends=True):
+        if line.startswith("["):
+            skipping = line.startswith("[opening")
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
 def has_screen() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
@@ -59,6 +71,7 @@ def main() -> int:
     broker = Mosquitto(OUT).start()
     site_text = (ROOT / "examples" / "mpp.toml").read_text(encoding="utf-8")
     site_text = site_text.replace("port = 1883", f"port = {broker.port}", 1)
+    site_text = always_open(site_text)
     site_text = site_text.replace('printer = "file:var/', f'printer = "file:{OUT}/')
     site_file = OUT / "site.toml"
     site_file.write_text(site_text + DEMO_BOARD, encoding="utf-8")
