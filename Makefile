@@ -42,7 +42,8 @@ DEMO_SECONDS ?= 0
 demo: apt-demo venv
 	$(PY) scripts/demo.py --seconds $(DEMO_SECONDS)
 
-bench: venv
+bench: apt-test venv
+	$(call apt_install,wrk)
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
