@@ -86,6 +86,12 @@ def main() -> int:
           f"(log {OUT / 'serve.log'})")
     if not args.no_board:
         board = [*antrian, "display", "--config", str(site_file), "--board", "demo"]
+        if shutil.which("espeak-ng"):
+            # A voice pack from espeak-ng's Indonesian voice (a second), so calls are announced.
+            voice = OUT / "voice"
+            subprocess.run([*antrian, "voice", "build", "--out", str(voice)], cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=(OUT / "voice.log").open("w"))
+            board += ["--voice", str(voice)]
         env = dict(os.environ)
         if has_screen():
             board += ["--size", "1280x720"]
