@@ -60,9 +60,12 @@ def test_retained_state_is_shown_without_flash_or_announcement(board):
 
 
 def test_a_live_call_flashes_at_once_and_is_queued_for_announcement(board, pub):
-    pub.counter(counter_state("2", "A011", seq=11), retain=True)
+    # The queue service's order: the call event, then the counter state it changed.
     pub.call(call("A011", "2", seq=11))
-    run_until(board, lambda: cell(board, "now.ticket").text == "A011")
+    pub.counter(counter_state("2", "A011", seq=11), retain=True)
+    # Wait for the call itself: the counter state alone also puts A011 on the panel (unlit).
+    run_until(board, lambda: board.model.calls_seen == 1
+              and cell(board, "now.ticket").text == "A011")
     assert board.model.flashing(time.time())
     run_until(board, lambda: cell(board, "now.ticket").bg == YELLOW, timeout=3)
     assert pixel_share(board.screen, cell(board, "now.ticket").rect, YELLOW) > 0.5
