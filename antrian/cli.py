@@ -29,7 +29,8 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="antrian", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="antrian", description="Antrian: the queue system of a public service mall (MPP).")
     parser.add_argument("--version", action="version", version=f"antrian {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
