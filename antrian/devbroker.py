@@ -9,10 +9,24 @@ It never touches the machine's own broker on 1883; a test may stop and restart i
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+
+def stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM,
+                 timeout: float = 10.0) -> None:
+    """Send ``sig`` and wait; a process still there after ``timeout`` seconds is killed."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def free_port() -> int:
@@ -71,13 +85,7 @@ class Mosquitto:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=5)
         self.proc = None
 
     def restart(self) -> None:

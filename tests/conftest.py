@@ -18,6 +18,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 
 from broker import Mosquitto  # noqa: E402
+from antrian.devbroker import stop_process  # noqa: E402
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
@@ -225,13 +226,7 @@ class QueueProcess:
         raise AssertionError(f"queue service not online: {self.log.read_text()}")
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, sig)
         self.proc = None
 
     def kill(self):

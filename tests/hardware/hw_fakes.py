@@ -138,3 +138,29 @@ class FakeQueue:
     def close(self):
         self.client.loop_stop()
         self.client.disconnect()
+
+
+class Clock:
+    """A wall clock the test moves by hand (``clock.t += 5``)."""
+
+    def __init__(self, t: float = 1_764_300_000.0):
+        self.t = t
+
+    def __call__(self):
+        return self.t
+
+
+class Feedback:
+    """Records what a panel or kiosk shows (LED/screen mode) and signals (beeps, flashes)."""
+
+    def __init__(self):
+        self.modes, self.signals = [], []
+
+    def show(self, mode):
+        self.modes.append(mode)
+
+    def signal(self, kind, text=""):
+        self.signals.append((kind, text))
+
+    def last(self, kind):
+        return [t for k, t in self.signals if k == kind][-1]

@@ -10,29 +10,8 @@ from hardware.config import kiosk_config
 from hardware.kiosk import Kiosk
 from hardware.kiosk_store import KioskStore
 from hardware.printer import NO_PAPER, OFFLINE, OK, MemoryPrinter
+from hw_fakes import Clock, Feedback as Screen
 from mqtt import schemas
-
-
-class Clock:
-    def __init__(self):
-        self.t = 1_764_300_000.0
-
-    def __call__(self):
-        return self.t
-
-
-class Screen:
-    def __init__(self):
-        self.modes, self.signals = [], []
-
-    def show(self, mode):
-        self.modes.append(mode)
-
-    def signal(self, kind, text=""):
-        self.signals.append((kind, text))
-
-    def last(self, kind):
-        return [t for k, t in self.signals if k == kind][-1]
 
 
 @pytest.fixture

@@ -7,25 +7,7 @@ import pytest
 from hardware.outbox import Expect, Outbox
 from hardware.panel import CounterPanel
 from mqtt import schemas
-
-
-class Clock:
-    def __init__(self):
-        self.t = 1_000_000.0
-
-    def __call__(self):
-        return self.t
-
-
-class Recorder:
-    def __init__(self):
-        self.modes, self.signals = [], []
-
-    def show(self, mode):
-        self.modes.append(mode)
-
-    def signal(self, kind, text=""):
-        self.signals.append((kind, text))
+from hw_fakes import Clock, Feedback as Recorder
 
 
 def state(request, ticket, *, seq, open=True, counter="1"):
@@ -36,7 +18,7 @@ def state(request, ticket, *, seq, open=True, counter="1"):
 
 @pytest.fixture
 def rig(tmp_path):
-    clock = Clock()
+    clock = Clock(1_000_000.0)
     sent = []
     fb = Recorder()
     box = Outbox(tmp_path / "outbox.db", "c1")

@@ -21,6 +21,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from antrian.devbroker import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 NOT_AUTHORIZED = 135
 
@@ -246,13 +248,7 @@ class Program:
         self.stop(signal.SIGKILL)
 
     def stop(self, sig=signal.SIGTERM) -> None:
-        if self.alive:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, sig)
         self.proc = None
 
 

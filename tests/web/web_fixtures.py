@@ -6,6 +6,7 @@ import tomllib
 from functools import lru_cache
 
 from antrian import config
+from antrian.devbroker import stop_process
 from mqtt import schemas, views
 from mqtt.topics import Topics
 from ticketing.estimate import service_wait
@@ -109,13 +110,7 @@ class WebProcess:
         raise AssertionError(f"timed out waiting for {what}; last: {last}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
 
