@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -71,8 +72,16 @@ def test_wrong_arguments_are_refused_with_a_clear_message(tmp_path, args, messag
 def test_a_real_install_needs_root():
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root to drop to another user")
-    done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                           str(SCRIPT), "queue"], capture_output=True, text=True, timeout=30)
+    # The checkout may sit in a folder only root can enter (mktemp -d): give the unprivileged
+    # user a copy it can read.
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o755)
+        script = Path(folder) / "install-pi"
+        shutil.copy2(SCRIPT, script)
+        os.chmod(script, 0o755)
+        done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               str(script), "queue"], capture_output=True, text=True,
+                              timeout=30, cwd=folder)
     assert done.returncode == 2
     assert "run as root" in done.stderr
 
