@@ -11,6 +11,7 @@ validates them with the helpers below, so an error always reads ``board[2].layou
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import tomllib
@@ -313,21 +314,13 @@ def credentials(site: Site, component: str) -> tuple[str, str] | None:
     The username is the component name. Without a secrets file, or without an entry for the
     component, the TOML's own ``[broker] username/password`` apply (None when there are none).
     """
-    if not site.broker.secrets:
-        return None
-    path = Path(site.broker.secrets)
-    if not path.is_absolute() and site.path is not None:
-        path = site.path.parent / path
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    found = _secrets(site)
+    if found is None:
         # A development copy of the site file has no secrets; a locked broker then refuses the
         # connection, and the component logs that refusal.
-        _log.warning("broker.secrets: %s does not exist; connecting as %s without a password",
-                     path, component)
+        _log.warning("broker.secrets: none found; connecting as %s without a password", component)
         return None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"broker.secrets: {path}: not valid TOML: {e}") from None
+    path, raw = found
     passwords = need(raw, "passwords", dict, str(path), {})
     password = passwords.get(component)
     if password is None:
@@ -335,3 +328,36 @@ def credentials(site: Site, component: str) -> tuple[str, str] | None:
     if not isinstance(password, str):
         raise ConfigError(f"{path}: passwords.{component}: expected a string")
     return component, password
+
+
+def _secrets(site: Site) -> tuple[Path, dict] | None:
+    """The secrets file named by ``[broker] secrets`` and its contents (None: no such file)."""
+    if not site.broker.secrets:
+        return None
+    path = Path(site.broker.secrets)
+    if not path.is_absolute() and site.path is not None:
+        path = site.path.parent / path
+    try:
+        return path, tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"broker.secrets: {path}: not valid TOML: {e}") from None
+
+
+def ticket_secret(site: Site) -> bytes:
+    """The secret that signs each ticket's key (``ticketing.keys``): ``[keys] ticket`` in the
+    secrets file, shared by the queue service (which hands keys out) and the web (which checks
+    them). Without a secrets file, a development secret derived from the site's name, logged as
+    such: a building with a secrets file but no ticket key is refused."""
+    found = _secrets(site)
+    if found is None:
+        _log.warning("no secrets file: ticket keys use a development secret (not for a building)")
+        return hashlib.sha256(f"antrian-development-ticket-key:{site.site}".encode()).digest()
+    path, raw = found
+    keys = need(raw, "keys", dict, str(path), {})
+    secret = keys.get("ticket")
+    if not isinstance(secret, str) or len(secret) < 32:
+        raise ConfigError(f"{path}: keys.ticket: a string of at least 32 characters is needed "
+                          "(antrian broker-config --generate-secrets writes one)")
+    return hashlib.sha256(secret.encode()).digest()

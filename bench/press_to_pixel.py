@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "display")]
 import paho.mqtt.client as paho  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
-from broker import Mosquitto  # noqa: E402
+from support.broker import Mosquitto  # noqa: E402
 from board_fakes import big_site_toml  # noqa: E402
 
 COUNTERS = [str(i) for i in range(1, 11)]

@@ -30,7 +30,7 @@ from hardware.config import PanelConfig, panel_config
 from hardware.device import Device
 from hardware.feedback import Feedbacks, TerminalFeedback
 from hardware.inputs import PANEL_KEYS, KeyReader, Switches
-from hardware.loop import Loop
+from antrian.loop import Loop
 from hardware.outbox import Outbox
 from hardware.panel import CounterPanel
 from mqtt import schemas

@@ -19,7 +19,7 @@ from antrian import sdnotify
 from antrian.config import ConfigError
 from hardware.feedback import LedFeedback
 from hardware.inputs import Switches
-from hardware.loop import Loop
+from antrian.loop import Loop
 from mqtt.client import Connection
 
 log = logging.getLogger(__name__)

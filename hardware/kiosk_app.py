@@ -29,7 +29,7 @@ from hardware.feedback import KIOSK_TEXT, Feedbacks, TerminalFeedback
 from hardware.inputs import KeyReader
 from hardware.kiosk import Kiosk
 from hardware.kiosk_store import KioskStore
-from hardware.loop import Loop
+from antrian.loop import Loop
 from hardware.printer import open_printer
 from mqtt import schemas
 from mqtt.client import Connection

@@ -4,10 +4,32 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-# Ticket statuses. A ticket waits, is called to a counter, and ends done, missed or expired.
-WAITING, CALLED, DONE, MISSED, EXPIRED = "waiting", "called", "done", "missed", "expired"
+
+class Status(StrEnum):
+    """Where a ticket is: it waits, is called to a counter, and ends done, missed or expired."""
+    WAITING = "waiting"
+    CALLED = "called"
+    DONE = "done"
+    MISSED = "missed"
+    EXPIRED = "expired"
+
+
+class Action(StrEnum):
+    """What a counter can do: the one list every panel, schema, console and CLI derives from."""
+    NEXT = "next"
+    RECALL = "recall"
+    SKIP = "skip"
+    CALL = "call"            # call a missed (or a named waiting) ticket
+    TRANSFER = "transfer"    # send the current ticket to another service's line
+    OPEN = "open"
+    CLOSE = "close"
+
+
+WAITING, CALLED, DONE, MISSED, EXPIRED = (Status.WAITING, Status.CALLED, Status.DONE,
+                                          Status.MISSED, Status.EXPIRED)
 
 
 @dataclass

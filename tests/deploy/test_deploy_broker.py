@@ -19,7 +19,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from broker import free_port, wait_port
+from support.broker import free_port, wait_port
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "systemd" / "mosquitto.conf"
@@ -129,7 +129,7 @@ def test_the_generated_broker_config_fits_install_pi_and_the_main_config(pi_etc,
     known = cli.build_parser()._subparsers._group_actions[0].choices
     if "broker-config" not in known:
         pytest.skip("`antrian broker-config` is not written yet")
-    from conftest import write_site
+    from support.site import write_site
 
     uid, gid = mosquitto_user()
     port = free_port()

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QueueProcess, Watcher, write_site
+from support.queue import QueueProcess
+from support.mqtt import Watcher
+from support.site import write_site
 from deploy_notify import Message, NotifyListener
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,7 +167,7 @@ def test_a_board_is_ready_with_state_pings_and_stops_pinging_when_its_loop_is_he
 
 def test_the_visitors_page_is_ready_when_it_listens_and_pings_from_its_event_loop(tmp_path, broker,
                                                                                    site_file):
-    from broker import free_port, wait_port
+    from support.broker import free_port, wait_port
 
     port = free_port()
     argv = [sys.executable, "-m", "antrian", "web", "--config", str(site_file),

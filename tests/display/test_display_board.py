@@ -11,7 +11,8 @@ import pygame
 import pytest
 
 from antrian.config import load
-from conftest import Watcher, write_site
+from support.mqtt import Watcher
+from support.site import write_site
 from display.layout import ORANGE, RED, YELLOW
 from display.model import MIN_TURN
 from board_fakes import (BOARDS, Publisher, call, counter_state, pixel_share, run_until,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from antrian.config import ConfigError, parse
-from conftest import SMALL_SITE
+from support.site import SMALL_SITE
 from display.config import board_config, counter_display_config, load_boards, load_voice
 from board_fakes import BOARDS
 
@@ -95,7 +95,7 @@ def test_a_counter_display_follows_its_counter_and_is_silent():
 
 
 def test_the_documented_example_boards_fit_the_example_site():
-    from conftest import ROOT
+    from support.site import ROOT
     doc = (ROOT / "docs" / "display.md").read_text()
     block = doc.split("```toml\n", 1)[1].split("```", 1)[0]
     raw = tomllib.loads((ROOT / "examples" / "mpp.toml").read_text())

@@ -17,7 +17,8 @@ from pathlib import Path
 import pygame
 import pytest
 
-from conftest import ROOT, QueueProcess, write_site
+from support.site import ROOT, write_site
+from support.queue import QueueProcess
 from display.layout import NAVY, PANEL, YELLOW
 from display.voice import build_pack
 from board_fakes import BOARDS, Publisher, counter_state, pixel_share, wait_for

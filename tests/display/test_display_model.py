@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 from antrian.config import parse
-from conftest import SMALL_SITE
+from support.site import SMALL_SITE
 from display.config import load_boards
 from display.model import LIVE_WINDOW, MIN_TURN, Announce, BoardModel
 from display.view import build_view

@@ -126,7 +126,7 @@ def test_fonts_come_from_the_system_and_are_loaded_once(fonts):
 def test_a_board_on_a_tv_turned_on_its_side_draws_rotated(tmp_path):
     import tomllib
     from antrian.config import parse
-    from conftest import SMALL_SITE
+    from support.site import SMALL_SITE
     from display.app import BoardApp
     from display.config import board_config
     from mqtt.schemas import encode

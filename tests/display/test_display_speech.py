@@ -11,7 +11,7 @@ from num2words import num2words
 
 from display.speech import (VOCABULARY, announcement, clip_file, counter_words, number_words,
                             split_ticket, ticket_words)
-from conftest import ROOT
+from support.site import ROOT
 
 
 @pytest.mark.parametrize("n, words", [

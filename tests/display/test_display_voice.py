@@ -11,7 +11,7 @@ import wave
 import pygame
 import pytest
 
-from conftest import ROOT
+from support.site import ROOT
 from display.speech import VOCABULARY, announcement, clip_file
 from display.voice import Announcer, VoicePack, chime_samples
 from board_fakes import wait_for

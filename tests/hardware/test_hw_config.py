@@ -3,7 +3,7 @@
 import pytest
 
 from antrian import config as site_config
-from conftest import write_site
+from support.site import write_site
 from hardware.config import kiosk_config, panel_config
 
 ConfigError = site_config.ConfigError

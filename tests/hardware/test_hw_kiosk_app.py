@@ -135,7 +135,8 @@ def test_reload_takes_new_services_and_names_what_needs_a_restart(kiosk):
 def test_a_kiosk_follows_the_services_status_and_refuses_a_full_quota_at_once(broker, tmp_path):
     """The real queue with SKCK's quota of one: the kiosk's second tap is refused with the
     reason from the retained state, without a take."""
-    from conftest import QueueProcess, write_site
+    from support.queue import QueueProcess
+    from support.site import write_site
     site_file = write_site(tmp_path / "site.toml", broker.port)
     site_file.write_text(site_file.read_text().replace(
         'id = "skck"\n', 'id = "skck"\nquota = 1\nstandard = { fee = "Gratis", '

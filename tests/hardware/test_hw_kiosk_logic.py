@@ -5,7 +5,7 @@ import json
 import pytest
 
 from antrian import config as site_config
-from conftest import write_site
+from support.site import write_site
 from hardware.config import kiosk_config
 from hardware.kiosk import Kiosk
 from hardware.kiosk_store import KioskStore

@@ -7,7 +7,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from antrian import config as site_config
-from conftest import write_site
+from support.site import write_site
 from hardware.config import panel_config
 from hardware.counter_app import PanelApp
 from hw_fakes import FakeQueue, Listener, wait_for

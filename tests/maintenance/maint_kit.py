@@ -216,7 +216,7 @@ def write_locked_site(folder: Path, port: int, ws_port: int | None = None, extra
     ``secrets``: a secrets file to start from (missing passwords are generated);
     ``broker_lines``: more keys of the site's ``[broker]`` table.
     """
-    from conftest import write_site
+    from support.site import write_site
 
     from antrian import config
     from mqtt import broker_config as bc

@@ -6,17 +6,15 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 import time
 import tomllib
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from broker import Mosquitto, free_port  # noqa: E402
-from conftest import write_site  # noqa: E402
+from support.broker import Mosquitto, free_port  # noqa: E402
+from support.site import write_site  # noqa: E402
 from maint_kit import (BOARD_AND_PANEL, NOT_AUTHORIZED, Client, ServeProcess, antrian,  # noqa: E402
                        connack, write_locked_site)
 

@@ -20,9 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from broker import Mosquitto, free_port  # noqa: E402
+from support.broker import Mosquitto, free_port  # noqa: E402
 from maint_kit import (Client, DeviceProcess, Fuzzer, LockedSite, ServeProcess, antrian,  # noqa: E402
                        write_locked_site)
 from maint_strategies import ids, payloads  # noqa: E402

@@ -4,7 +4,6 @@ of the consoles (argument parsing, the watch table)."""
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from pathlib import Path
@@ -12,9 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import write_site  # noqa: E402
+from support.site import write_site  # noqa: E402
 
 from antrian import config  # noqa: E402
 from antrian.config import ConfigError  # noqa: E402

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 import time
 import uuid
@@ -14,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from broker import Mosquitto, free_port  # noqa: E402
+from support.broker import Mosquitto, free_port  # noqa: E402
 from maint_kit import ServeProcess, queue_state, write_locked_site  # noqa: E402
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]

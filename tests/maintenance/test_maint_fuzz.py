@@ -9,7 +9,6 @@ tests/artifacts/maintenance-fuzz.json.
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from maint_kit import Client, Fuzzer, queue_state as state_of  # noqa: E402
 from maint_strategies import ids, payloads  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 from antrian import config
 from antrian.config import ConfigError
 from antrian.opening import opening_rules, standards
-from conftest import SMALL_SITE
+from support.site import SMALL_SITE
 from ticketing.hours import OpeningRules, parse_intervals, parse_week, status
 
 RULES = """

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from antrian import config
-from conftest import SMALL_SITE
+from support.site import SMALL_SITE
 from mqtt.service import QueueService
 from mqtt.store import Store
 

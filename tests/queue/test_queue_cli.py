@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from support.site import ROOT
 
 pytestmark = pytest.mark.broker
 
@@ -57,8 +57,8 @@ def test_a_bad_config_is_reported_with_its_key_and_exit_code_2(tmp_path):
 
 
 def test_the_broker_being_away_is_a_clear_message_not_a_hang(tmp_path):
-    from conftest import write_site
-    from broker import free_port
+    from support.site import write_site
+    from support.broker import free_port
 
     site = write_site(tmp_path / "site.toml", free_port())
     result = antrian("take", "--config", str(site), "--service", "ktp", "--timeout", "1")

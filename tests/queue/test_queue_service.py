@@ -37,7 +37,7 @@ def test_next_calls_priority_first_and_publishes_a_call_and_the_counter_state(qu
 
 
 def test_retained_state_is_there_for_a_client_that_connects_later(queue_service, broker):
-    from conftest import Watcher
+    from support.mqtt import Watcher
 
     queue_service.take("skck", kiosk="k2")
     queue_service.press("3", "next")

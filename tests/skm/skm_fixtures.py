@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from antrian import config
-from conftest import SMALL_SITE
+from support.site import SMALL_SITE
 from mqtt import schemas, views
 from mqtt.service import fresh_state
 from mqtt.topics import Topics

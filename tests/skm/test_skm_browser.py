@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QueueProcess
+from support.queue import QueueProcess
 from skm_fixtures import site_text
 from web import accounts as acc
 from web.survey import SurveyStore

@@ -96,7 +96,7 @@ def test_my_ticket_is_called_on_the_open_page_within_a_second(browser, queue_ser
 
 
 def test_a_whole_building_renders_grouped_and_searchable(browser, broker, tmp_path, artifacts):
-    from conftest import Watcher
+    from support.mqtt import Watcher
 
     plan, result = simulated_day()
     site_file = tmp_path / "sim.toml"

@@ -115,5 +115,5 @@ class WebProcess:
 
 
 def start_web(site_file: Path, tmp_path: Path, args: list[str] = ()) -> WebProcess:
-    from broker import free_port
+    from support.broker import free_port
     return WebProcess(site_file, free_port(), tmp_path, list(args)).start()

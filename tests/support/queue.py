@@ -1,0 +1,109 @@
+"""``antrian serve`` as a real process, plus helpers that speak the contract."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from antrian.devbroker import stop_process
+from support.broker import Mosquitto
+from support.mqtt import Watcher
+from support.site import ROOT
+from support.waiting import wait_for
+
+
+class QueueProcess:
+    """``antrian serve`` as a real process, plus helpers that speak the contract."""
+
+    def __init__(self, site_file: Path, db: Path, broker: Mosquitto, env: dict | None = None):
+        from antrian import config
+        self.site_file, self.db, self.broker = site_file, db, broker
+        self.site = config.load(site_file)
+        self.base = f"antrian/{self.site.site}"
+        self.env = dict(os.environ, **(env or {}))
+        self.proc: subprocess.Popen | None = None
+        self.log = db.parent / f"serve-{uuid.uuid4().hex[:6]}.log"
+        self.watcher = Watcher(broker.port)
+
+    def start(self, wait: bool = True) -> "QueueProcess":
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "antrian", "serve", "--config", str(self.site_file),
+             "--db", str(self.db)], cwd=ROOT, env=self.env,
+            stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_online()
+        return self
+
+    def wait_online(self, timeout: float = 10.0):
+        """Until the service says it is online and has published every service's state."""
+        start = self.watcher.mark()
+        wanted = {("service", s) for s in self.site.services} | {
+            ("counter", c) for c in self.site.counters}
+
+        def ready():
+            if self.proc and self.proc.poll() is not None:
+                raise AssertionError(f"antrian serve exited: {self.log.read_text()}")
+            with self.watcher.cond:
+                got = self.watcher.messages[start:]
+            online = [i for i, (t, p, _) in enumerate(got)
+                      if t == f"{self.base}/tele/queue/lwt" and p == b"online"]
+            if not online:
+                return False
+            seen = {tuple(t.split("/")[-3:-1]) for t, _, _ in got[online[0]:]
+                    if t.endswith("/state")}
+            return wanted <= seen
+
+        try:
+            wait_for(ready, timeout, what="the queue service online with its state",
+                     interval=0.02)
+        except AssertionError:
+            raise AssertionError(f"queue service not online: {self.log.read_text()}") from None
+
+    def stop(self, sig=signal.SIGTERM):
+        stop_process(self.proc, sig)
+        self.proc = None
+
+    def kill(self):
+        self.stop(signal.SIGKILL)
+
+    # -- the contract ----------------------------------------------------------------------------
+
+    def press(self, counter: str, action: str, wait: bool = True, **fields) -> dict:
+        """Publish a press and (by default) wait for its acknowledgement or error."""
+        rid = fields.pop("id", None) or f"t-{uuid.uuid4().hex[:10]}"
+        body = {"action": action, "id": rid, **fields}
+        self.watcher.publish(f"{self.base}/counter/{counter}/press", body)
+        if not wait:
+            return body
+        _, answer = self.watcher.wait_for(
+            lambda t, b: isinstance(b, dict) and (
+                (t == f"{self.base}/counter/{counter}/state" and b.get("request") == rid)
+                or (t == f"{self.base}/error/counter-{counter}" and b.get("id") == rid)),
+            what=f"answer to press {rid}")
+        return answer
+
+    def take(self, service: str, kiosk: str = "k1", wait: bool = True, **fields) -> dict:
+        rid = fields.pop("id", None) or f"t-{uuid.uuid4().hex[:10]}"
+        body = {"service": service, "id": rid, **fields}
+        self.watcher.publish(f"{self.base}/kiosk/{kiosk}/take", body)
+        if not wait:
+            return body
+        _, answer = self.watcher.wait_for(
+            lambda t, b: isinstance(b, dict) and b.get("id") == rid and (
+                t == f"{self.base}/ticket" or t == f"{self.base}/error/kiosk-{kiosk}"),
+            what=f"answer to take {rid}")
+        return answer
+
+    def service_state(self, service: str) -> dict:
+        return self.watcher.bodies(f"/service/{service}/state")[-1]
+
+    def counter_state(self, counter: str) -> dict:
+        return self.watcher.bodies(f"/counter/{counter}/state")[-1]
+
+    def close(self):
+        self.stop()
+        self.watcher.close()
