@@ -6,7 +6,10 @@
 
 Each role reads the common part (site, broker, services, counters, kiosks) from here; tables that
 belong to one role only (``[[board]]``, ``[[panel]]``, ...) stay in :attr:`Site.raw` and that role
-validates them with the helpers below, so an error always reads ``board[2].layout: ...``.
+validates their values with the helpers below, so an error always reads ``board[2].layout: ...``.
+The names of every table and key, whichever role reads them, are checked here first, against the
+one registry in :mod:`antrian.sections`: ``kiosk[k1]: unknown key 'printr' (did you mean
+'printer'?; known: ...)`` stops every role at load, not only the kiosk.
 """
 
 from __future__ import annotations
@@ -21,12 +24,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from antrian.sections import unknown_key
+
 _log = logging.getLogger(__name__)
 ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 PREFIX = re.compile(r"^[A-Z0-9]{1,4}$")
-# Sections the common loader knows; other top-level tables belong to a role.
-COMMON_KEYS = {"site", "title", "timezone", "reset_at", "public_url", "broker", "service",
-               "counter", "kiosk"}
 
 
 class ConfigError(ValueError):
@@ -177,11 +179,17 @@ def _names(kinds: tuple[type, ...]) -> str:
 
 # -- the common part ----------------------------------------------------------------------------
 
+# The service keys this loader reads; the others (quota, opening, standard) go to Service.extra.
 SERVICE_KEYS = {"id", "prefix", "name", "agency", "separator", "width", "average_minutes"}
 
 
 def parse(raw: dict, path: Path | None = None) -> Site:
-    """Validate a decoded TOML document and build the :class:`Site`."""
+    """Validate a decoded TOML document and build the :class:`Site`.
+
+    Names first: an unknown table or key anywhere in the file is refused before any value is
+    read, so a misspelt ``prefx`` reads as unknown, not as a missing ``prefix``."""
+    if (unknown := unknown_key(raw)) is not None:
+        raise ConfigError(unknown)
     site_id = need_id(raw, "site", "site")
     tz = need(raw, "timezone", str, "timezone", "Asia/Jakarta")
     try:
@@ -189,8 +197,6 @@ def parse(raw: dict, path: Path | None = None) -> Site:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"timezone: unknown time zone {tz!r}") from None
     broker_raw = need(raw, "broker", dict, "broker", {})
-    no_unknown(broker_raw, {"host", "port", "username", "password", "tls", "ca_file", "keepalive",
-                            "secrets"}, "broker")
     broker = Broker(
         host=need(broker_raw, "host", str, "broker", "127.0.0.1"),
         port=need(broker_raw, "port", int, "broker", 1883),
@@ -258,7 +264,6 @@ def parse(raw: dict, path: Path | None = None) -> Site:
     for i, t in enumerate(tables(raw, "counter")):
         cid = need_id(t, "id", f"counter[{i}]")
         where = f"counter[{cid}]"
-        no_unknown(t, {"id", "name", "services"}, where)
         if cid in counters:
             raise ConfigError(f"{where}.id: duplicate counter id")
         counters[cid] = Counter(cid, need(t, "name", str, where, f"Loket {cid}"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from antrian.config import ConfigError, Site, need, no_unknown
+from antrian.config import ConfigError, Site, need
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,8 @@ class WebSettings:
 
     @classmethod
     def from_site(cls, site: Site) -> "WebSettings":
+        # Key names are checked at load against antrian.sections.WEB (add new keys there).
         raw = need(site.raw, "web", dict, "web", {})
-        no_unknown(raw, {"host", "port", "max_streams", "managers", "survey",
-                         "survey_per_minute", "session_hours"}, "web")
         managers = need(raw, "managers", str, "web", None)
         if managers is not None:
             path = Path(managers)
