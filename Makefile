@@ -11,7 +11,7 @@ APT_TEST := mosquitto mosquitto-clients espeak-ng sox xvfb chromium fonts-dejavu
 APT_DEMO := mosquitto mosquitto-clients espeak-ng sox fonts-dejavu-core
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv apt-test apt-demo bench clean
+.PHONY: demo test lint-imports venv apt-test apt-demo bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3; }
@@ -35,8 +35,13 @@ apt-test:
 apt-demo:
 	$(call apt_install,$(APT_DEMO))
 
+# The layering contract ([tool.importlinter] in pyproject.toml) first: a second, not a suite run.
 test: apt-test venv
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+lint-imports: venv
+	$(VENV)/bin/lint-imports --no-cache
 
 DEMO_SECONDS ?= 0
 demo: apt-demo venv
@@ -47,4 +52,4 @@ bench: apt-test venv
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var out tests/artifacts .pytest_cache
+	rm -rf $(VENV) var out tests/artifacts .pytest_cache .import_linter_cache
