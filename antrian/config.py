@@ -18,7 +18,7 @@ import hashlib
 import logging
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,12 @@ class Broker:
     keepalive: int = 15
     # A TOML file, not the site TOML, holding one password per component: see credentials().
     secrets: str | None = None
+    # The technicians' own listener (docs/security.md): consoles and `antrian take/press`.
+    console_port: int | None = None
+
+    def console(self) -> "Broker":
+        """Where technicians' consoles connect: the console listener when the site has one."""
+        return replace(self, port=self.console_port) if self.console_port else self
 
 
 @dataclass(frozen=True)
@@ -206,9 +212,13 @@ def parse(raw: dict, path: Path | None = None) -> Site:
         ca_file=need(broker_raw, "ca_file", str, "broker", None),
         keepalive=need(broker_raw, "keepalive", int, "broker", 15),
         secrets=need(broker_raw, "secrets", str, "broker", None),
+        console_port=need(broker_raw, "console_port", int, "broker", None),
     )
-    if not 1 <= broker.port <= 65535:
-        raise ConfigError(f"broker.port: {broker.port} is not a TCP port")
+    for key, port in (("port", broker.port), ("console_port", broker.console_port)):
+        if port is not None and not 1 <= port <= 65535:
+            raise ConfigError(f"broker.{key}: {port} is not a TCP port")
+    if broker.console_port == broker.port:
+        raise ConfigError("broker.console_port: must differ from broker.port")
     if not 5 <= broker.keepalive <= 20:
         raise ConfigError("broker.keepalive: must be 5..20 s so a dead device shows offline quickly")
 

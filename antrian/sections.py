@@ -54,7 +54,7 @@ def section(name: str, keys: set[str] | tuple[str, ...], **kw: Any) -> Section:
 # antrian/config.py: the common part every role reads.
 ROOT_KEYS = frozenset({"site", "title", "timezone", "reset_at", "public_url"})
 BROKER = section("broker", {"host", "port", "username", "password", "tls", "ca_file", "keepalive",
-                            "secrets"})
+                            "secrets", "console_port"})
 # antrian/opening.py: opening hours, at site, agency and service level.
 OPENING_DAY_KEYS = frozenset({"days", "last_ticket_minutes", "national_holidays", "closed_dates",
                               "open_dates"})

@@ -10,6 +10,8 @@ writes, into the output folder (what ``scripts/install-pi broker`` and the shipp
 - ``antrian.conf``: listeners and limits, read by the main config's ``include_dir`` (or, with
   ``standalone``, a whole config with persistence and logging, for ``mosquitto -c``);
 - ``passwd``: one account per component, hashed by ``mosquitto_passwd`` (sha512-pbkdf2);
+- ``console.passwd``: the technicians' accounts (``ops``, ``ops-<name>``) and ``cli``, for the
+  console listener (``[broker] console_port``), when there is one;
 - ``acl``: what each account may publish and read (see :func:`rules`);
 - ``public.acl``: what anonymous visitors' browsers may read on the optional websockets listener.
 
@@ -38,9 +40,26 @@ from mqtt.topics import Topics
 # board that reconnects into a burst: Mosquitto's default (1000) drops the rest silently.
 MAX_QUEUED_MESSAGES = 100_000
 MAX_INFLIGHT_MESSAGES = 100
-# Requests are a few hundred bytes; the largest message is a board's screenshot (a PNG).
-MAX_PACKET_SIZE = 8 * 1024 * 1024
-ROLES = ("queue", "ops", "web", "board", "counter", "kiosk")
+# The largest legitimate message is a board's `screenshot` reply, one message (no chunks):
+# measured by bench/screenshot_size.py on the example site's busiest board, 290 KiB at 1080p
+# and 596 KiB at 4K (PNG in base64 in JSON). 2 MiB fits a 4K screenshot three times over;
+# requests are under 1 KiB and commands at most 64 KiB. A bigger packet disconnects its sender.
+MAX_PACKET_SIZE = 2 * 1024 * 1024
+# Per client, what may wait for it: a queue service down for a day finds every press and take
+# queued (a big MPP: ~3000 tickets, ~12 000 requests of ~250 bytes = 3 MiB a day), so 8 MiB
+# holds more than two such days; a stolen account that subscribes and never reads holds 8 MiB
+# of the broker's memory at most, instead of growing until the Pi swaps.
+MAX_QUEUED_BYTES = 8 * 1024 * 1024
+# Connections per listener. On the device listener every account has one connection at most
+# (the client id is the username: a second one takes the first one's place), so twice the
+# accounts covers the overlap of a reconnect; a flood past it is refused before it uses up the
+# broker's file descriptors (1024 by default), and the connected devices carry on.
+MIN_DEVICE_CONNECTIONS = 64
+CONSOLE_CONNECTIONS = 32
+WEBSOCKET_CONNECTIONS = 500
+ROLES = ("queue", "ops", "cli", "web", "board", "counter", "kiosk")
+# Accounts that log in on the console listener when there is one (the others never do).
+CONSOLE_ROLES = ("ops", "cli")
 PASSWORD_CHARS = set(map(chr, range(33, 127))) - {":"}
 
 
@@ -78,9 +97,15 @@ class Options:
 
     :param port: the plain MQTT listener (None: the site's ``[broker] port``, or no plain
         listener when the site says ``tls = true``).
-    :param bind: an address to listen on (None: every interface, as the Pis need).
+    :param console_port: the technicians' listener (None: the site's ``[broker] console_port``;
+        without one the technicians' accounts log in on the devices' listener, where a second
+        console of the same account takes the first one's place).
+    :param bind: an address to listen on (None: every interface, as the Pis need; a
+        ``standalone`` config binds 127.0.0.1 unless told).
     :param standalone: write a whole config (persistence in ``data_dir``, log to stdout), for
         ``mosquitto -c antrian.conf`` without the shipped main config.
+    :param data_dir: where a standalone broker keeps its database (None: ``mosquitto-data``
+        beside the generated files, never the system broker's /var/lib/mosquitto).
     :param user: the account Mosquitto runs as (``user`` line; None: Mosquitto's own default).
     """
     port: int | None = None
@@ -88,8 +113,9 @@ class Options:
     websockets: int | None = None
     tls_port: int | None = None
     standalone: bool = False
-    data_dir: Path = Path("/var/lib/mosquitto")
+    data_dir: Path | None = None
     user: str | None = None
+    console_port: int | None = None
 
 
 # -- accounts -----------------------------------------------------------------------------------
@@ -116,6 +142,8 @@ def accounts(site: Site, optional: list[str] = ()) -> list[Account]:
            Account("ops", "ops", label="technicians")]
     out += [Account(name, "ops", label="a technician") for name in sorted(optional)
             if name.startswith("ops-")]
+    out.append(Account("cli", "cli", label="`antrian take` and `antrian press`, a supervisor's "
+                                           "tool"))
     out.append(Account("web", "web", label="the visitors' page and reports"))
     out += [Account(f"board-{b}", "board", b, f"board {b}") for b in board_ids(site)]
     out += [Account(f"counter-display-{c.id}", "board", c.id, f"the display above {c.name}")
@@ -138,16 +166,33 @@ def device_reads(t: Topics) -> list[str]:
     return [t.service_state(), t.counter_state(), t.call, t.message, t.lwt()]
 
 
+def overview_reads(t: Topics) -> list[str]:
+    """Everything under the site but the reply tree and other components' commands: what the
+    queue service and technicians read (each still reads its own ``reply/<name>/#``)."""
+    b = t.base
+    return [f"{b}/service/#", f"{b}/counter/#", f"{b}/kiosk/#", t.call, t.ticket, t.message,
+            f"{b}/error/#", f"{b}/tele/#", f"{b}/stat/#"]
+
+
 def rules(site: Site, account: Account) -> list[tuple[str, str]]:
     """The ``(access, topic)`` lines of one account, besides the patterns every account has
-    (:func:`own_patterns`). A device may publish only its own requests."""
+    (:func:`own_patterns`): the exact leaves it publishes, and what it reads. Nobody reads
+    another account's replies (``reply/<name>/``), not even the queue service or a technician."""
     t = Topics(site.site)
+    b = t.base
     if account.role == "queue":
-        return [("readwrite", f"{t.base}/#")]
+        writes = [t.service_state(), t.counter_state(), t.call, t.ticket, t.message,
+                  t.error(), f"{b}/reply/#"]
+        return [("write", w) for w in writes] + [("read", r) for r in overview_reads(t)]
     if account.role == "ops":
-        # Commands and their replies (any response topic under the site), state, statistics.
-        return [("readwrite", f"{t.base}/#"), ("read", "$SYS/#")]
+        # Commands to any component; clearing the retained presence of a retired device.
+        return ([("write", t.cmnd("+", "+")), ("write", t.lwt())]
+                + [("read", r) for r in overview_reads(t) + [f"{b}/cmnd/#", "$SYS/#"]])
     reads = device_reads(t)
+    if account.role == "cli":
+        # `antrian take` / `antrian press`: a supervisor's tool, for any kiosk and counter.
+        return ([("write", t.kiosk_take()), ("write", t.counter_press())]
+                + [("read", r) for r in reads + [t.ticket, t.error()]])
     if account.role == "web":
         return [("read", topic) for topic in reads + [t.ticket]]
     if account.role == "board":
@@ -161,11 +206,23 @@ def rules(site: Site, account: Account) -> list[tuple[str, str]]:
     raise ValueError(f"unknown role {account.role!r}")
 
 
-def own_patterns(t: Topics) -> list[tuple[str, str]]:
-    """Every account speaks for itself on its maintenance topics and hears its own commands
-    and replies (``%u`` is the username, which is the component name)."""
-    return [("write", f"{t.base}/tele/%u/#"), ("write", f"{t.base}/stat/%u/#"),
-            ("read", f"{t.base}/cmnd/%u/#"), ("read", f"{t.base}/reply/%u/#")]
+def own_patterns(t: Topics, consoles: list[str] = ("ops",)) -> list[tuple[str, str]]:
+    """Every account speaks for itself on the exact leaves of its maintenance face, hears its
+    own commands and the replies to its own requests, and may answer the technicians'
+    consoles on their reply trees (``%u`` is the username, which is the component name)."""
+    b = t.base
+    out = [("write", f"{b}/tele/%u/lwt"), ("write", f"{b}/tele/%u/state"),
+           ("write", f"{b}/stat/%u/+"),
+           # a console's legacy response topic stat/<name>/<command>/<txn> (mosquitto_rr -e)
+           ("write", f"{b}/stat/%u/+/+"),
+           ("read", f"{b}/cmnd/%u/+"), ("read", f"{b}/reply/%u/#")]
+    out += [("write", f"{b}/reply/{name}/#") for name in consoles]
+    return out
+
+
+def consoles(accounts_: list[Account]) -> list[str]:
+    """The accounts that send maintenance commands (and so get replies from every component)."""
+    return [a.name for a in accounts_ if a.role == "ops"]
 
 
 def acl(site: Site, accounts_: list[Account]) -> str:
@@ -180,10 +237,11 @@ def acl(site: Site, accounts_: list[Account]) -> str:
         "# (retained ones too) against the read lines; what no line allows is refused. There are",
         "# no anonymous lines here: the listeners that use this file refuse anonymous clients.",
         "",
-        "# Each account: its own presence, health and command replies (tele/, stat/), its own",
-        "# commands (cmnd/) and the queue's replies to its requests (reply/).",
+        "# Each account: its own presence and health (tele/), its command replies (stat/), its",
+        "# own commands (cmnd/), the replies to its own requests (reply/<name>/), and replies",
+        "# to the technicians' consoles (reply/ops.../).",
     ]
-    lines += [f"pattern {access} {topic}" for access, topic in own_patterns(t)]
+    lines += [f"pattern {access} {topic}" for access, topic in own_patterns(t, consoles(accounts_))]
     for account in accounts_:
         lines += ["", f"# {account.name}: {account.label}" + _role_note(account), f"user {account.name}"]
         lines += [f"topic {access} {topic}" for access, topic in rules(site, account)]
@@ -191,8 +249,9 @@ def acl(site: Site, accounts_: list[Account]) -> str:
 
 
 def _role_note(account: Account) -> str:
-    return {"queue": " (everything under the site)",
+    return {"queue": " (the queue's state and events, replies to every requester)",
             "ops": " (commands, state, broker statistics)",
+            "cli": " (takes and presses for any kiosk and counter)",
             "web": " (read only)",
             "board": " (read only)",
             "counter": " (presses for this counter only)",
@@ -238,36 +297,62 @@ def listeners(site: Site, secrets: Secrets, options: Options) -> tuple[int | Non
     return plain, tls, ws
 
 
-def mosquitto_conf(site: Site, secrets: Secrets, options: Options, folder: Path) -> str:
+def console_port(site: Site, secrets: Secrets, options: Options) -> int | None:
+    """The technicians' listener (None: they log in on the devices' listener)."""
+    port = options.console_port if options.console_port is not None else site.broker.console_port
+    if port is not None and port in _ports(site, secrets, options):
+        raise ConfigError(f"broker.console_port: {port} is already another listener's port")
+    return port
+
+
+def _ports(site: Site, secrets: Secrets, options: Options) -> list[int]:
+    plain, tls, ws = listeners(site, secrets, options)
+    return [p for p in (plain, tls.port if tls else None, ws) if p is not None]
+
+
+def mosquitto_conf(site: Site, secrets: Secrets, options: Options, folder: Path,
+                   accounts_: list[Account] = ()) -> str:
     """The text of ``antrian.conf``; ``folder`` is where ``passwd`` and the ACLs are."""
     plain, tls, ws = listeners(site, secrets, options)
-    bind = f" {options.bind}" if options.bind else ""
-    auth = ["allow_anonymous false", f"password_file {folder / 'passwd'}",
-            f"acl_file {folder / 'acl'}"]
+    console = console_port(site, secrets, options)
+    bind = options.bind or ("127.0.0.1" if options.standalone else None)
+    bind = f" {bind}" if bind else ""
+    acl_line = f"acl_file {folder / 'acl'}"
+    devices = ["allow_anonymous false", f"password_file {folder / 'passwd'}", acl_line,
+               "# The client id is the username: a stolen Pi cannot take the queue's session",
+               "# (or any other component's); a second copy of a component replaces the first.",
+               "use_username_as_clientid true",
+               f"max_connections {device_connections(accounts_)}"]
     out = [
         f"# Mosquitto for Antrian site {site.site!r} ({site.title}).",
         "# Generated by `antrian broker-config` from the site TOML and its secrets file: change",
-        "# those and run it again rather than editing this file. Docs: docs/maintenance.md.",
+        "# those and run it again rather than editing this file. Docs: docs/maintenance.md,",
+        "# docs/security.md.",
         "",
     ]
     if options.user:
         out += [f"user {options.user}", ""]
     if options.standalone:
-        data = str(options.data_dir).rstrip("/") + "/"
+        data = str(data_dir(options, folder)).rstrip("/") + "/"
         out += ["# Standalone: persistence and logging here (a server Pi has them in",
                 "# /etc/antrian/mosquitto.conf, which includes this file).",
                 "persistence true", f"persistence_location {data}", "autosave_interval 60",
                 "log_dest stdout", "log_type error", "log_type warning", "log_type notice",
                 "log_type information", ""]
     out += [
-        "# Each listener has its own accounts and ACL: the websockets one lets visitors'",
-        "# browsers in without a password, read only.",
+        "# Each listener has its own accounts and ACL: the devices' listener fixes each client",
+        "# id to its username, the console listener lets several consoles of one technician",
+        "# in at once, the websockets one lets visitors' browsers in without a password.",
         "per_listener_settings true",
         "",
         "# A burst of QoS 1 messages (a reconnecting board, a queue service coming back to a day",
         "# of presses) must be queued, not dropped: the default limit of 1000 drops the rest.",
+        "# The byte limit keeps one client that never reads from filling the Pi's memory.",
         f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+        f"max_queued_bytes {MAX_QUEUED_BYTES}",
         f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
+        "# A 4K board's screenshot reply is ~600 KiB (bench/screenshot_size.py); bigger packets",
+        "# disconnect their sender.",
         f"max_packet_size {MAX_PACKET_SIZE}",
         "# Sessions of clients that asked to be kept forever are dropped after two days away.",
         "persistent_client_expiration 2d",
@@ -275,19 +360,41 @@ def mosquitto_conf(site: Site, secrets: Secrets, options: Options, folder: Path)
         "set_tcp_nodelay true",
     ]
     if plain is not None:
-        out += ["", "# MQTT for the queue service, boards, panels, kiosks and technicians.",
-                f"listener {plain}{bind}"] + auth
+        out += ["", "# MQTT for the queue service, the web, boards, panels and kiosks.",
+                f"listener {plain}{bind}"] + devices
     if tls is not None:
         out += ["", "# MQTT over TLS (the broker's certificate from the secrets file's [tls]).",
-                f"listener {tls.port}{bind}"]
-        if tls.cafile:
-            out.append(f"cafile {tls.cafile}")
-        out += [f"certfile {tls.certfile}", f"keyfile {tls.keyfile}"] + auth
+                f"listener {tls.port}{bind}"] + _tls_lines(tls) + devices
+    if console is not None:
+        out += ["", "# Technicians' consoles (ops, ops-<name>) and `antrian take/press` (cli):",
+                "# their own password file; client ids are free, so consoles never kick each",
+                "# other, and no device password logs in here.",
+                f"listener {console}{bind}"]
+        out += _tls_lines(tls) if site.broker.tls and tls is not None else []
+        out += ["allow_anonymous false", f"password_file {folder / 'console.passwd'}", acl_line,
+                f"max_connections {CONSOLE_CONNECTIONS}"]
     if ws is not None:
         out += ["", "# Websockets for the visitors' queue page: anonymous and read only.",
+                "# Anonymous clients choose their own client id: keep this listener off the",
+                "# network the Pis use (docs/security.md).",
                 f"listener {ws}{bind}", "protocol websockets", "allow_anonymous true",
-                f"acl_file {folder / 'public.acl'}"]
+                f"acl_file {folder / 'public.acl'}", f"max_connections {WEBSOCKET_CONNECTIONS}"]
     return "\n".join(out) + "\n"
+
+
+def _tls_lines(tls: Tls) -> list[str]:
+    return ([f"cafile {tls.cafile}"] if tls.cafile else []) + [f"certfile {tls.certfile}",
+                                                             f"keyfile {tls.keyfile}"]
+
+
+def device_connections(accounts_: list[Account]) -> int:
+    """The devices' listener's connection limit: twice the accounts (see MIN_DEVICE_CONNECTIONS)."""
+    return max(MIN_DEVICE_CONNECTIONS, 2 * len(accounts_))
+
+
+def data_dir(options: Options, folder: Path) -> Path:
+    """A standalone broker's own database folder: never the system broker's."""
+    return options.data_dir if options.data_dir is not None else folder / "mosquitto-data"
 
 
 # -- secrets ------------------------------------------------------------------------------------
@@ -442,27 +549,32 @@ def write(site: Site, secrets: Secrets, folder: Path, options: Options = Options
     folder = folder.resolve()
     accounts_ = accounts(site, optional_accounts(secrets, site))
     warnings = check_passwords(secrets, accounts_)
-    conf = mosquitto_conf(site, secrets, options, folder)
+    conf = mosquitto_conf(site, secrets, options, folder, accounts_)
     folder.mkdir(parents=True, exist_ok=True)
     written = Written(folder, accounts=accounts_, warnings=warnings)
     owner = _mosquitto_owner()
-    passwd = folder / "passwd"
-    password_file([(a.name, secrets.passwords[a.name]) for a in accounts_
-                   if a.name in secrets.passwords], passwd)
+    separate = console_port(site, secrets, options) is not None
+    passwd, console = folder / "passwd", folder / "console.passwd"
+    known = [a for a in accounts_ if a.name in secrets.passwords]
+    password_file([(a.name, secrets.passwords[a.name]) for a in known
+                   if not (separate and a.role in CONSOLE_ROLES)], passwd)
+    password_file([(a.name, secrets.passwords[a.name]) for a in known
+                   if separate and a.role in CONSOLE_ROLES], console)
     for name, text, mode in (("acl", acl(site, accounts_), 0o600),
                              ("public.acl", public_acl(site), 0o644),
                              ("antrian.conf", conf, 0o644)):
         _write(folder / name, text, mode)
         written.files.append(folder / name)
-    written.files.insert(0, passwd)
-    # Mosquitto reads the password file and the ACLs after dropping to its own user.
+    written.files[:0] = [passwd, console]
+    # Mosquitto reads the password files and the ACLs after dropping to its own user.
     if owner:
-        for path in (passwd, folder / "acl", folder / "public.acl"):
+        for path in (passwd, console, folder / "acl", folder / "public.acl"):
             os.chown(path, *owner)
     if options.standalone:
-        options.data_dir.mkdir(parents=True, exist_ok=True)
+        data = data_dir(options, folder)
+        data.mkdir(parents=True, exist_ok=True, mode=0o700)
         if owner and options.user in (None, "mosquitto"):
-            os.chown(options.data_dir, *owner)
+            os.chown(data, *owner)
     return written
 
 
@@ -472,6 +584,9 @@ def password_file(users: list[tuple[str, str]], path: Path) -> None:
     The plain lines exist only in a file of mode 0600 that ``mosquitto_passwd`` rewrites in
     place, before it is moved over the old file.
     """
+    if not users:  # mosquitto_passwd refuses an empty file; Mosquitto reads it as "nobody"
+        _write(path, "", 0o600)
+        return
     exe = shutil.which("mosquitto_passwd")
     if exe is None:
         raise ConfigError("mosquitto_passwd not found: install Debian's `mosquitto` package")
@@ -491,7 +606,7 @@ def device_secrets(secrets: Secrets, accounts_: list[Account], folder: Path,
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for account in accounts_:
-        if account.role in ("queue", "ops", "web") or account.name not in secrets.passwords:
+        if account.role in ("queue", "ops", "cli", "web") or account.name not in secrets.passwords:
             continue
         names = [account.name] + (["ops"] if with_ops and "ops" in secrets.passwords else [])
         own = Secrets(path=folder, passwords={n: secrets.passwords[n] for n in names})
