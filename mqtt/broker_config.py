@@ -89,6 +89,9 @@ class Secrets:
     passwords: dict[str, str]
     tls: Tls | None = None
     websockets: int | None = None
+    # Site secrets other than passwords: ``ticket`` signs each ticket's survey key
+    # (antrian.config.ticket_secret), shared by the queue service and the web only.
+    keys: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -413,7 +416,7 @@ def secrets_path(site: Site) -> Path:
 def parse_secrets(raw: dict, path: Path) -> Secrets:
     """Validate a decoded secrets file (passwords are checked against accounts later)."""
     where = str(path)
-    no_unknown(raw, {"passwords", "tls", "websockets"}, where)
+    no_unknown(raw, {"passwords", "tls", "websockets", "keys"}, where)
     passwords = need(raw, "passwords", dict, where)
     for name, password in passwords.items():
         if not isinstance(password, str):
@@ -434,7 +437,12 @@ def parse_secrets(raw: dict, path: Path) -> Secrets:
         w = need(raw, "websockets", dict, where)
         no_unknown(w, {"port"}, f"{where}: websockets")
         ws = _port(w, f"{where}: websockets", 9001)
-    return Secrets(path=path, passwords=dict(passwords), tls=tls, websockets=ws)
+    keys = need(raw, "keys", dict, where, {})
+    no_unknown(keys, {"ticket"}, f"{where}: keys")
+    for name, value in keys.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: keys.{name}: expected a string")
+    return Secrets(path=path, passwords=dict(passwords), tls=tls, websockets=ws, keys=dict(keys))
 
 
 def _port(table: dict, where: str, default: int) -> int:
@@ -498,6 +506,9 @@ def render_secrets(secrets: Secrets) -> str:
         out += [f"cafile = {_string(t.cafile)}"] if t.cafile else []
     if secrets.websockets:
         out += ["", "[websockets]", f"port = {secrets.websockets}"]
+    if secrets.keys:
+        out += ["", "# The key that signs each ticket's survey key: the queue service and the web.",
+                "[keys]"] + [f"{_key(k)} = {_string(v)}" for k, v in secrets.keys.items()]
     return "\n".join(out) + "\n"
 
 
@@ -525,11 +536,16 @@ def generate_secrets(site: Site, path: Path | None = None, *,
         optional += [f"counter-display-{c}" for c in site.counters]
     wanted = accounts(site, optional)
     added = [a.name for a in wanted if a.name not in current.passwords]
+    keys = dict(current.keys)
+    if "ticket" not in keys:
+        keys["ticket"] = pyrandom.token_urlsafe(32)    # 256 bits, 43 characters
+        added.append("keys.ticket")
     if not added:
         return current, []
     passwords = dict(current.passwords)
-    passwords.update({name: new_password() for name in added})
-    result = replace(current, passwords=passwords)
+    passwords.update({name: new_password() for name in added if name in
+                      {a.name for a in wanted}})
+    result = replace(current, passwords=passwords, keys=keys)
     _write(path, render_secrets(result), 0o600)
     return result, added
 
@@ -602,14 +618,19 @@ def password_file(users: list[tuple[str, str]], path: Path) -> None:
 def device_secrets(secrets: Secrets, accounts_: list[Account], folder: Path,
                    with_ops: bool = False) -> list[Path]:
     """One secrets file per device (``board-lobby-secrets.toml``...), holding only its own
-    password (and ``ops``' when asked): a stolen Pi does not hand over the other accounts."""
+    password (and ``ops``' when asked): a stolen Pi does not hand over the other accounts.
+    The web gets ``web-secrets.toml``: its password and the ticket key, nothing else (its
+    systemd unit loads it as a credential, docs/security.md)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for account in accounts_:
-        if account.role in ("queue", "ops", "cli", "web") or account.name not in secrets.passwords:
+        if account.role in ("queue", "ops", "cli") or account.name not in secrets.passwords:
             continue
-        names = [account.name] + (["ops"] if with_ops and "ops" in secrets.passwords else [])
-        own = Secrets(path=folder, passwords={n: secrets.passwords[n] for n in names})
+        web = account.role == "web"
+        names = [account.name] + (["ops"] if with_ops and not web and "ops" in secrets.passwords
+                                  else [])
+        keys = {"ticket": secrets.keys["ticket"]} if web and "ticket" in secrets.keys else {}
+        own = Secrets(path=folder, passwords={n: secrets.passwords[n] for n in names}, keys=keys)
         path = folder / f"{account.name}-secrets.toml"
         _write(path, render_secrets(own), 0o600)
         out.append(path)

@@ -97,7 +97,7 @@ def broker_config(args: argparse.Namespace) -> int:
     if args.generate_secrets:
         secrets, added = bc.generate_secrets(site, counter_displays=args.counter_displays)
         if added:
-            print(f"{secrets.path}: new passwords for {', '.join(added)}")
+            print(f"{secrets.path}: new secrets for {', '.join(added)}")
     else:
         secrets = bc.load_secrets(site)
     options = bc.Options(port=args.port, bind=args.bind, websockets=args.websockets,

@@ -188,7 +188,13 @@ def test_generated_secrets_are_private_complete_and_keep_existing_passwords(tmp_
     files = bc.device_secrets(secrets, accounts, tmp_path / "devices")
     board = tomllib.loads((tmp_path / "devices" / "board-lobby-secrets.toml").read_text())
     assert board == {"passwords": {"board-lobby": raw["board-lobby"]}}
-    assert len(files) == 6 and not (tmp_path / "devices" / "queue-secrets.toml").exists()
+    assert len(files) == 7 and not (tmp_path / "devices" / "queue-secrets.toml").exists()
+    # The ticket key is generated once, and the web's own file holds it and its password only.
+    key = tomllib.loads(path.read_text())["keys"]["ticket"]
+    assert len(key) >= 32 and config.ticket_secret(site) == config.ticket_secret(site)
+    web = tomllib.loads((tmp_path / "devices" / "web-secrets.toml").read_text())
+    assert web == {"passwords": {"web": raw["web"]}, "keys": {"ticket": key}}
+    assert "keys" not in board
 
 
 def test_broker_config_without_a_secrets_file_says_how_to_make_one(tmp_path):
