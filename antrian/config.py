@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -346,10 +347,16 @@ def credentials(site: Site, component: str) -> tuple[str, str] | None:
 
 
 def _secrets(site: Site) -> tuple[Path, dict] | None:
-    """The secrets file named by ``[broker] secrets`` and its contents (None: no such file)."""
-    if not site.broker.secrets:
+    """The secrets file and its contents (None: no such file): a systemd credential named
+    ``secrets`` when the unit loads one (``LoadCredential=secrets:...``: the web gets its own
+    password and the ticket key that way, docs/security.md), else ``[broker] secrets``."""
+    credentials_dir = os.environ.get("CREDENTIALS_DIRECTORY")
+    if credentials_dir and (Path(credentials_dir) / "secrets").is_file():
+        path = Path(credentials_dir) / "secrets"
+    elif not site.broker.secrets:
         return None
-    path = Path(site.broker.secrets)
+    else:
+        path = Path(site.broker.secrets)
     if not path.is_absolute() and site.path is not None:
         path = site.path.parent / path
     try:

@@ -300,3 +300,22 @@ def test_the_role_parsers_read_their_key_names_from_the_one_registry():
 def test_every_table_of_the_example_site_is_read_by_some_role(mpp):
     from antrian.sections import ROOT_KEYS, SECTIONS
     assert set(mpp.raw) <= ROOT_KEYS | set(SECTIONS)
+
+
+def test_a_systemd_credential_named_secrets_is_read_before_the_sites_secrets_file(
+        tmp_path, monkeypatch):
+    # The web's unit loads web-secrets.toml as a credential: its password and the ticket key.
+    site = load(write(tmp_path, GOOD.replace('port = 1883', 'port = 1883\nsecrets = "s.toml"')))
+    (tmp_path / "s.toml").write_text('[passwords]\nweb = "from-the-building-file"\n'
+                                     '[keys]\nticket = "' + "b" * 40 + '"\n')
+    from antrian.config import credentials, ticket_secret
+    building_key = ticket_secret(site)
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "secrets").write_text('[passwords]\nweb = "own"\n[keys]\nticket = "' + "w" * 40 + '"\n')
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    assert credentials(site, "web") == ("web", "own")
+    assert credentials(site, "queue") is None               # nothing else is in its file
+    assert ticket_secret(site) != building_key
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path / "elsewhere"))
+    assert credentials(site, "web") == ("web", "from-the-building-file")
