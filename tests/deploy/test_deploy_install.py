@@ -421,3 +421,30 @@ def test_the_script_parses_and_passes_shellcheck():
         pytest.skip("shellcheck is not installed (Debian package `shellcheck`)")
     done = subprocess.run(["shellcheck", str(SCRIPT)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("ANTRIAN_OFFLINE_CHECK") != "1",
+                    reason="~1 min of pip: run by `make offline-check` (CI runs it)")
+def test_the_offline_recipe_of_deploy_md_installs_with_no_index(tmp_path):
+    """docs/deploy.md's recipe for a building without internet: a wheelhouse made elsewhere
+    (`make wheelhouse`: the dependencies, setuptools and wheel), then install-pi with pip's
+    index off. Without setuptools in the wheelhouse, pip cannot build the checkout (issue 16)."""
+    src = source_copy(tmp_path / "src")
+    wheels = tmp_path / "wheels"
+    made = subprocess.run(["make", "-s", "-C", str(ROOT), "wheelhouse", f"WHEELS={wheels}",
+                           "WHEELHOUSE_EXTRAS="], capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    assert list(wheels.glob("setuptools-*.whl")) and list(wheels.glob("wheel-*.whl"))
+    root = tmp_path / "pi"
+    env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels), "PIP_EXTRA_INDEX_URL": ""}
+    # the queue role: no [pi] extra (lgpio has no wheel for this machine; a Pi gets it)
+    install_pi("--root", str(root), "--source", str(src), "queue", env=env, timeout=600)
+    antrian = root / "opt/antrian/venv/bin/antrian"
+    done = subprocess.run([str(antrian), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "0." in done.stdout + done.stderr
+    # every dependency came from the wheelhouse: pygame-ce, paho-mqtt... import in the venv
+    python = root / "opt/antrian/venv/bin/python"
+    imports = subprocess.run([str(python), "-c", "import pygame, paho.mqtt, msgspec, aiohttp"],
+                             capture_output=True, text=True, timeout=60)
+    assert imports.returncode == 0, imports.stderr
