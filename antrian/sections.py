@@ -82,12 +82,17 @@ BOARD = section("board", {"id", "title", "services", "agencies", "layout", "lang
 VOICE = section("voice", {"enabled", "dir", "volume", "gap_ms"})
 # web/settings.py: the visitors' page and the managers' pages.
 WEB = section("web", {"host", "port", "max_streams", "managers", "survey", "survey_per_minute",
-                      "session_hours"})
+                      "session_hours",
+                      # the network edge (issue 12, web/settings.py edge_settings)
+                      "trusted_proxies", "hsts_seconds", "max_streams_per_address",
+                      "header_timeout"})
 # mqtt/maintenance.py: the maintenance face of every role.
 MAINTENANCE = section("maintenance", {"health_interval"})
+# the queue service's edge (issue 12): the recall cooldown and each sender's rate limit.
+QUEUE = section("queue", {"recall_cooldown_s", "rate_per_s", "burst"})
 
 SECTIONS: dict[str, Section] = {s.name: s for s in (
-    BROKER, OPENING, SERVICE, COUNTER, KIOSK, PANEL, BOARD, VOICE, WEB, MAINTENANCE)}
+    BROKER, OPENING, SERVICE, COUNTER, KIOSK, PANEL, BOARD, VOICE, WEB, MAINTENANCE, QUEUE)}
 
 
 # -- the check ----------------------------------------------------------------------------------
