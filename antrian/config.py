@@ -346,6 +346,22 @@ def credentials(site: Site, component: str) -> tuple[str, str] | None:
     return component, password
 
 
+def console_credentials(site: Site) -> tuple[str, str] | None:
+    """The technician's account for a console (``antrian ctl``, ``watch``, ``status``):
+    ``$ANTRIAN_OPS_ACCOUNT`` when set, else ``ops``, else the one ``ops-<name>`` the secrets
+    file holds (a technician's laptop carries their own account only)."""
+    wanted = os.environ.get("ANTRIAN_OPS_ACCOUNT")
+    if wanted:
+        return credentials(site, wanted)
+    found = credentials(site, "ops")
+    if found is not None:
+        return found
+    secrets = _secrets(site)
+    passwords = secrets[1].get("passwords", {}) if secrets else {}
+    own = sorted(n for n in passwords if isinstance(n, str) and n.startswith("ops-"))
+    return credentials(site, own[0]) if len(own) == 1 else None
+
+
 def _secrets(site: Site) -> tuple[Path, dict] | None:
     """The secrets file and its contents (None: no such file): a systemd credential named
     ``secrets`` when the unit loads one (``LoadCredential=secrets:...``: the web gets its own

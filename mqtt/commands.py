@@ -174,7 +174,7 @@ def status(args: argparse.Namespace) -> int:
     conn = Connection(site, "cli", subscriptions=[topics.service_state(), topics.counter_state(),
                                                   topics.lwt("queue")],
                       on_message=on_message, presence=False,
-                      credentials=siteconfig.credentials(site, "ops"),
+                      credentials=siteconfig.console_credentials(site),
                       broker=site.broker.console(),
                       client_id=f"antrian-{site.site}-status-{uuid.uuid4().hex[:6]}")
     if not conn.start(wait=args.timeout):

@@ -167,7 +167,7 @@ def ops_connection(site: Site, name: str, subscriptions: list[str], on_message) 
     """A short-lived console client with the technicians' account (no presence of its own)."""
     from mqtt.client import Connection
     return Connection(site, name, subscriptions=subscriptions, on_message=on_message,
-                      presence=False, credentials=siteconfig.credentials(site, "ops"),
+                      presence=False, credentials=siteconfig.console_credentials(site),
                       broker=site.broker.console(),
                       client_id=f"antrian-{site.site}-{name}-{uuid.uuid4().hex[:8]}")
 

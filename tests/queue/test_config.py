@@ -319,3 +319,15 @@ def test_a_systemd_credential_named_secrets_is_read_before_the_sites_secrets_fil
     assert ticket_secret(site) != building_key
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path / "elsewhere"))
     assert credentials(site, "web") == ("web", "from-the-building-file")
+
+
+def test_a_console_uses_ops_or_the_technicians_own_account(tmp_path, monkeypatch):
+    from antrian.config import console_credentials
+    site = load(write(tmp_path, GOOD.replace('port = 1883', 'port = 1883\nsecrets = "s.toml"')))
+    monkeypatch.delenv("ANTRIAN_OPS_ACCOUNT", raising=False)
+    (tmp_path / "s.toml").write_text('[passwords]\nops-andi = "a"\ncounter-1 = "c"\n')
+    assert console_credentials(site) == ("ops-andi", "a")     # a laptop with its own account
+    (tmp_path / "s.toml").write_text('[passwords]\nops = "o"\nops-andi = "a"\nops-budi = "b"\n')
+    assert console_credentials(site) == ("ops", "o")
+    monkeypatch.setenv("ANTRIAN_OPS_ACCOUNT", "ops-budi")
+    assert console_credentials(site) == ("ops-budi", "b")
