@@ -448,3 +448,18 @@ def test_the_offline_recipe_of_deploy_md_installs_with_no_index(tmp_path):
     imports = subprocess.run([str(python), "-c", "import pygame, paho.mqtt, msgspec, aiohttp"],
                              capture_output=True, text=True, timeout=60)
     assert imports.returncode == 0, imports.stderr
+
+
+def test_the_web_gets_its_own_account_and_only_its_own_secrets_file(tmp_path):
+    root = tmp_path / "pi"
+    (root / "etc/antrian/device-secrets").mkdir(parents=True)
+    (root / "etc/antrian/device-secrets/web-secrets.toml").write_text('[passwords]\nweb = "w"\n')
+    done = install_pi("--dry-run", "--root", str(root), "--web", "queue")
+    lines = done.stdout.splitlines()
+    assert any(s.startswith("useradd --system --user-group --groups antrian")
+               and s.endswith(" antrian-web") for s in skipped(lines))
+    assert (f"install -D -m 0600 {root}/etc/antrian/device-secrets/web-secrets.toml "
+            f"{root}/etc/antrian/web-secrets.toml") in actions(lines)
+    # without the file, the technician is told where it comes from
+    bare = install_pi("--dry-run", "--root", str(tmp_path / "bare"), "--web", "queue")
+    assert "web-secrets.toml" in bare.stderr and "device-secrets" in bare.stderr
