@@ -65,22 +65,28 @@ def accounts(site: Site, optional: list[str] = ()) -> list[Account]:
 
 # -- access rules -------------------------------------------------------------------------------
 
+def recent_calls(t: Topics) -> str:
+    """The latest calls, retained (``calls/recent``), as the queue rebuilds them on start."""
+    return f"{t.base}/calls/recent"
+
+
 def public_topics(t: Topics) -> list[str]:
     """What anyone may read, even an anonymous browser: the queue as the boards show it."""
-    return [t.service_state(), t.counter_state(), t.call, t.message, t.lwt("queue")]
+    return [t.service_state(), t.counter_state(), t.call, recent_calls(t), t.message,
+            t.lwt("queue")]
 
 
 def device_reads(t: Topics) -> list[str]:
     """What every device and the web server may read: the public topics and who is online."""
-    return [t.service_state(), t.counter_state(), t.call, t.message, t.lwt()]
+    return [t.service_state(), t.counter_state(), t.call, recent_calls(t), t.message, t.lwt()]
 
 
 def overview_reads(t: Topics) -> list[str]:
     """Everything under the site but the reply tree and other components' commands: what the
     queue service and technicians read (each still reads its own ``reply/<name>/#``)."""
     b = t.base
-    return [f"{b}/service/#", f"{b}/counter/#", f"{b}/kiosk/#", t.call, t.ticket, t.message,
-            f"{b}/error/#", f"{b}/tele/#", f"{b}/stat/#"]
+    return [f"{b}/service/#", f"{b}/counter/#", f"{b}/kiosk/#", t.call, f"{b}/calls/#", t.ticket,
+            t.message, f"{b}/error/#", f"{b}/tele/#", f"{b}/stat/#"]
 
 
 def rules(site: Site, account: Account) -> list[tuple[str, str]]:
@@ -90,8 +96,8 @@ def rules(site: Site, account: Account) -> list[tuple[str, str]]:
     t = Topics(site.site)
     b = t.base
     if account.role == "queue":
-        writes = [t.service_state(), t.counter_state(), t.call, t.ticket, t.message,
-                  t.error(), f"{b}/reply/#"]
+        writes = [t.service_state(), t.counter_state(), t.call, recent_calls(t), t.ticket,
+                  t.message, t.error(), f"{b}/reply/#"]
         return [("write", w) for w in writes] + [("read", r) for r in overview_reads(t)]
     if account.role == "ops":
         # Commands to any component; clearing the retained presence of a retired device.
@@ -121,6 +127,8 @@ def own_patterns(t: Topics, consoles: list[str] = ("ops",)) -> list[tuple[str, s
     consoles on their reply trees (``%u`` is the username, which is the component name)."""
     b = t.base
     out = [("write", f"{b}/tele/%u/lwt"), ("write", f"{b}/tele/%u/state"),
+           # who runs the component now (retained): a second copy is told loudly
+           ("write", f"{b}/tele/%u/instance"),
            ("write", f"{b}/stat/%u/+"),
            # a console's legacy response topic stat/<name>/<command>/<txn> (mosquitto_rr -e)
            ("write", f"{b}/stat/%u/+/+"),

@@ -56,7 +56,8 @@ def test_no_account_reads_another_components_replies(building, queue, reader, co
 OUTSIDE = ["tele/counter-3/extra", "tele/counter-3/lwt/x", "stat/counter-3/a/b/c",
            "tele/queue/lwt", "stat/queue/status", "reply/counter-1/x", "reply/queue/x",
            "cmnd/queue/reset", "counter/1/press", "counter/3/state", "kiosk/k1/take", "call",
-           "message", "ticket", "error/counter-3", "service/ktp/state"]
+           "message", "ticket", "error/counter-3", "service/ktp/state", "tele/queue/instance",
+           "calls/recent"]
 
 
 @pytest.mark.parametrize("leaf", OUTSIDE)
