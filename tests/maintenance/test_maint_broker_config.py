@@ -450,3 +450,23 @@ def test_a_counter_display_gets_a_read_only_account_when_the_secrets_name_it(tmp
     _, added = bc.generate_secrets(site, counter_displays=True)
     assert {"counter-display-1", "counter-display-2"} <= set(added)
     assert "counter-display-3" not in added                  # its password is kept
+
+
+@pytest.mark.broker
+def test_a_standalone_broker_keeps_its_own_data_and_listens_on_loopback_by_default(tmp_path):
+    # Issue 16: never the system broker's /var/lib/mosquitto, never every interface unasked.
+    port = free_port()
+    site = small_site(tmp_path, port)
+    out = tmp_path / "etc"
+    args = ["broker-config", "--config", str(site.path), "--out", str(out), "--generate-secrets",
+            "--standalone"] + (["--user", "root"] if os.geteuid() == 0 else [])
+    r = antrian(*args)
+    assert r.returncode == 0, r.stderr
+    conf = (out / "antrian.conf").read_text().splitlines()
+    assert f"persistence_location {out.resolve()}/mosquitto-data/" in conf
+    assert f"listener {port} 127.0.0.1" in conf
+    assert not any("/var/lib/mosquitto" in line for line in conf)
+    secrets = tomllib.loads((tmp_path / "secrets.toml").read_text())["passwords"]
+    with Mosquitto(tmp_path, port=port, config=out / "antrian.conf"):
+        assert connack(port, "queue", secrets["queue"]) == 0
+    assert (out / "mosquitto-data" / "mosquitto.db").exists()
