@@ -64,4 +64,4 @@ bench: apt-test venv
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var out tests/artifacts .pytest_cache .import_linter_cache
+	rm -rf $(VENV) var out tests/artifacts .pytest_cache .import_linter_cache .grimp_cache
