@@ -92,9 +92,10 @@ def format_age(seconds: float, language: str) -> str:
 
 
 def format_date(moment: datetime, language: str) -> str:
+    """"Jumat, 28 November": no year, which nobody in a waiting room needs, so the board's
+    title keeps its room in the header."""
     labels = LABELS[language]
-    return (f"{labels['days'][moment.weekday()]}, {moment.day} "
-            f"{labels['months'][moment.month - 1]} {moment.year}")
+    return f"{labels['days'][moment.weekday()]}, {moment.day} {labels['months'][moment.month - 1]}"
 
 
 def build_view(model: BoardModel, now: float) -> View:

@@ -164,13 +164,13 @@ def test_the_view_speaks_the_board_language():
     view = build_view(m, T)
     assert view.labels["now"] == "NOW SERVING" and view.now_counter == "Counter 3"
     assert view.counters[0].open is False
-    assert view.date.startswith("Friday, 28 November 2025")
+    assert view.date == "Friday, 28 November"
 
 
 def test_the_clock_and_date_are_in_the_site_timezone():
     m = make()
     view = build_view(m, T)   # 2025-11-28 03:20 UTC = 10:20 WIB
-    assert view.clock == "10:20" and view.date == "Jumat, 28 November 2025"
+    assert view.clock == "10:20" and view.date == "Jumat, 28 November"
 
 
 def test_reload_keeps_state_and_changes_what_is_shown():
