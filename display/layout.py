@@ -94,13 +94,13 @@ def _header(c: _Cells, view: View, x, y, w, h, *, two_rows: bool) -> None:
     u, pad = c.u, 16 * c.u
     clock_w = box_width("00:00", 64 * u, "bold", h) + pad
     row = h / 2 if two_rows else h
-    # Offline, the red badge takes the date's place: the title stays whole.
-    side, side_px, side_style = ((view.offline, LABEL_PX * u, dict(face="bold", bg=RED,
-                                                                      align="center",
-                                                                      role="badge"))
-                                 if view.offline else
-                                 (view.date, LABEL_PX * u, dict(face="condensed", bg=PANEL,
-                                                                  role="date")))
+    # Offline, the red badge takes the date's place: the title stays.
+    if view.offline:
+        side, side_style = view.offline, dict(face="condensed-bold", bg=RED, align="center",
+                                              role="badge")
+    else:
+        side, side_style = view.date, dict(face="condensed", bg=PANEL, role="date")
+    side_px = LABEL_PX * u
     if two_rows:
         c.add("title", x, y, w, row, view.title, LABEL_PX * u, face="condensed-bold", bg=PANEL,
               align="center", role="title")
@@ -135,15 +135,21 @@ def _now_panel(c: _Cells, view: View, x, y, w, h) -> None:
     c.add("now.label", x, y, w, label_h, labels["now"], LABEL_PX * u, face="bold", fg=fg, bg=bg,
           align="center", role="label")
     ticket = view.now_ticket or labels["idle"]
-    ticket_h = (h - label_h) * 0.52
-    counter_h = h - label_h - ticket_h
+    counter = (view.now_counter or "").upper()
     # Nothing called yet: a modest dash, not a giant one.
     largest = 400 * u if view.now_ticket else 1.5 * TICKET_PX * u
-    ticket_px = fit_px(ticket, w, ticket_h, "bold", largest)
+    best = None
+    for share in (0.52, 0.44, 0.38):   # a long counter name may take more of the panel
+        ticket_h = (h - label_h) * share
+        ticket_px = fit_px(ticket, w, ticket_h, "bold", largest)
+        lines, px = fit_lines(counter, w, h - label_h - ticket_h, "bold", ticket_px)
+        score = (min(ticket_px * 0.7, px), ticket_px)   # the counter at 70 % of the ticket
+        if best is None or score > best[0]:
+            best = (score, ticket_h, ticket_px, lines, px)
+    _, ticket_h, ticket_px, lines, px = best
+    counter_h = h - label_h - ticket_h
     c.add("now.ticket", x, y + label_h, w, ticket_h, ticket, ticket_px, face="bold",
           fg=ticket_fg, bg=bg, align="center", role="now_ticket")
-    counter = (view.now_counter or "").upper()
-    lines, px = fit_lines(counter, w, counter_h, "bold", ticket_px)
     c.lines("now.counter", x, y + label_h + ticket_h, w, counter_h, lines,
             max(px, min(TICKET_PX * u, ticket_px)), face="bold", fg=fg, bg=bg, align="center",
             role="now_counter")
@@ -224,8 +230,8 @@ def _counters(c: _Cells, view: View, x, y, w, h, widest_ticket: str) -> float:
         return max(0.0, used - gap)
     page = f"{start // (cols * rows) + 1}/{pages}" if pages > 1 else ""
     page_w = box_width("88/88", LABEL_PX * u, "bold", fold_h) if page else 0
-    text = _closed_text(view, w - page_w - 24 * u, LABEL_PX * u)
-    c.add("counters.closed", x, y + used, w - page_w, fold_h, text, LABEL_PX * u,
+    text = _closed_text(view, w - page_w - 24 * u, MIN_PX * u)
+    c.add("counters.closed", x, y + used, w - page_w, fold_h, text, MIN_PX * u,
           face="condensed", fg=AMBER, bg=ROW, role="counters_closed")
     if page:
         c.add("counters.page", x + w - page_w, y + used, page_w, fold_h, page, LABEL_PX * u,

@@ -94,8 +94,10 @@ def test_a_counter_is_announced_by_the_name_on_its_sign(name, words):
 
 @pytest.mark.parametrize("ticket, counter, name, words", [
     ("A012", "3", None, "ticket number a twelve please go to counter three"),
-    ("4K-010", "p1", "Priority Counter", "ticket number four kay ten please go to priority counter"),
-    ("B115", "12", "Counter 12", "ticket number bee one hundred fifteen please go to counter twelve"),
+    ("4K-010", "p1", "Priority Counter",
+     "ticket number four kay ten please go to priority counter"),
+    ("B115", "12", "Counter 12",
+     "ticket number bee one hundred fifteen please go to counter twelve"),
 ])
 def test_english_boards_announce_in_english(ticket, counter, name, words):
     said = announcement(ticket, counter, name=name, language="en")
