@@ -206,3 +206,84 @@ def test_a_service_outside_its_hours_says_so_in_the_board_language():
     m.on_service(service_state("ktp", seq=5, status={"open": False, "code": "closed"}),
                  retained=False, now=T)
     assert build_view(m, T).services[0].status == "Tutup"
+
+
+# -- recent calls (calls/recent, issue 13) ------------------------------------------------------
+
+def recent(calls, *, seq: int, day: str = "2026-11-28") -> bytes:
+    import json
+    import msgspec
+    return json.dumps({"day": day, "seq": seq,
+                       "calls": [msgspec.to_builtins(c) for c in calls]}).encode()
+
+
+def test_a_board_that_starts_shows_the_recent_calls_without_flash_or_announcement():
+    m = make()
+    calls = [call(f"A{n:03d}", str(1 + n % 3), seq=n, ts=T - 60 * (20 - n))
+             for n in range(20, 10, -1)]
+    assert m.on_recent_calls(recent(calls, seq=21), retained=True, now=T)
+    assert m.current.ticket == "A020" and not m.flashing(T) and not m.pending
+    assert [s.ticket for s in m.history] == ["A019", "A018", "A017", "A016", "A015", "A014"]
+    # The same calls replayed live (a broker that resends) are history, not news.
+    assert m.on_call(calls[0], now=T) == [] and m.on_call(calls[3], now=T) == []
+    view = build_view(m, T)
+    assert view.now_ticket == "A020" and view.recent[0] == ("A019", "Loket 2")
+
+
+def test_recent_calls_of_other_services_are_not_shown():
+    m = make("en")    # skck only
+    m.on_recent_calls(recent([call("A001", "1", seq=3), call("C001", "3", service="skck", seq=2)],
+                             seq=4), retained=True, now=T)
+    assert m.current.ticket == "C001" and m.history == []
+
+
+def test_a_live_call_after_the_recent_list_takes_the_panel_and_pushes_history_down():
+    m = make()
+    m.on_recent_calls(recent([call("A005", "1", seq=5), call("A004", "2", seq=4)], seq=6),
+                      retained=True, now=T)
+    effects = m.on_call(call("A006", "3", seq=7, ts=T), now=T)
+    assert len(effects) == 1 and m.advance(T) and m.flashing(T)
+    assert [s.ticket for s in m.history][:2] == ["A005", "A004"]
+    # The queue's next list (live) carries the call too: nothing moves, nothing repeats.
+    m.on_recent_calls(recent([call("A006", "3", seq=7), call("A005", "1", seq=5),
+                              call("A004", "2", seq=4)], seq=8), retained=False, now=T)
+    assert m.current.ticket == "A006" and [s.ticket for s in m.history][:2] == ["A005", "A004"]
+
+
+def test_a_live_list_that_runs_ahead_of_its_call_does_not_steal_the_announcement():
+    m = make()
+    m.on_recent_calls(recent([call("A005", "1", seq=5)], seq=6), retained=True, now=T)
+    m.on_recent_calls(recent([call("A006", "2", seq=7), call("A005", "1", seq=5)], seq=8),
+                      retained=False, now=T)
+    assert "A006" not in [s.ticket for s in m.history]
+    assert len(m.on_call(call("A006", "2", seq=7, ts=T), now=T)) == 1
+
+
+def test_a_recall_appears_once_in_the_history():
+    m = make()
+    m.on_recent_calls(recent([call("A005", "1", seq=9, kind="recall"), call("A006", "2", seq=8),
+                              call("A005", "1", seq=7)], seq=10), retained=True, now=T)
+    assert m.current.ticket == "A005" and [s.ticket for s in m.history] == ["A006"]
+
+
+def test_a_new_day_replaces_the_recent_calls_and_an_older_list_is_ignored():
+    m = make()
+    m.on_recent_calls(recent([call("A005", "1", seq=50)], seq=51), retained=True, now=T)
+    assert not m.on_recent_calls(recent([call("A001", "1", seq=3)], seq=4), retained=False,
+                                 now=T)
+    assert m.current.ticket == "A005"
+    assert m.on_recent_calls(recent([], seq=1, day="2026-11-29"), retained=False, now=T)
+    assert m.history == [] and m.current is None
+
+
+def test_a_counter_is_announced_by_its_name_in_the_board_language():
+    m = make()
+    c = call("A011", "1", seq=5, ts=T)
+    import msgspec
+    effects = m.on_call(msgspec.structs.replace(c, counter_name="Loket Prioritas"), now=T)
+    assert effects[0].words[-2:] == ("loket", "prioritas")
+    assert effects[0].fallback[-2:] == ("loket", "satu")
+    en = make("en")
+    effects = en.on_call(call("C001", "3", service="skck", seq=5, ts=T), now=T)
+    assert " ".join(w[3:] for w in effects[0].words) == \
+        "ticket number see one please go to counter three"
