@@ -19,65 +19,23 @@ other text :data:`MIN_PX` (20 mm). Text colours are at least 4.5:1 against their
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from display.measure import (ADVANCE, LINE, Color, box_width, contrast, fit_lines, fit_px,
                              pack_pages, text_width, wrap)
 
+from display.cells import (AMBER, GREY, MARQUEE_BG, NAVY, ORANGE, PANEL, RED, ROW, ROW_ALT, SOFT,
+                           WHITE, YELLOW, Cell, Cells)
 from display.view import View
 
-__all__ = ["ADVANCE", "LINE", "Cell", "box_width", "contrast", "fit_px", "layout", "text_width"]
+__all__ = ["ADVANCE", "AMBER", "GREY", "LINE", "MARQUEE_BG", "NAVY", "ORANGE", "PANEL", "RED",
+           "ROW", "ROW_ALT", "SOFT", "WHITE", "YELLOW", "Cell", "box_width", "contrast", "fit_px",
+           "layout", "text_width"]
 
 MIN_PX = 56      # any text: 20 mm capitals on a 43" 1080p TV
 KEY_PX = 72      # counter names, the recent calls' counters: 26 mm
 TICKET_PX = 80   # tickets and the called counter: 29 mm, a 20/40 eye at 10 m
 LABEL_PX = 60    # headings, service names, the closed line, the missed list
 ROW_PX = 88      # height of a row of the recent calls and of the counter names (u)
-
-NAVY: Color = (9, 27, 54)
-PANEL: Color = (20, 52, 96)
-ROW: Color = (14, 38, 72)
-ROW_ALT: Color = (18, 45, 84)
-WHITE: Color = (245, 247, 250)
-SOFT: Color = (170, 190, 215)     # 6.5:1 on PANEL
-YELLOW: Color = (255, 210, 63)
-GREY: Color = (120, 130, 145)     # never for text: 3.2:1 on PANEL
-AMBER: Color = (255, 178, 102)    # closed and reopening text: 7:1 on PANEL
-RED: Color = (200, 30, 40)
-ORANGE: Color = (240, 120, 20)
-MARQUEE_BG: Color = (4, 14, 30)
-
-
-@dataclass(frozen=True)
-class Cell:
-    key: str
-    rect: tuple[int, int, int, int]       # x, y, w, h
-    text: str = ""
-    px: int = 0                           # font size in pixels
-    face: str = "regular"
-    fg: Color = WHITE
-    bg: Color = NAVY
-    align: str = "left"                   # left | center | right
-    role: str = ""                        # what it is, for tests and the frame trace
-    marquee: bool = False                 # text scrolls right to left
-
-
-class _Cells:
-    def __init__(self, u: float):
-        self.u = u
-        self.items: list[Cell] = []
-
-    def add(self, key, x, y, w, h, text="", px=0, **style) -> None:
-        self.items.append(Cell(key, (round(x), round(y), max(0, round(x + w) - round(x)),
-                                     max(0, round(y + h) - round(y))), text, int(px), **style))
-
-    def lines(self, key, x, y, w, h, lines: list[str], px, **style) -> None:
-        """One cell per line, stacked in the box (``key``, ``key.2``)."""
-        step = h / max(1, len(lines))
-        for i, line in enumerate(lines):
-            self.add(key if i == 0 else f"{key}.{i + 1}", x, y + i * step, w, step, line, px,
-                     **style)
-
 
 def _page(count: int, per_page: int, view: View) -> tuple[int, int]:
     """(first index, page count) of the page shown now: pages turn every page_seconds."""
@@ -90,7 +48,7 @@ def _page(count: int, per_page: int, view: View) -> tuple[int, int]:
 
 # -- pieces --------------------------------------------------------------------------------------
 
-def _header(c: _Cells, view: View, x, y, w, h, *, two_rows: bool) -> None:
+def _header(c: Cells, view: View, x, y, w, h, *, two_rows: bool) -> None:
     u, pad = c.u, 16 * c.u
     clock_w = box_width("00:00", 64 * u, "bold", h) + pad
     row = h / 2 if two_rows else h
@@ -121,7 +79,7 @@ def _header(c: _Cells, view: View, x, y, w, h, *, two_rows: bool) -> None:
           bg=PANEL, align="right", role="clock")
 
 
-def _now_panel(c: _Cells, view: View, x, y, w, h) -> None:
+def _now_panel(c: Cells, view: View, x, y, w, h) -> None:
     """The called ticket and, as large, the counter to walk to (on two lines when longer)."""
     u = c.u
     if view.identify:
@@ -155,7 +113,7 @@ def _now_panel(c: _Cells, view: View, x, y, w, h) -> None:
             role="now_counter")
 
 
-def _recent(c: _Cells, view: View, x, y, w, h, cols: int = 1) -> None:
+def _recent(c: Cells, view: View, x, y, w, h, cols: int = 1) -> None:
     u = c.u
     row_h, label_h = ROW_PX * u, 72 * u
     c.add("recent.label", x, y, w, label_h, view.labels["recent"], LABEL_PX * u, face="bold",
@@ -199,7 +157,7 @@ def _closed_text(view: View, room: float, px: float) -> str:
     return head + f"+{len(names)}"
 
 
-def _counters(c: _Cells, view: View, x, y, w, h, widest_ticket: str) -> float:
+def _counters(c: Cells, view: View, x, y, w, h, widest_ticket: str) -> float:
     """The open counters' grid, then one line for the closed ones and the grid's page
     ("2/3"); returns the height used."""
     u, gap = c.u, 8 * c.u
@@ -218,8 +176,9 @@ def _counters(c: _Cells, view: View, x, y, w, h, widest_ticket: str) -> float:
         if start + i >= len(shown):
             break   # an empty slot stays bare background
         row = shown[start + i]
-        px = max(MIN_PX * u, fit_px(row.name, cell_w, name_h, "condensed", KEY_PX * u))
-        c.add(f"counter.{i}.name", cx, cy, cell_w, name_h, row.name, px, face="condensed",
+        name = _grid_name(row.name, cell_w, name_h, MIN_PX * u)
+        px = max(MIN_PX * u, fit_px(name, cell_w, name_h, "condensed", KEY_PX * u))
+        c.add(f"counter.{i}.name", cx, cy, cell_w, name_h, name, px, face="condensed",
               fg=WHITE, bg=PANEL, align="center", role="counter_name")
         c.add(f"counter.{i}.ticket", cx, cy + name_h, cell_w, ticket_h,
               row.ticket or view.labels["idle"], TICKET_PX * u, face="bold", fg=YELLOW,
@@ -239,6 +198,19 @@ def _counters(c: _Cells, view: View, x, y, w, h, widest_ticket: str) -> float:
     return used + fold_h
 
 
+def _grid_name(name: str, w: float, h: float, smallest: float) -> str:
+    """A counter name for a grid cell: whole when it fits, else without the word every counter
+    has ("Loket Aduan BPJS" -> "Aduan BPJS", "Priority Counter" -> "Priority")."""
+    if fit_px(name, w, h, "condensed", smallest) >= int(smallest):
+        return name
+    words = name.split(" ")
+    if len(words) > 1 and words[0].lower() in ("loket", "counter"):
+        return " ".join(words[1:])
+    if len(words) > 1 and words[-1].lower() == "counter":
+        return " ".join(words[:-1])
+    return name
+
+
 def _service_blocks(view: View, width: float, px: float) -> list[list[tuple[str, str]]]:
     """Each service as its lines: (text, role); a long name on two lines, a closed service's
     status ("Sudah tutup, buka 13:00") on its own line."""
@@ -251,7 +223,7 @@ def _service_blocks(view: View, width: float, px: float) -> list[list[tuple[str,
     return blocks
 
 
-def _services(c: _Cells, view: View, x, y, w, h) -> None:
+def _services(c: Cells, view: View, x, y, w, h) -> None:
     u = c.u
     labels = view.labels
     line_h = 68 * u
@@ -285,7 +257,7 @@ def _services(c: _Cells, view: View, x, y, w, h) -> None:
               align="right", role="service_waiting")
 
 
-def _missed(c: _Cells, view: View, x, y, w, h) -> None:
+def _missed(c: Cells, view: View, x, y, w, h) -> None:
     u = c.u
     label = view.labels["missed"]
     label_w = box_width(label, LABEL_PX * u, "bold", h)
@@ -303,7 +275,7 @@ def _missed(c: _Cells, view: View, x, y, w, h) -> None:
           bg=ROW, role="missed")
 
 
-def _footer(c: _Cells, view: View, x, y, w, h) -> None:
+def _footer(c: Cells, view: View, x, y, w, h) -> None:
     c.add("marquee", x, y, w, h, view.running_text, 56 * c.u, face="regular", fg=WHITE,
           bg=MARQUEE_BG, role="marquee", marquee=True)
 
@@ -318,7 +290,7 @@ def layout(view: View, size: tuple[int, int], kind: str = "landscape") -> list[C
     """
     w, h = size
     u = min(w, h) / 1080
-    c = _Cells(u)
+    c = Cells(u)
     if kind == "counter":
         _counter_screen(c, view, w, h)
     elif kind == "portrait":
@@ -328,7 +300,7 @@ def layout(view: View, size: tuple[int, int], kind: str = "landscape") -> list[C
     return c.items
 
 
-def _landscape(c: _Cells, view: View, w: int, h: int) -> None:
+def _landscape(c: Cells, view: View, w: int, h: int) -> None:
     u = c.u
     pad, footer_h, header_h, missed_h = 16 * u, 88 * u, 96 * u, 80 * u
     _header(c, view, 0, 0, w, header_h, two_rows=False)
@@ -349,7 +321,7 @@ def _landscape(c: _Cells, view: View, w: int, h: int) -> None:
     _footer(c, view, 0, h - footer_h, w, footer_h)
 
 
-def _portrait(c: _Cells, view: View, w: int, h: int) -> None:
+def _portrait(c: Cells, view: View, w: int, h: int) -> None:
     u = c.u
     pad, footer_h, header_h, missed_h = 16 * u, 88 * u, 150 * u, 80 * u
     _header(c, view, 0, 0, w, header_h, two_rows=True)
@@ -368,7 +340,7 @@ def _portrait(c: _Cells, view: View, w: int, h: int) -> None:
     _footer(c, view, 0, h - footer_h, w, footer_h)
 
 
-def _counter_screen(c: _Cells, view: View, w: int, h: int) -> None:
+def _counter_screen(c: Cells, view: View, w: int, h: int) -> None:
     """One counter: its name on top, its ticket as large as the screen allows."""
     row = view.counters[0] if view.counters else None
     name = row.name if row else view.title
