@@ -74,6 +74,7 @@ class BoardModel:
     held: dict[str, tuple[str, int]] = field(default_factory=dict)   # topic key -> (day, seq)
     baseline: int = 0            # highest seq seen in retained messages
     connected: bool = False
+    ever_connected: bool = False  # a board that never reached its broker says so, with host:port
     queue_online: bool | None = None
     lost_at: float | None = None  # when the data stopped being fresh (None: fresh)
     last_message_at: float | None = None
@@ -299,6 +300,7 @@ class BoardModel:
     def on_connection(self, connected: bool, *, now: float) -> bool:
         was = self.offline
         self.connected = connected
+        self.ever_connected = self.ever_connected or connected
         self._update_offline(was, now)
         return True
 

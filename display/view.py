@@ -115,7 +115,9 @@ def build_view(model: BoardModel, now: float) -> View:
             missed.extend(state.missed)
     offline = None
     age = model.data_age(now)
-    if age is not None:
+    if model.offline and not model.ever_connected:
+        offline = f"{labels['offline']} - {site.broker.host}:{site.broker.port}"
+    elif age is not None:
         offline = (f"{labels['offline']} {format_age(age, lang)}" if model.last_message_at
                    else f"{labels['offline']} - {labels['no_data']}")
     current = model.current

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from antrian.config import load
-from display.config import board_config
+from display.config import board_config, counter_display_config
 from display.model import BoardModel
 from mqtt.schemas import CounterState, ServiceState
 from support.site import ROOT
@@ -47,7 +47,7 @@ def counter_state(counter, seq: int, ticket: str | None, service: str | None, *,
 def mall_model(board_id: str = "lobby", *, now: float = NOON, counter: str | None = None,
                open_counters=OPEN_COUNTERS) -> BoardModel:
     site = mall_site()
-    board = board_config(site, board_id)
+    board = counter_display_config(site, counter) if counter else board_config(site, board_id)
     model = BoardModel(site, board, counter=counter)
     model.on_connection(True, now=now)
     model.on_queue_presence(b"online", retained=True, now=now)

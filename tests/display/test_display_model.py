@@ -287,3 +287,14 @@ def test_a_counter_is_announced_by_its_name_in_the_board_language():
     effects = en.on_call(call("C001", "3", service="skck", seq=5, ts=T), now=T)
     assert " ".join(w[3:] for w in effects[0].words) == \
         "ticket number see one please go to counter three"
+
+
+def test_a_board_that_never_reached_its_broker_says_so_with_host_and_port():
+    site = parse(tomllib.loads(SMALL_SITE.format(port=1999) + BOARDS))
+    m = BoardModel(site, load_boards(site)["lobby"])
+    assert build_view(m, T).offline == "TIDAK TERHUBUNG - 127.0.0.1:1999"
+    m.on_connection(True, now=T)
+    assert build_view(m, T).offline is None
+    m.on_service(service_state("ktp", waiting=3, seq=10), retained=True, now=T)
+    m.on_connection(False, now=T + 1)
+    assert build_view(m, T + 61).offline == "TIDAK TERHUBUNG 1 mnt"
