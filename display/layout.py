@@ -48,34 +48,45 @@ def _page(count: int, per_page: int, view: View) -> tuple[int, int]:
 
 # -- pieces --------------------------------------------------------------------------------------
 
-def _header(c: Cells, view: View, x, y, w, h, *, two_rows: bool) -> None:
+def _badge_px(c: Cells, text: str, w: float, h: float) -> float:
+    """The offline badge shrinks rather than lose the broker's address (never connected)."""
+    return max(0.75 * MIN_PX * c.u, fit_px(text, w, h, "condensed-bold", LABEL_PX * c.u))
+
+
+def _header(c: Cells, view: View, x, y, w, h) -> None:
+    """One row: title, then the date (offline: the red badge), then the clock."""
     u, pad = c.u, 16 * c.u
     clock_w = box_width("00:00", 64 * u, "bold", h) + pad
-    row = h / 2 if two_rows else h
-    # Offline, the red badge takes the date's place: the title stays.
+    side, face = (view.offline, "condensed-bold") if view.offline else (view.date, "condensed")
+    side_w = min(w * (0.6 if view.offline else 0.45),
+                 box_width(side, LABEL_PX * u, face, h) + pad)
+    title_w = max(0.0, w - clock_w - side_w)
+    px = max(MIN_PX * u, fit_px(view.title, title_w, h, "condensed-bold", LABEL_PX * u))
+    c.add("title", x, y, title_w, h, view.title, px, face="condensed-bold", bg=PANEL,
+          role="title")
     if view.offline:
-        side, side_style = view.offline, dict(face="condensed-bold", bg=RED, align="center",
-                                              role="badge")
+        c.add("badge", x + title_w, y, side_w, h, side, _badge_px(c, side, side_w, h),
+              face=face, bg=RED, align="center", role="badge")
     else:
-        side, side_style = view.date, dict(face="condensed", bg=PANEL, role="date")
-    side_px = LABEL_PX * u
-    if two_rows:
-        c.add("title", x, y, w, row, view.title, LABEL_PX * u, face="condensed-bold", bg=PANEL,
-              align="center", role="title")
-        left_w, ry = w - clock_w, y + row
-        c.add("badge" if view.offline else "date", x, ry, left_w, row, side, side_px,
-              **{"align": "left", **side_style})
+        c.add("date", x + title_w, y, side_w, h, side, LABEL_PX * u, face=face, bg=PANEL,
+              align="right", role="date")
+    c.add("clock", x + w - clock_w, y, clock_w, h, view.clock, 64 * u, face="bold", bg=PANEL,
+          align="right", role="clock")
+
+
+def _header_two_rows(c: Cells, view: View, x, y, w, h) -> None:
+    """Portrait: the title (offline: the red badge, the whole width), then date and clock."""
+    u, row = c.u, h / 2
+    clock_w = box_width("00:00", 64 * u, "bold", row) + 16 * u
+    if view.offline:
+        c.add("badge", x, y, w, row, view.offline, _badge_px(c, view.offline, w, row),
+              face="condensed-bold", bg=RED, align="center", role="badge")
     else:
-        side_w = min(w * 0.45, box_width(side, side_px, side_style.get("face", "regular"), h)
-                     + pad)
-        title_w = max(0.0, w - clock_w - side_w)
-        px = max(MIN_PX * u, fit_px(view.title, title_w, h, "condensed-bold", LABEL_PX * u))
-        c.add("title", x, y, title_w, h, view.title, px, face="condensed-bold", bg=PANEL,
-              role="title")
-        c.add("badge" if view.offline else "date", x + title_w, y, side_w, h, side, side_px,
-              **{"align": "right", **side_style})
-        ry = y
-    c.add("clock", x + w - clock_w, ry, clock_w, row, view.clock, 64 * u, face="bold",
+        c.add("title", x, y, w, row, view.title, LABEL_PX * u, face="condensed-bold",
+              bg=PANEL, align="center", role="title")
+    c.add("date", x, y + row, w - clock_w, row, view.date, LABEL_PX * u, face="condensed",
+          bg=PANEL, role="date")
+    c.add("clock", x + w - clock_w, y + row, clock_w, row, view.clock, 64 * u, face="bold",
           bg=PANEL, align="right", role="clock")
 
 
@@ -108,9 +119,9 @@ def _now_panel(c: Cells, view: View, x, y, w, h) -> None:
     counter_h = h - label_h - ticket_h
     c.add("now.ticket", x, y + label_h, w, ticket_h, ticket, ticket_px, face="bold",
           fg=ticket_fg, bg=bg, align="center", role="now_ticket")
-    c.lines("now.counter", x, y + label_h + ticket_h, w, counter_h, lines,
-            max(px, min(TICKET_PX * u, ticket_px)), face="bold", fg=fg, bg=bg, align="center",
-            role="now_counter")
+    # Smaller rather than cut: the counter to walk to must be read whole.
+    c.lines("now.counter", x, y + label_h + ticket_h, w, counter_h, lines, max(px, MIN_PX * u),
+            face="bold", fg=fg, bg=bg, align="center", role="now_counter")
 
 
 def _recent(c: Cells, view: View, x, y, w, h, cols: int = 1) -> None:
@@ -303,7 +314,7 @@ def layout(view: View, size: tuple[int, int], kind: str = "landscape") -> list[C
 def _landscape(c: Cells, view: View, w: int, h: int) -> None:
     u = c.u
     pad, footer_h, header_h, missed_h = 16 * u, 88 * u, 96 * u, 80 * u
-    _header(c, view, 0, 0, w, header_h, two_rows=False)
+    _header(c, view, 0, 0, w, header_h)
     top, bottom = header_h + pad, h - footer_h - pad
     avail = bottom - top
     left_w = w * 0.40
@@ -324,7 +335,7 @@ def _landscape(c: Cells, view: View, w: int, h: int) -> None:
 def _portrait(c: Cells, view: View, w: int, h: int) -> None:
     u = c.u
     pad, footer_h, header_h, missed_h = 16 * u, 88 * u, 150 * u, 80 * u
-    _header(c, view, 0, 0, w, header_h, two_rows=True)
+    _header_two_rows(c, view, 0, 0, w, header_h)
     top, bottom = header_h + pad, h - footer_h - pad
     avail, inner = bottom - top, w - 2 * pad
     panel_h = avail * 0.32

@@ -113,9 +113,10 @@ def test_tickets_fit_their_cells_whole(size, kind):
 @pytest.mark.parametrize("size, kind", SIZES)
 def test_every_part_of_the_board_is_there(size, kind):
     roles = {c.role for c in layout(view(offline="TIDAK TERHUBUNG 3 mnt"), size, kind)}
-    assert {"title", "clock", "now_ticket", "now_counter", "counter_ticket", "counters_closed",
+    assert {"clock", "now_ticket", "now_counter", "counter_ticket", "counters_closed",
             "counter_name", "recent_ticket", "recent_counter", "service_name",
             "service_waiting", "missed", "marquee", "badge", "page"} <= roles
+    assert {"title", "date"} <= {c.role for c in layout(view(), size, kind)}
 
 
 def page_of(cells) -> list[str]:
@@ -279,3 +280,20 @@ def test_closing_reasons_and_service_status_reach_the_cells():
     counter = {c.key: c for c in layout(v, (800, 480), "counter")}
     assert counter["counter.ticket"].text == "Istirahat"
     assert counter["counter.status"].text == "Buka lagi 13:00"
+
+
+def test_a_board_that_never_connected_shows_the_broker_address_whole():
+    text = "TIDAK TERHUBUNG - 192.168.100.200:1883"
+    for size, kind in SIZES:
+        badge = {c.key: c for c in layout(view(offline=text), size, kind)}["badge"]
+        assert badge.text == text
+        assert text_width(badge.text, badge.px, badge.face) <= badge.rect[2], size
+        assert badge.px >= 0.75 * MIN_PX * unit(size) - 1
+
+
+def test_a_long_called_counter_is_made_smaller_not_cut():
+    for size, kind in SIZES:
+        cells = layout(view(now_counter="BPJS Complaints Counter"), size, kind)
+        for c in cells:
+            if c.role == "now_counter":
+                assert text_width(c.text, c.px, c.face) <= c.rect[2] and c.px >= MIN_PX * unit(size) - 1
