@@ -37,6 +37,8 @@ LIVE_WINDOW = 120.0   # s: an older call is history, not news (a late broker rep
 MIN_TURN = 2.0        # s: in a burst each call stays on the big panel at least this long
 HISTORY = 6           # the "last calls" list
 _SEEN = 2048          # call seqs remembered against duplicates
+_STRANGERS = 256      # states of ids the site TOML does not know, kept at most (a flood of new
+                      # ids must not grow the board's memory; a reload may name a few of them)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class BoardModel:
     identify_until: float = 0.0
     calls_seen: int = 0
     live_seq: int = 0            # the newest live call taken
+    stale_calls: int = 0         # live calls too old to announce
     refused: int = 0             # messages the board could not show (logged once per reason)
     _seen: deque = field(default_factory=lambda: deque(maxlen=_SEEN))
     _counter_seed: list = field(default_factory=list)
@@ -118,6 +121,12 @@ class BoardModel:
         if reason not in self._warned and len(self._warned) < 256:
             self._warned.add(reason)
             log.warning("refused %s (the board keeps what it shows)", reason[:300])
+
+    def _room_for(self, kind: str, key: str, held: dict, known) -> bool:
+        if key in held or key in known or len(held) < len(known) + _STRANGERS:
+            return True
+        self._refuse(f"{kind} state", Refused(f"too many unknown {kind} ids (not in the TOML)"))
+        return False
 
     def _got_data(self, retained: bool, seq: int, now: float) -> None:
         self.last_message_at = now
@@ -157,6 +166,8 @@ class BoardModel:
         except Refused as e:
             self._refuse("service state", e)
             return False
+        if not self._room_for("service", state.service, self.services, self.site.services):
+            return False
         if not self._fresh(f"service/{state.service}", state.day, state.seq, retained):
             return False
         self._got_data(retained, state.seq, now)
@@ -168,6 +179,8 @@ class BoardModel:
             state = clean_counter(state)
         except Refused as e:
             self._refuse("counter state", e)
+            return False
+        if not self._room_for("counter", state.counter, self.counters, self.site.counters):
             return False
         if not self._fresh(f"counter/{state.counter}", state.day, state.seq, retained):
             return False
@@ -257,8 +270,11 @@ class BoardModel:
         if call.seq <= self.baseline:
             return []   # already part of the state the board started from
         if abs(now - call.ts) > LIVE_WINDOW:
-            log.warning("call %s (seq %d) is %.0f s old: shown in state only, not announced "
-                        "(check the clocks)", call.ticket, call.seq, now - call.ts)
+            self.stale_calls += 1
+            if self.stale_calls in (1, 10, 100) or self.stale_calls % 1000 == 0:   # no flood
+                log.warning("call %s (seq %d) is %.0f s old: shown in state only, not announced "
+                            "(check the clocks; %d such calls so far)", call.ticket, call.seq,
+                            now - call.ts, self.stale_calls)
             return []
         self.last_message_at = now
         self.calls_seen += 1

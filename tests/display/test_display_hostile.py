@@ -208,3 +208,36 @@ def test_clean_counter_is_what_the_model_keeps():
     state = counter_state("1", "A\x00001", seq=3)
     assert clean_counter(state).ticket == "A001"
     assert isinstance(clean_counter(state), CounterState)
+
+
+def test_twenty_thousand_messages_leave_a_bounded_model_that_still_answers():
+    """A flood of states with new ids, repeated and stale seqs, hostile values, calls and
+    recent lists: the model's memory stays bounded and a real call afterwards is news."""
+    import random
+    rng = random.Random(12)
+    m = make()
+    for i in range(20_000):
+        kind = i % 5
+        if kind == 0:
+            m.on_service(msgspec.structs.replace(service_state("ktp", seq=i), service=f"s{i}",
+                                                 name="\u202e" * 50), retained=False, now=T)
+        elif kind == 1:
+            m.on_counter(counter_state(f"c{i}", f"A{i % 999:03d}", seq=i,
+                                       closed_until=rng.choice([1e300, -1.0, T])),
+                         retained=rng.random() < 0.5, now=T)
+        elif kind == 2:
+            m.on_call(call(f"A{i % 999:03d}", "1", seq=i, ts=rng.choice([T, 1e300, T - 500])),
+                      now=T)
+            m.advance(T + i)
+        elif kind == 3:
+            m.on_recent_calls(b'{"day": "2026-11-28", "seq": %d, "calls": [%s]}'
+                              % (i, b'{"x": 1}' * (i % 2)), retained=False, now=T)
+        else:
+            m.on_message_text(bytes(rng.getrandbits(8) for _ in range(64)))
+    assert len(m.services) <= len(m.site.services) + 256
+    assert len(m.counters) <= len(m.site.counters) + 256
+    assert len(m.held) <= len(m.site.services) + len(m.site.counters) + 513
+    assert len(m.known) <= 30 and len(m._warned) <= 256 and len(m.history) <= 6
+    check_draws(m, T + 20_000)
+    effects = m.on_call(call("Z001", "2", seq=10**6, ts=T + 20_000), now=T + 20_000)
+    assert len(effects) == 1 and m.advance(T + 20_010) and m.current.ticket == "Z001"
