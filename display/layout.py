@@ -157,15 +157,19 @@ def _closed_text(view: View, room: float, px: float) -> str:
              for i, row in enumerate(closed)]
     detailed = [f"{n} ({view.labels['opens']} {r.until})" if r.until else n
                 for n, r in zip(names, closed)]
-    for items in (detailed, names):
-        for shown in range(len(items), 0, -1):
-            rest = len(items) - shown
-            text = head + ", ".join(items[:shown]) + (f"  +{rest}" if rest else "")
-            if text_width(text, px, "condensed") * 1.08 <= room:
-                if shown == len(items) or items is names:
-                    return text
-                break     # not all with their times: try them all without
-    return head + f"+{len(names)}"
+    def fits(text: str) -> bool:
+        return text_width(text, px, "condensed") * 1.08 <= room
+    whole = head + ", ".join(detailed)
+    if fits(whole):
+        return whole
+    best = head + f"+{len(names)}"
+    for shown in range(1, len(names) + 1):     # as many as fit, then how many more
+        rest = len(names) - shown
+        text = head + ", ".join(names[:shown]) + (f"  +{rest}" if rest else "")
+        if not fits(text):
+            break
+        best = text
+    return best
 
 
 def _counters(c: Cells, view: View, x, y, w, h, widest_ticket: str) -> float:

@@ -8,6 +8,8 @@ colour contrast (pure).
 
 from __future__ import annotations
 
+import functools
+
 LINE = 1.17      # DejaVu line height in em
 
 Color = tuple[int, int, int]
@@ -24,6 +26,12 @@ WIDE = 1.0       # em: a character outside the Latin classes (CJK, emoji) is cou
 
 
 def text_width(text: str, px: float, face: str = "regular") -> float:
+    return _em(text, face) * px
+
+
+@functools.lru_cache(maxsize=8192)
+def _em(text: str, face: str) -> float:
+    """Width in em (cached: a board measures the same names on every layout)."""
     digit, upper, lower, space, other = ADVANCE[face]
     total = 0.0
     for ch in text:
@@ -32,7 +40,7 @@ def text_width(text: str, px: float, face: str = "regular") -> float:
             continue
         total += (digit if ch.isdigit() else upper if ch.isupper() else lower if ch.islower()
                   else space if ch == " " else other)
-    return total * px
+    return total
 
 
 def box_width(text: str, px: float, face: str, height: float) -> float:
@@ -68,15 +76,20 @@ def wrap(text: str, width: float, px: float, face: str, max_lines: int = 3) -> l
     """``text`` in lines that fit ``width`` at ``px``: one when it fits, else two balanced
     lines, else as many as it takes up to ``max_lines`` (the renderer shortens a last line
     that still does not fit with an ellipsis)."""
+    return list(_wrap(text, width, px, face, max_lines))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrap(text: str, width: float, px: float, face: str, max_lines: int) -> tuple[str, ...]:
     def fits(line: str) -> bool:
         return text_width(line, px, face) * 1.08 + px * 0.5 <= width
     if fits(text):
-        return [text]
+        return (text,)
     two = split_two(text, face)
     if two is None:
-        return [text]
+        return (text,)
     if all(fits(line) for line in two) or max_lines < 3:
-        return list(two)
+        return two
     lines: list[str] = []
     for word in text.split(" "):
         if lines and len(lines) < max_lines and fits(f"{lines[-1]} {word}"):
@@ -85,7 +98,7 @@ def wrap(text: str, width: float, px: float, face: str, max_lines: int = 3) -> l
             lines[-1] += f" {word}"
         else:
             lines.append(word)
-    return lines
+    return tuple(lines)
 
 
 def _channel(v: int) -> float:
