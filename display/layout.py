@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from display.measure import (ADVANCE, LINE, Color, box_width, contrast, fit_lines, fit_px,
+from display.measure import (ADVANCE, LINE, box_width, contrast, fit_lines, fit_px,
                              pack_pages, text_width, wrap)
 
 from display.cells import (AMBER, GREY, MARQUEE_BG, NAVY, ORANGE, PANEL, RED, ROW, ROW_ALT, SOFT,

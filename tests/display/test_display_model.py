@@ -9,7 +9,7 @@ import pytest
 from antrian.config import parse
 from support.site import SMALL_SITE
 from display.config import load_boards
-from display.model import LIVE_WINDOW, MIN_TURN, Announce, BoardModel
+from display.model import LIVE_WINDOW, MIN_TURN, BoardModel
 from display.view import build_view
 from board_fakes import BOARDS, call, counter_state, service_state
 
