@@ -20,9 +20,12 @@ The file (written by ``antrian web-user``; comments are not kept)::
     agency = "Disdukcapil"
     password_hash = "$argon2id$…"
 
-A session names the user and carries a fingerprint of their password hash: changing a password
-or removing an account ends its sessions at once; role and agency are read from the file at each
-request, so a change applies without logging in again. The file is re-read when it changes.
+A session names the user, carries a random id and a fingerprint of their password hash:
+changing a password or removing an account ends its sessions at once; logging out ends that
+session on the server too (its id goes on a revocation list kept in the state directory,
+``web-revoked.json``, until the session would have expired anyway); role and agency are read
+from the file at each request, so a change applies without logging in again. The file is re-read
+when it changes. A hash made with older Argon2 parameters is replaced at the next good login.
 """
 
 from __future__ import annotations
@@ -174,23 +177,80 @@ def write(path: Path, secret: str | None, accounts: dict[str, Account], *,
         raise
 
 
-class Sessions:
-    """Signed session tokens: ``base64(json).base64(hmac-sha256)``; nothing kept server-side."""
+class Revoked:
+    """Session ids ended before their time (logout), with when they would have expired; kept in
+    a small JSON file so a restart does not bring them back. Bounded: only a valid session can
+    be revoked, and entries go once expired."""
 
-    def __init__(self, key: bytes, hours: float = SESSION_HOURS):
+    MAX = 10_000
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.ids: dict[str, int] = {}
+        if path is not None:
+            try:
+                raw = json.loads(path.read_text(encoding="utf-8"))
+                self.ids = {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+            except FileNotFoundError:
+                pass
+            except (OSError, ValueError, TypeError) as e:
+                log.warning("revoked sessions in %s unreadable (%s): starting empty", path, e)
+
+    def __contains__(self, sid: str) -> bool:
+        return sid in self.ids
+
+    def add(self, sid: str, expiry: int, now: float) -> None:
+        self.ids = {k: e for k, e in self.ids.items() if e > now}
+        self.ids[sid] = expiry
+        while len(self.ids) > self.MAX:
+            self.ids.pop(min(self.ids, key=self.ids.__getitem__))
+        if self.path is None:
+            return
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".revoked-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(self.ids, f)
+            os.replace(tmp, self.path)
+        except OSError as e:
+            log.warning("cannot keep revoked sessions in %s (%s): a restart forgets them",
+                        self.path, e)
+
+
+class Sessions:
+    """Signed session tokens: ``base64(json).base64(hmac-sha256)``; the server keeps only the
+    ids of sessions ended by logging out (:class:`Revoked`)."""
+
+    def __init__(self, key: bytes, hours: float = SESSION_HOURS, *,
+                 revoked: Revoked | None = None):
         self.key = key
         self.seconds = hours * 3600
+        self.revoked = revoked or Revoked(None)
 
     def _sign(self, data: bytes) -> bytes:
         return hmac.new(self.key, data, hashlib.sha256).digest()
 
     def issue(self, account: Account, now: float) -> str:
         data = json.dumps({"u": account.user, "f": account.fingerprint,
-                           "e": int(now + self.seconds)}, separators=(",", ":")).encode()
+                           "i": pysecrets.token_urlsafe(12), "e": int(now + self.seconds)},
+                          separators=(",", ":")).encode()
         return _b64(data) + "." + _b64(self._sign(data))
 
+    def end(self, token: str | None, now: float) -> bool:
+        """Logout: the session is refused from now on, on every device that holds its cookie."""
+        body = self._body(token, now)
+        if body is None:
+            return False
+        self.revoked.add(body["i"], body["e"], now)
+        return True
+
     def read(self, token: str, now: float) -> tuple[str, str] | None:
-        """(user, fingerprint) of a valid, unexpired token; None otherwise."""
+        """(user, fingerprint) of a valid, unexpired, not revoked token; None otherwise."""
+        body = self._body(token, now)
+        if body is None or body["i"] in self.revoked:
+            return None
+        return body["u"], body["f"]
+
+    def _body(self, token: str | None, now: float) -> dict | None:
         if not token or len(token) > 400 or token.count(".") != 1:
             return None
         head, sig = token.split(".")
@@ -202,12 +262,13 @@ class Sessions:
             return None
         try:
             body = json.loads(data)
-            user, fp, expiry = body["u"], body["f"], body["e"]
+            expiry, sid = body["e"], body["i"]
+            body["u"], body["f"]
         except (ValueError, KeyError, TypeError):
             return None
-        if not isinstance(expiry, int) or expiry <= now:
+        if not isinstance(expiry, int) or expiry <= now or not isinstance(sid, str):
             return None
-        return user, fp
+        return body
 
 
 def _b64(data: bytes) -> str:
@@ -266,7 +327,8 @@ class Accounts:
         if path is not None:
             secret, self.accounts = read(path, site)
             self._stamp = self._stat()
-        self.sessions = Sessions(session_key(secret, state_dir), session_hours)
+        self.sessions = Sessions(session_key(secret, state_dir), session_hours,
+                                 revoked=Revoked(state_dir / "web-revoked.json"))
         # Verifying an unknown user costs as much as a known one: no timing tells who exists.
         self._dummy = None
 
@@ -319,7 +381,31 @@ class Accounts:
         except (VerificationError, InvalidHashError) as e:
             log.error("account %s: its password hash cannot be checked: %s", user, e)
             return None
+        if hasher.check_needs_rehash(account.password_hash):
+            account = self._rehash(account, hasher.hash(password))
         return account
+
+    def _rehash(self, account: Account, new_hash: str) -> Account:
+        """The hash was made with weaker (or other) Argon2 parameters than today's: write the
+        new one. Where the web may not write the file, the old hash stays (said once)."""
+        with self._lock:
+            secret, accounts = read(self.path, self.site)
+            if accounts.get(account.user) != account:
+                return account          # changed meanwhile (web-user): leave it alone
+            fresh = Account(account.user, account.role, new_hash, account.agency)
+            accounts[account.user] = fresh
+            try:
+                write(self.path, secret, accounts)
+            except OSError as e:
+                log.warning("account %s: its password hash uses old Argon2 parameters but %s "
+                            "cannot be written (%s): run `antrian web-user add --user %s` to "
+                            "renew it", account.user, self.path, e, account.user)
+                return account
+            self.accounts = accounts
+            self._stamp = self._stat()
+            log.info("account %s: password hash renewed with the current Argon2 parameters",
+                     account.user)
+            return fresh
 
     def from_token(self, token: str | None, now: float) -> Account | None:
         if not token:

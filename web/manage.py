@@ -29,7 +29,8 @@ from typing import Any
 from aiohttp import web
 
 from web.accounts import Account, Accounts
-from web.http import BadQuery, client_key, day_param, day_range, private, refusal, same_origin
+from web.http import (BadQuery, client_key, day_param, day_range, is_secure, private, refusal,
+                      same_origin)
 from web.survey import RateLimit
 
 log = logging.getLogger(__name__)
@@ -174,12 +175,18 @@ class ManagerHttp:
         response = (private(200, self._who(account)) if as_json
                     else web.HTTPSeeOther("/manage/"))
         response.set_cookie(COOKIE, token, max_age=int(self.accounts.sessions.seconds), path="/",
-                            httponly=True, samesite="Strict", secure=request.secure)
+                            httponly=True, samesite="Strict", secure=is_secure(request))
         if as_json:
             return response
         raise response
 
     async def logout(self, request: web.Request) -> web.Response:
+        if not same_origin(request):
+            return refusal(403, "cross_origin", "log out from this site's own page",
+                           "Keluar hanya dari halaman situs ini")
+        if self.accounts is not None:
+            # ended on the server too: the cookie, if kept or copied, no longer opens anything
+            self.accounts.sessions.end(request.cookies.get(COOKIE), time.time())
         response = web.HTTPSeeOther("/manage/login")
         response.del_cookie(COOKIE, path="/")
         raise response

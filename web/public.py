@@ -23,6 +23,7 @@ import msgspec
 
 from antrian.config import Site
 from mqtt import schemas
+from mqtt.consumer import Stamp, supersedes
 from mqtt.topics import Topics
 from ticketing.day import service_day
 from ticketing.estimate import retained_waits
@@ -44,6 +45,19 @@ class Update:
     frames: list[tuple[str, bytes]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What ticket lookups and survey checks read: built at once by ``rebuild``, so the index
+    of waiting, called and missed tickets and the counts issued always belong together (a
+    ticket never looks ``done`` because its service's new count arrived before its list).
+
+    ``synced``: the retained state present at the broker when this process subscribed has all
+    arrived (the barrier, :meth:`PublicState.receive`); before that, nothing is answered."""
+    synced: bool = False
+    index: dict[str, "TicketInfo"] = field(default_factory=dict)
+    issued: dict[str, tuple[str, int]] = field(default_factory=dict)   # sid -> (day, issued)
+
+
 @dataclass
 class TicketInfo:
     status: str
@@ -56,9 +70,16 @@ class TicketInfo:
 class PublicState:
     """The site as the public sees it; fed with retained messages, rebuilt on demand."""
 
-    def __init__(self, site: Site):
+    def __init__(self, site: Site, *, component: str = "web"):
         self.site = site
         self.topics = Topics(site.site)
+        # The barrier: this process's own presence, published right after it subscribes (by
+        # mqtt.client.Connection) and delivered live (not retained) after every retained
+        # message the broker held for those subscriptions (one client's messages keep order).
+        self.barrier_topic = self.topics.lwt(component)
+        self.synced = False
+        self.snapshot = Snapshot()
+        self.stamps: dict[str, Stamp] = {}                # topic -> (day, seq) held
         self.services: dict[str, dict[str, Any]] = {}     # decoded service/<id>/state
         self.counters: dict[str, dict[str, Any]] = {}     # decoded counter/<id>/state
         self.queue_online: bool | None = None
@@ -67,7 +88,8 @@ class PublicState:
         self.calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
         self.version = 0
         self.public: dict[str, dict[str, Any]] = {}       # service id -> public dict
-        self.index: dict[str, TicketInfo] = {}
+        self._index: dict[str, TicketInfo] = {}
+        self._snapshot_stale = False
         self.status: dict[str, Any] = {}
         self.names: dict[str, str] = {}
         self.document: dict[str, Any] = {}
@@ -79,14 +101,22 @@ class PublicState:
 
     # -- input -------------------------------------------------------------------------------
 
-    def receive(self, topic: str, payload: bytes) -> bool:
-        """Fold in one MQTT message; returns whether anything visible may have changed."""
+    def receive(self, topic: str, payload: bytes, *, retained: bool = False) -> bool:
+        """Fold in one MQTT message; returns whether anything visible may have changed.
+
+        :param retained: the broker delivered it from its store on subscribing (the freshness
+            rule, ``mqtt.consumer.supersedes``, lets such a message win)."""
+        if topic == self.barrier_topic:
+            if retained or payload.strip() != b"online" or self.synced:
+                return False
+            self.synced = True
+            return True
         levels = self.topics.parse(topic)
         try:
             if len(levels) == 3 and levels[0] == "service" and levels[2] == "state":
-                return self._service(levels[1], payload)
+                return self._service(topic, levels[1], payload, retained)
             if len(levels) == 3 and levels[0] == "counter" and levels[2] == "state":
-                return self._counter(levels[1], payload)
+                return self._counter(topic, levels[1], payload, retained)
             if levels == ["call"]:
                 return self._call(payload)
             if levels == ["tele", "queue", "lwt"]:
@@ -94,10 +124,7 @@ class PublicState:
                 if online and self.queue_online is False:
                     # A restarted queue service republishes everything; its store may be new,
                     # so what it sends now wins even with a lower seq.
-                    for s in self.services.values():
-                        s["seq"] = -1
-                    for c in self.counters.values():
-                        c["seq"] = -1
+                    self.stamps.clear()
                 changed = online != self.queue_online
                 self.queue_online = online
                 return changed
@@ -113,8 +140,16 @@ class PublicState:
         if connected != self.connected:
             self.connected = connected
 
-    def _service(self, sid: str, payload: bytes) -> bool:
+    def _fresh(self, topic: str, state: dict[str, Any], retained: bool) -> bool:
+        """The one freshness rule (mqtt.consumer): whether ``state`` replaces what is held."""
+        if not supersedes(self.stamps.get(topic), state["day"], state["seq"], retained=retained):
+            return False
+        self.stamps[topic] = (state["day"], state["seq"])
+        return True
+
+    def _service(self, topic: str, sid: str, payload: bytes, retained: bool) -> bool:
         if not payload:
+            self.stamps.pop(topic, None)
             if self.services.pop(sid, None) is not None:
                 self._dirty.add(sid)
                 return True
@@ -122,22 +157,22 @@ class PublicState:
         state = msgspec.to_builtins(schemas.decode_state(payload, schemas.ServiceState))
         if state["service"] != sid:
             raise schemas.BadMessage(f"service {state['service']!r} on the topic of {sid!r}")
-        held = self.services.get(sid)
-        if held is not None and state["seq"] < held["seq"] and state["day"] <= held["day"]:
+        if not self._fresh(topic, state, retained):
             return False
         self.services[sid] = state
         self._dirty.add(sid)
         return True
 
-    def _counter(self, cid: str, payload: bytes) -> bool:
+    def _counter(self, topic: str, cid: str, payload: bytes, retained: bool) -> bool:
         if not payload:
+            self.stamps.pop(topic, None)
             old = self.counters.pop(cid, None)
             self._dirty.update(old["services"] if old else ())
             return old is not None
         state = msgspec.to_builtins(schemas.decode_state(payload, schemas.CounterState))
-        held = self.counters.get(cid)
-        if held is not None and state["seq"] < held["seq"] and state["day"] <= held["day"]:
+        if not self._fresh(topic, state, retained):
             return False
+        held = self.counters.get(cid)
         self.counters[cid] = state
         # its name and whether it is open show in every service it serves, before and after
         self._dirty.update(state["services"])
@@ -213,29 +248,9 @@ class PublicState:
         """Recompute what changed since the last call; None when nothing visible did."""
         frames: list[tuple[str, bytes]] = []
         if self._dirty or self.version == 0:
-            waits = retained_waits(self.services, self.counters, now) if self.services else {}
-            index: dict[str, TicketInfo] = {}
-            for sid in self.service_ids():
-                public = self._public_service(sid, waits.get(sid))
-                if self.public.get(sid) != public:
-                    self.public[sid] = public
-                    frames.append(("service", msgspec.json.encode(public)))
-                s = self.services.get(sid)
-                if s is None:
-                    continue
-                mine = waits.get(sid)
-                for k, label in enumerate(s["waiting_tickets"]):
-                    index[label] = TicketInfo("waiting", sid, k, mine[k] if mine else None)
-                for x in s["serving"]:
-                    index[x["ticket"]] = TicketInfo("called", sid, counter=x["counter"])
-                for label in s["missed"]:
-                    index.setdefault(label, TicketInfo("missed", sid))
-            for sid in list(self.public):
-                if sid not in self.site.services and sid not in self.services:
-                    del self.public[sid]
-                    frames.append(("removed", msgspec.json.encode({"id": sid})))
-            self.index = index
-            self._dirty.clear()
+            frames += self._rebuild_services(now)
+        if self.snapshot.synced != self.synced or self._snapshot_stale:
+            self._take_snapshot()
         names = self.counter_names()
         if names != self.names:
             self.names = names
@@ -263,6 +278,45 @@ class PublicState:
             "recent_calls": list(self.calls)}
         return Update(self.version, frames)
 
+    def _rebuild_services(self, now: float) -> list[tuple[str, bytes]]:
+        frames = []
+        waits = retained_waits(self.services, self.counters, now) if self.services else {}
+        index: dict[str, TicketInfo] = {}
+        for sid in self.service_ids():
+            public = self._public_service(sid, waits.get(sid))
+            if self.public.get(sid) != public:
+                self.public[sid] = public
+                frames.append(("service", msgspec.json.encode(public)))
+            s = self.services.get(sid)
+            if s is None:
+                continue
+            mine = waits.get(sid)
+            for k, label in enumerate(s["waiting_tickets"]):
+                index[label] = TicketInfo("waiting", sid, k, mine[k] if mine else None)
+            for x in s["serving"]:
+                index[x["ticket"]] = TicketInfo("called", sid, counter=x["counter"])
+            for label in s["missed"]:
+                index.setdefault(label, TicketInfo("missed", sid))
+        for sid in list(self.public):
+            if sid not in self.site.services and sid not in self.services:
+                del self.public[sid]
+                frames.append(("removed", msgspec.json.encode({"id": sid})))
+        self._index = index
+        self._snapshot_stale = True
+        self._dirty.clear()
+        return frames
+
+    def _take_snapshot(self) -> None:
+        """One consistent view for lookups: the index and the counts issued, from the same
+        services' states (built in the same step, on the same thread)."""
+        self.snapshot = Snapshot(self.synced, self._index, {
+            sid: (s["day"], s["issued"]) for sid, s in self.services.items()})
+        self._snapshot_stale = False
+
+    @property
+    def index(self) -> dict[str, TicketInfo]:
+        return self.snapshot.index
+
     def _status(self, now: float) -> dict[str, Any]:
         days = {s["day"] for s in self.services.values()}
         today = self.today(now)
@@ -271,7 +325,8 @@ class PublicState:
         reasons = [r for r, bad in (("disconnected", not self.connected),
                                     ("queue_offline", self.queue_online is False),
                                     ("old_day", stale_day),
-                                    ("no_data", not self.services)) if bad]
+                                    ("no_data", self.synced and not self.services),
+                                    ("loading", not self.synced)) if bad]
         return {"day": max(days) if days else today, "online": self.queue_online,
                 "connected": self.connected, "stale": bool(reasons), "stale_reasons": reasons,
                 "updated": updated}
@@ -298,7 +353,8 @@ class PublicState:
         return fits.pop() if len(fits) == 1 else None
 
     def ticket(self, raw: str, day: str | None, now: float) -> tuple[int, dict[str, Any]]:
-        """The HTTP status and body of ``/api/v1/tickets/<raw>``."""
+        """The HTTP status and body of ``/api/v1/tickets/<raw>``, from the snapshot only: 503
+        until the retained state has arrived (a guess could send a waiting visitor home)."""
         if len(raw) > 12:
             return 400, {"error": "invalid ticket number"}
         label = self.normalise(raw)
@@ -306,11 +362,15 @@ class PublicState:
             return 400, {"error": "invalid ticket number", "ticket": None}
         if day is not None and not DAY.match(day):
             return 400, {"error": "invalid day (YYYY-MM-DD)"}
-        info = self.index.get(label)
+        snap = self.snapshot
+        if not snap.synced:
+            return 503, {"error": "the queue's state is still arriving; try again in a moment",
+                         "ticket": label}
+        info = snap.index.get(label)
         svc = self.site.service_of_ticket(label)
         sid = info.service if info else (svc.id if svc else None)
-        state = self.services.get(sid) if sid else None
-        today = state["day"] if state else self.status.get("day") or self.today(now)
+        held = snap.issued.get(sid) if sid else None
+        today = held[0] if held else self.status.get("day") or self.today(now)
         body: dict[str, Any] = {"ticket": label, "day": today, "status": "unknown",
                                 "service": sid, "position": None, "ahead": None,
                                 "est_wait_s": None, "counter": None, "counter_name": None}
@@ -331,8 +391,8 @@ class PublicState:
             elif info.status == "called":
                 body.update(counter=info.counter, counter_name=self.counter_name(info.counter),
                             est_wait_s=0)
-        elif state is not None and svc is not None:
+        elif held is not None and svc is not None:
             number = int(label[len(svc.prefix + svc.separator):])
-            if 1 <= number <= state["issued"]:
+            if 1 <= number <= held[1]:
                 body["status"] = "done"
         return 200, body

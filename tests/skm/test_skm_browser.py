@@ -12,8 +12,8 @@ from support.queue import QueueProcess
 from skm_fixtures import site_text
 from web import accounts as acc
 from web.survey import SurveyStore
-import web_fixtures  # noqa: E402  (tests/web is on the path through skm_fixtures)
-from web_fixtures import start_web  # noqa: E402
+from support import webprocess as web_fixtures
+from support.webprocess import start_web
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 

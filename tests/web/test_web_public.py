@@ -50,6 +50,7 @@ def public() -> PublicState:
     p.receive(TOPICS.lwt("queue"), b"online")
     p.receive(TOPICS.service_state("ktp"), service())
     p.receive(TOPICS.counter_state("1"), counter())
+    p.receive(TOPICS.lwt("web"), b"online")          # the barrier: the retained state is in
     p.rebuild(NOW)
     return p
 
@@ -155,7 +156,8 @@ def test_nothing_personal_or_internal_is_published():
     now = plan.at(10.5)
     p = PublicState(site)
     for topic, payload in retained_messages(site, result.state_at(now), now):
-        p.receive(topic, payload)
+        p.receive(topic, payload, retained=True)
+    p.receive(Topics(site.site).lwt("web"), b"online")
     p.rebuild(now)
     allowed = {"id", "name", "agency", "prefix", "known", "waiting", "serving", "missed",
                "counters_open", "est_wait_s", "last_issued", "issued", "done", "day", "ts",
@@ -175,4 +177,7 @@ def test_a_service_without_state_yet_is_listed_as_unknown():
     p.rebuild(NOW)
     assert [s["id"] for s in p.document["services"]] == ["ktp", "tilang"]
     assert all(s["known"] is False for s in p.document["services"])
+    assert p.document["stale_reasons"] == ["disconnected", "loading"]
+    p.receive(TOPICS.lwt("web"), b"online")        # the barrier: there is no retained state
+    p.rebuild(NOW)
     assert p.document["stale_reasons"] == ["disconnected", "no_data"]

@@ -27,7 +27,8 @@ def served(test, **kw):
         app = WebApp(site, clock=lambda: now, **kw)
         app.loop = asyncio.get_running_loop()
         for topic, payload in retained_messages(site, state, now):
-            app.receive(topic, payload)
+            app.receive(topic, payload, retained=True)
+        app.receive(Topics(site.site).lwt("web"), b"online")     # the barrier
         app.set_connected(True)
         app._flush()
         runner = await app.start("127.0.0.1", 0)
