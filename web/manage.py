@@ -39,6 +39,7 @@ COOKIE = "antrian_session"
 FILE = re.compile(r"^[a-z0-9_]{1,40}\.(csv|png|json)$")
 STANDARDS_FRESH_S = 30.0        # today's figures are replayed from the log at most this often
 STANDARDS_DAYS_KEPT = 31
+LOGIN_MAX_BODY = 1024           # bytes: a user name and a password
 
 
 class ManagerHttp:
@@ -138,6 +139,8 @@ class ManagerHttp:
         if not same_origin(request):
             return fail(403, "cross_origin", "log in from this site's own page",
                         "Masuk hanya dari halaman situs ini")
+        if request.content_length is not None and request.content_length > LOGIN_MAX_BODY:
+            return fail(413, "too_large", "request body too large", "Data terlalu besar")
         try:
             if as_json:
                 body = await request.json()
@@ -146,6 +149,8 @@ class ManagerHttp:
             else:
                 body = await request.post()
             user, password = body.get("user"), body.get("password")
+        except web.HTTPRequestEntityTooLarge:
+            return fail(413, "too_large", "request body too large", "Data terlalu besar")
         except (ValueError, web.HTTPException):
             return fail(400, "bad_request", "expected user and password",
                         "Isi nama pengguna dan kata sandi")

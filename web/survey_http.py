@@ -101,7 +101,7 @@ class SurveyHttp:
                            "Data terlalu besar")
         try:
             # a body that dribbles in is cut off like slow headers (slowloris)
-            raw = await asyncio.wait_for(request.content.read(MAX_BODY + 1),
+            raw = await asyncio.wait_for(read_body(request, MAX_BODY + 1),
                                          self.app.header_timeout)
         except TimeoutError:
             return refusal(408, "timeout", "The request body came too slowly",
@@ -179,6 +179,17 @@ class SurveyHttp:
 
     def figures(self) -> dict[str, Any]:
         return {"survey_accepted": self.accepted, "survey_refused": self.refused}
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The body, up to ``limit`` bytes, however it is cut into packets."""
+    buf = bytearray()
+    while len(buf) < limit:
+        chunk = await request.content.read(limit - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return bytes(buf)
 
 
 def withhold(r: dict[str, Any]) -> dict[str, Any]:

@@ -40,13 +40,27 @@ class WebProcess:
         self.log = log_dir / f"web-{uuid.uuid4().hex[:6]}.log"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "WebProcess":
+    def start(self, wait: bool = True) -> "WebProcess":
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "antrian", "web", "--config", str(self.site_file),
              "--host", "127.0.0.1", "--port", str(self.port), *self.args],
             cwd=ROOT, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
-        self.wait(lambda doc: doc["connected"], "/api/v1/services", what="web connected")
+        if wait:
+            # connected, and the retained state all in (the barrier): lookups answer
+            self.wait(lambda doc: doc["connected"] and "loading" not in doc["stale_reasons"],
+                      "/api/v1/services", what="web connected and synced")
         return self
+
+    def post(self, path: str, body: bytes | dict, headers: dict | None = None
+             ) -> tuple[int, dict, bytes]:
+        data = json.dumps(body).encode() if isinstance(body, dict) else body
+        request = urllib.request.Request(self.base + path, data=data, method="POST", headers={
+            "Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
         request = urllib.request.Request(self.base + path, headers=headers or {})
@@ -83,6 +97,7 @@ class WebProcess:
         self.proc = None
 
 
-def start_web(site_file: Path, tmp_path: Path, args: list[str] = ()) -> WebProcess:
+def start_web(site_file: Path, tmp_path: Path, args: list[str] = (), wait: bool = True
+              ) -> WebProcess:
     from support.broker import free_port
-    return WebProcess(site_file, free_port(), tmp_path, list(args)).start()
+    return WebProcess(site_file, free_port(), tmp_path, list(args)).start(wait)
