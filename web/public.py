@@ -14,7 +14,9 @@ whether it is a priority ticket is not passed on either.
 from __future__ import annotations
 
 import logging
+import math
 import re
+import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +45,13 @@ class Update:
     """One rebuild's changes: ``frames`` are (event name, JSON bytes) for the live stream."""
     version: int
     frames: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def visible(text: str) -> str:
+    """Text as a page may show it: control and format characters (Unicode Cc, Cf: NUL, bidi
+    overrides, zero-width joiners...) removed, line breaks as spaces."""
+    return "".join(" " if ch in "\n\r\t" else ch for ch in text
+                   if ch in "\n\r\t" or unicodedata.category(ch) not in ("Cc", "Cf")).strip()
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,11 @@ class PublicState:
             if levels == ["call"]:
                 return self._call(payload)
             if levels == ["tele", "queue", "lwt"]:
-                online = payload.strip() == b"online"
+                word = payload.strip()
+                if word not in (b"online", b"offline"):
+                    raise schemas.BadMessage(f"presence {word[:20]!r} is neither online nor "
+                                             "offline")
+                online = word == b"online"
                 if online and self.queue_online is False:
                     # A restarted queue service republishes everything; its store may be new,
                     # so what it sends now wins even with a lower seq.
@@ -198,7 +211,9 @@ class PublicState:
             text = body.get("text") if isinstance(body, dict) else None
             if not isinstance(text, str):
                 raise schemas.BadMessage("message without text")
-            self.message = {"text": text[:500], "ts": body.get("ts")}
+            ts = body.get("ts")
+            self.message = {"text": visible(text)[:500],
+                            "ts": ts if isinstance(ts, (int, float)) and math.isfinite(ts) else None}
         self._message_dirty = True
         return True
 

@@ -181,3 +181,29 @@ def test_a_service_without_state_yet_is_listed_as_unknown():
     p.receive(TOPICS.lwt("web"), b"online")        # the barrier: there is no retained state
     p.rebuild(NOW)
     assert p.document["stale_reasons"] == ["disconnected", "no_data"]
+
+
+def test_a_running_text_is_shown_without_control_or_bidi_characters(public):
+    body = {"text": "Loket\u202e 3\u0000 tutup\u200b\nsementara", "ts": "kemarin"}
+    assert public.receive(TOPICS.message, json.dumps(body).encode())
+    public.rebuild(NOW)
+    assert public.document["message"] == {"text": "Loket 3 tutup sementara", "ts": None}
+
+
+def test_a_presence_that_is_neither_online_nor_offline_changes_nothing(public):
+    for word in (b"\x00", b"maybe", b"", b"ONLINE!"):
+        assert public.receive(TOPICS.lwt("queue"), word) is False
+    assert public.queue_online is True
+
+
+def test_nothing_is_answered_before_the_barrier_and_a_retained_barrier_is_not_one():
+    p = PublicState(SITE)
+    p.set_connected(True)
+    p.receive(TOPICS.service_state("ktp"), service(), retained=True)
+    p.receive(TOPICS.lwt("web"), b"online", retained=True)     # last run's presence: not ours
+    p.rebuild(NOW)
+    assert p.ticket("A006", None, NOW)[0] == 503
+    assert "loading" in p.document["stale_reasons"]
+    p.receive(TOPICS.lwt("web"), b"online")                    # ours, live: all is in
+    p.rebuild(NOW)
+    assert p.ticket("A006", None, NOW)[1]["status"] == "waiting"
