@@ -16,9 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-import unicodedata
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -29,6 +27,7 @@ from mqtt.consumer import Stamp, supersedes
 from mqtt.topics import Topics
 from ticketing.day import service_day
 from ticketing.estimate import retained_waits
+from web.snapshot import Snapshot, TicketInfo, Update, visible
 
 log = logging.getLogger(__name__)
 
@@ -38,42 +37,6 @@ TICKET = re.compile(r"^[A-Z0-9]{1,4}[-.]?\d{1,4}$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECENT_CALLS = 10
 TICKET_STATUSES = ("waiting", "called", "missed", "done", "expired", "unknown")
-
-
-@dataclass
-class Update:
-    """One rebuild's changes: ``frames`` are (event name, JSON bytes) for the live stream."""
-    version: int
-    frames: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-def visible(text: str) -> str:
-    """Text as a page may show it: control and format characters (Unicode Cc, Cf: NUL, bidi
-    overrides, zero-width joiners...) removed, line breaks as spaces."""
-    return "".join(" " if ch in "\n\r\t" else ch for ch in text
-                   if ch in "\n\r\t" or unicodedata.category(ch) not in ("Cc", "Cf")).strip()
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What ticket lookups and survey checks read: built at once by ``rebuild``, so the index
-    of waiting, called and missed tickets and the counts issued always belong together (a
-    ticket never looks ``done`` because its service's new count arrived before its list).
-
-    ``synced``: the retained state present at the broker when this process subscribed has all
-    arrived (the barrier, :meth:`PublicState.receive`); before that, nothing is answered."""
-    synced: bool = False
-    index: dict[str, "TicketInfo"] = field(default_factory=dict)
-    issued: dict[str, tuple[str, int]] = field(default_factory=dict)   # sid -> (day, issued)
-
-
-@dataclass
-class TicketInfo:
-    status: str
-    service: str
-    position: int | None = None
-    est_wait_s: float | None = None
-    counter: str | None = None
 
 
 class PublicState:
