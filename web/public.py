@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 TICKET = re.compile(r"^[A-Z0-9]{1,4}[-.]?\d{1,4}$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECENT_CALLS = 10
+TRANSIT_S = 3.0         # s: how long a ticket between two services' states keeps its status
 TICKET_STATUSES = ("waiting", "called", "missed", "done", "expired", "unknown")
 
 
@@ -61,6 +62,8 @@ class PublicState:
         self.version = 0
         self.public: dict[str, dict[str, Any]] = {}       # service id -> public dict
         self._index: dict[str, TicketInfo] = {}
+        self._transit: dict[str, tuple[TicketInfo, float]] = {}   # label -> (last seen, since)
+        self._done_seen: dict[str, tuple[str, int]] = {}          # sid -> (day, done)
         self._snapshot_stale = False
         self.status: dict[str, Any] = {}
         self.names: dict[str, str] = {}
@@ -225,6 +228,8 @@ class PublicState:
     def rebuild(self, now: float) -> Update | None:
         """Recompute what changed since the last call; None when nothing visible did."""
         frames: list[tuple[str, bytes]] = []
+        if any(now - since > TRANSIT_S for _, since in self._transit.values()):
+            self._dirty.add("")           # a ticket held in transit is due to be let go
         if self._dirty or self.version == 0:
             frames += self._rebuild_services(now)
         if self.snapshot.synced != self.synced or self._snapshot_stale:
@@ -275,6 +280,7 @@ class PublicState:
                 index[x["ticket"]] = TicketInfo("called", sid, counter=x["counter"])
             for label in s["missed"]:
                 index.setdefault(label, TicketInfo("missed", sid))
+        self._carry_transit(index, now)
         for sid in list(self.public):
             if sid not in self.site.services and sid not in self.services:
                 del self.public[sid]
@@ -283,6 +289,31 @@ class PublicState:
         self._snapshot_stale = True
         self._dirty.clear()
         return frames
+
+    def _carry_transit(self, index: dict[str, TicketInfo], now: float) -> None:
+        """A ticket transferred from one service to another leaves the first one's state before
+        it shows in the second's (two messages). In between it is in no list, and a ticket in no
+        list reads as ``done``. So a waiting or called ticket that vanished from a service whose
+        count served (``done``) did not grow by as many keeps its last status until it shows up
+        again, or for ``TRANSIT_S`` at most: the page may be a moment late, never wrong."""
+        done_now = {sid: (s["day"], s["done"]) for sid, s in self.services.items()}
+        vanished: dict[str, list[str]] = {}
+        for label, info in self._index.items():
+            if label not in index and info.status in ("waiting", "called"):
+                vanished.setdefault(info.service, []).append(label)
+        for sid, labels in vanished.items():
+            before, after = self._done_seen.get(sid), done_now.get(sid)
+            if before is None or after is None or before[0] != after[0]:
+                continue                  # a new day, or the service gone: nothing in transit
+            if len(labels) > after[1] - before[1]:
+                for label in labels:
+                    self._transit.setdefault(label, (self._index[label], now))
+        for label, (info, since) in list(self._transit.items()):
+            if label in index or now - since > TRANSIT_S:
+                del self._transit[label]
+            else:
+                index[label] = info
+        self._done_seen = done_now
 
     def _take_snapshot(self) -> None:
         """One consistent view for lookups: the index and the counts issued, from the same
