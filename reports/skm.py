@@ -1,6 +1,6 @@
 """The SKM survey in the report and on the manager's page: results per agency, CSV and a chart.
 
-    store = SurveyStore.reader("var/survey.db")          # reports.survey_store
+    store = SurveyStore.reader("var/survey.db")          # reports.survey_store.SurveyReader
     result(store, "2026-11-01", "2026-11-30", agency="Disdukcapil")   # ticketing.skm.summarise
     write_skm(site, "var/survey.db", "2026-11-30", Path("out"))       # skm.csv, skm.png
 

@@ -4,7 +4,7 @@ here only. It imports nothing of the web server.
 
     store = SurveyStore("var/survey.db")                       # the web: writes
     store.add(Respondent("2026-11-30", "A012", "ktp", "Disdukcapil"), scores, ts=now)
-    reader = SurveyStore.reader("var/survey.db")               # reports: read-only
+    reader = SurveyStore.reader("var/survey.db")               # reports: a SurveyReader
     n, sums = reader.totals("2026-11-01", "2026-11-30", agency="Disdukcapil")
 
 A response holds the day, the ticket number, its service and agency, the nine scores and when it
@@ -49,39 +49,14 @@ class Respondent:
     agency: str
 
 
-class SurveyStore:
-    """The responses, in SQLite (WAL). Thread-safe: the web server writes from a worker thread."""
+class SurveyReader:
+    """The responses, read-only: what the reports and the manager's figures use (safe while
+    the web writes: WAL). Thread-safe."""
 
-    @classmethod
-    def reader(cls, path: str | Path) -> "SurveyStore":
-        """The file opened read-only (reports; safe while the web writes: WAL)."""
-        return cls(path, readonly=True)
-
-    def __init__(self, path: str | Path, *, readonly: bool = False):
+    def __init__(self, path: str | Path):
         self.path = Path(path)
         self.lock = threading.Lock()
-        if readonly:
-            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
-                                      check_same_thread=False)
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-
-    def add(self, who: Respondent, scores: tuple[int, ...], *, ts: float) -> None:
-        """Store one response; :class:`AlreadyAnswered` when the ticket was already rated."""
-        if len(scores) != N_ELEMENTS:
-            raise ValueError("nine scores")
-        try:
-            with self.lock:
-                self.db.execute(
-                    f"INSERT INTO response (day, ticket, service, agency, {', '.join(COLUMNS)}, ts)"
-                    f" VALUES (?, ?, ?, ?, {', '.join('?' * N_ELEMENTS)}, ?)",
-                    (who.day, who.ticket, who.service, who.agency, *scores, round(ts)))
-        except sqlite3.IntegrityError:
-            raise AlreadyAnswered(who.ticket) from None
+        self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
 
     def _where(self, start: str, end: str, agency: str | None, service: str | None):
         sql, args = "day BETWEEN ? AND ?", [start, end]
@@ -122,6 +97,44 @@ class SurveyStore:
     def close(self) -> None:
         with self.lock:
             self.db.close()
+
+
+
+class SurveyStore(SurveyReader):
+    """The responses, in SQLite (WAL), written by the web from a worker thread. Thread-safe.
+
+    ``SurveyStore(path, readonly=True)`` is kept for old callers: it is a :class:`SurveyReader`
+    that also has ``add`` (which the file's read-only mode refuses)."""
+
+    @staticmethod
+    def reader(path: str | Path) -> SurveyReader:
+        """The file opened read-only: no ``add`` at all."""
+        return SurveyReader(path)
+
+    def __init__(self, path: str | Path, *, readonly: bool = False):
+        if readonly:
+            super().__init__(path)
+            return
+        self.path = Path(path)
+        self.lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def add(self, who: Respondent, scores: tuple[int, ...], *, ts: float) -> None:
+        """Store one response; :class:`AlreadyAnswered` when the ticket was already rated."""
+        if len(scores) != N_ELEMENTS:
+            raise ValueError("nine scores")
+        try:
+            with self.lock:
+                self.db.execute(
+                    f"INSERT INTO response (day, ticket, service, agency, {', '.join(COLUMNS)}, ts)"
+                    f" VALUES (?, ?, ?, ?, {', '.join('?' * N_ELEMENTS)}, ?)",
+                    (who.day, who.ticket, who.service, who.agency, *scores, round(ts)))
+        except sqlite3.IntegrityError:
+            raise AlreadyAnswered(who.ticket) from None
 
 
 def default_path() -> Path:
