@@ -72,6 +72,9 @@ def test_the_page_on_a_small_phone_has_no_serious_accessibility_findings(
         page.wait_for_selector("#find:not([hidden])")
         assert serious(page) == []
         page.screenshot(path=str(artifacts / "phone-survey-tablet.png"))
+        page.goto(f"{web.base}/manage/login")
+        page.wait_for_selector("#user")
+        assert serious(page) == []
         assert errors == []
     finally:
         web.stop()
@@ -139,6 +142,12 @@ def test_a_served_visitor_from_the_qr_code_reaches_the_survey_with_the_key(
         href = page.get_attribute("#ticket a.rate", "href")
         assert f"k={key}" in href
         page.screenshot(path=str(artifacts / "phone-done.png"))
+        page.click("#ticket a.rate")
+        page.wait_for_selector("#survey:not([hidden])")
+        assert serious(page) == []
+        page.screenshot(path=str(artifacts / "phone-survey.png"))
+        page.go_back()
+        page.wait_for_selector("#ticket[data-status=done]")
         # the same ticket typed by hand (no slip): no way to rate it, and it says why
         page.fill("#ticket-input", "A001")
         page.click("#ticket-form button")
