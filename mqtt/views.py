@@ -5,6 +5,9 @@ from __future__ import annotations
 from antrian.config import Site
 from mqtt import schemas
 from ticketing import QueueState, waiting_order
+from ticketing.events import Called
+
+RECENT_CALLS = 12
 
 
 def service_state(site: Site, state: QueueState, sid: str, ts: float,
@@ -38,15 +41,21 @@ def counter_state(state: QueueState, cid: str, ts: float) -> schemas.CounterStat
         closed_until=c.closed_until, closed_reason=c.closed_reason)
 
 
-def call(state: QueueState, event: dict) -> schemas.Call:
-    ticket = state.tickets[event["ticket"]]
-    counter = state.counters[event["counter"]]
+def call(state: QueueState, event: Called) -> schemas.Call:
+    ticket = state.tickets[event.ticket]
+    counter = state.counters[event.counter]
     return schemas.Call(ticket=ticket.label, service=ticket.service, counter=counter.id,
-                        counter_name=counter.name, kind=event["kind"], seq=event["seq"],
-                        ts=event["ts"])
+                        counter_name=counter.name, kind=event.kind, seq=event.seq,
+                        ts=event.ts)
 
 
-def ticket_issued(outcome: dict, est_wait_s: float | None) -> schemas.TicketIssued:
+def recent_calls(state: QueueState, calls: list[schemas.Call]) -> dict:
+    """``calls/recent`` (retained): the day's latest calls, newest first, at most 12."""
+    return {"day": state.day, "seq": state.seq, "calls": calls[:RECENT_CALLS]}
+
+
+def ticket_issued(outcome: dict, est_wait_s: float | None,
+                  key: str | None = None) -> schemas.TicketIssued:
     """From a take's stored outcome, so a repeated take gets the same ticket and time again;
     only ``est_wait_s`` is today's estimate, not the first one."""
     sid = outcome["service"]
@@ -55,4 +64,4 @@ def ticket_issued(outcome: dict, est_wait_s: float | None) -> schemas.TicketIssu
         id=outcome.get("id", ""), priority=outcome["priority"], ahead=outcome["ahead"],
         day=outcome["day"], issued_at=outcome["ts"],
         est_wait_s=est_wait_s,
-        seq=outcome["seq"], ts=outcome["ts"])
+        seq=outcome["seq"], ts=outcome["ts"], key=key)

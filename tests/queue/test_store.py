@@ -4,6 +4,8 @@ was not is gone, and a snapshot plus the later events rebuild the very same stat
 from __future__ import annotations
 
 import json
+
+from ticketing.events import to_dict
 import sqlite3
 import subprocess
 import sys
@@ -251,7 +253,8 @@ def test_stored_events_are_the_events_as_decided(db):
     events = decide(state, Take("ktp", request="kiosk-k1:1", kiosk="k1", priority=True), T0)
     store.append(events)
     store.commit()
-    assert list(store.events()) == json.loads(json.dumps(events))
+    assert list(store.events()) == events
+    assert list(store.rows()) == json.loads(json.dumps([to_dict(e) for e in events]))
     row = store.db.execute("SELECT seq, day, ts, type FROM events").fetchone()
     assert row == (1, DAY, T0, "issued")
 
