@@ -10,8 +10,9 @@
 - ``cmnd/<component>/<command>`` with a JSON object (or nothing) runs the command; the answer goes
   to ``stat/<component>/<command>`` as ``{"ok": true, "data": ...}`` or ``{"ok": false, "error":
   ...}``, echoing ``transaction``, and to the MQTT v5 response topic when there is one and it is
-  a reply topic (``antrian/<site>/reply/<account>/...``: the only place a requester may read;
-  any other response topic is ignored and logged, at most once a minute).
+  a reply topic (``antrian/<site>/reply/<account>/...``: the only place a requester may read)
+  or under the component's own ``stat/<component>/`` tree; any other response topic is ignored
+  and logged, at most once a minute.
 - Every command message is acknowledged once it has been answered (with manual acks, as the
   queue service connects, an unacknowledged command would fill the broker's in-flight window
   and make the component deaf), including those refused or dropped.
@@ -233,7 +234,7 @@ class Maintenance:
                     self._inbox.put_nowait((topic[len(prefix):], payload, message))
                 except stdqueue.Full:
                     self._throttled.warning("full", "maintenance inbox full; dropped %s", topic)
-                    self.conn.ack(message)   # dropped is handled: never hold the window
+                    self._ack(message)   # dropped is handled: never hold the window
             elif previous:
                 previous(topic, payload, message)
 
@@ -283,10 +284,15 @@ class Maintenance:
             except Exception:  # this thread must survive anything a command does
                 log.exception("reply to %s failed", name)
             finally:
-                try:
-                    self.conn.ack(message)
-                except Exception:
-                    log.exception("acknowledging %s failed", name)
+                self._ack(message)
+
+    def _ack(self, message: Any) -> None:
+        ack = getattr(self.conn, "ack", None)
+        if ack is not None and message is not None:
+            try:
+                ack(message)
+            except Exception:
+                log.exception("acknowledging a command failed")
 
     def _answer(self, name: str, payload: bytes, message: Any) -> None:
         reply = self.run(name, payload)
@@ -303,7 +309,9 @@ class Maintenance:
         response = getattr(props, "ResponseTopic", None)
         if not response or response == stat:  # mosquitto_rr -e <the stat topic>: already there
             return
-        if self.conn.topics.reply_owner(response) is None:
+        own = self.conn.topics.stat(self.component, "")  # its own stat tree harms nobody
+        if self.conn.topics.reply_owner(response) is None and not (
+                response.startswith(own) and "+" not in response and "#" not in response):
             self._throttled.warning("reply", "%s: ignored response topic %r (not under "
                                     "reply/<account>/)", self.component, response[:100])
             return

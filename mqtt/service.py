@@ -91,12 +91,13 @@ class QueueService:
                  clock: Callable[[], float] = time.time, health_interval: float = 60.0,
                  ticket_secret: bytes | None = None, limits: Limits | None = None):
         self.site = site
+        self.key_error: str | None = None
         self.topics = Topics(site.site)
         self.store = store
         self.clock = clock
         self.edge = Edge(site, self.topics, limits=limits)
         self._standards(site)
-        self.secret = ticket_secret if ticket_secret is not None else siteconfig.ticket_secret(site)
+        self.secret = ticket_secret if ticket_secret is not None else self._ticket_secret(site)
         self._statuses: dict[str, dict | None] = {}
         self._next_rules_tick = 0.0
         self._last_busy = 0.0
@@ -124,6 +125,16 @@ class QueueService:
         self.commands = QueueCommands(self)
         self._rate: deque[tuple[float, int]] = deque()
         self._ready = False
+
+    def _ticket_secret(self, site: Site) -> bytes | None:
+        """The site's ticket secret; without one the queue still issues tickets (a building
+        must not stop for the survey), but says so loudly in the log and its health."""
+        try:
+            return siteconfig.ticket_secret(site)
+        except siteconfig.ConfigError as e:
+            self.key_error = f"tickets carry no key: {e}"
+            log.error("%s", self.key_error)
+            return None
 
     def _standards(self, site: Site) -> None:
         self.standards = {sid: s.as_dict() for sid, s in standards(site).items()
@@ -348,7 +359,8 @@ class QueueService:
         for outcome, message, source in out.tickets:
             sid = outcome["service"]
             wait = self.estimate(sid, outcome["ahead"], now) if sid in self.state.lines else None
-            key = ticket_key(self.secret, self.site.site, outcome["day"], outcome["ticket"])
+            key = (ticket_key(self.secret, self.site.site, outcome["day"], outcome["ticket"])
+                   if self.secret else None)
             body = schemas.encode(views.ticket_issued(outcome, wait, key))
             self.conn.publish(self.topics.ticket, body)
             if self.edge.reply_to(message, source):
@@ -406,6 +418,8 @@ class QueueService:
                    "events_per_s": self.events_per_second(),
                    "inbox": self.inbox.qsize(),
                    "instance": self.instance["instance"]}
+        if self.key_error:
+            figures["error"] = self.key_error
         if self.rival is not None:
             figures["rival_instance"] = self.rival
             figures["error"] = ("another queue service runs for this site "

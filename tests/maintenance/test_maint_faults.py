@@ -24,7 +24,9 @@ KEEPALIVE = 5          # the test site's [broker] keepalive
 
 @pytest.fixture
 def locked(tmp_path):
-    site = write_locked_site(tmp_path, free_port())
+    # the load comes from one test kiosk: far above a real kiosk's rate limit
+    site = write_locked_site(tmp_path, free_port(),
+                             extra="[queue]\nrate_per_s = 100000\nburst = 100000\n")
     broker = Mosquitto(tmp_path, port=site.port, config=site.conf).start()
     yield site, broker
     broker.stop()

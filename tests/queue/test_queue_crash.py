@@ -9,7 +9,16 @@ import time
 
 import pytest
 
+from support.site import write_site
+
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
+# One test kiosk sends a building's day in seconds: far above a real kiosk's rate limit.
+UNLIMITED = "[queue]\nrate_per_s = 100000\nburst = 100000\n"
+
+
+@pytest.fixture
+def site_file(tmp_path, broker):
+    return write_site(tmp_path / "site.toml", broker.port, UNLIMITED)
 
 TOTAL = 1200
 
