@@ -283,20 +283,27 @@ class QueueService:
     def _connected(self) -> None:
         """paho's thread, at every (re)connect: say who runs the queue, then republish."""
         self.conn.publish(self.topics.instance(COMPONENT),
-                          json.dumps(self.instance).encode(), retain=True)
+                          json.dumps(dict(self.instance, announced=time.time())).encode(),
+                          retain=True)
         self.inbox.put(("republish",))
 
     def _instance_seen(self, payload: bytes, message: Any) -> None:
-        """Another queue service announcing itself live means two copies fight over one
-        building: say so loudly (log and health); a retained announcement is history."""
+        """Another queue service announcing itself after this one started means two copies
+        fight over one building (with one client id they knock each other off in turn, so
+        each sees the other's announcement as a retained message at its reconnect): say so
+        loudly, in the log and the health. An announcement from before this one started is a
+        previous run's."""
         try:
             other = json.loads(payload)
-            ident = other.get("instance") if isinstance(other, dict) else None
         except (ValueError, UnicodeDecodeError):
             return
-        if ident == self.instance["instance"] or getattr(message, "retain", False):
+        if not isinstance(other, dict) or not isinstance(other.get("instance"), str):
             return
-        if not isinstance(ident, str):
+        announced = other.get("announced")
+        if other["instance"] == self.instance["instance"]:
+            return
+        if getattr(message, "retain", False) and not (
+                isinstance(announced, (int, float)) and announced > self.instance["started"]):
             return
         self.rival = {k: str(other.get(k))[:64] for k in ("instance", "host", "pid", "started")}
         log.error("ANOTHER QUEUE SERVICE for site %s is running (instance %s on %s, pid %s): "
