@@ -323,12 +323,6 @@ def test_near_miss_objects_are_decoded_or_refused_never_crash(obj, tail):
     _echo_is_safe(payload)
 
 
-def test_zz_report_how_many_fuzz_cases_ran(capsys):
-    """Not a check: prints how the fuzz cases above ended (run with -s to see it)."""
-    with capsys.disabled():
-        print(f"\nschema fuzz outcomes: {OUTCOMES}")
-
-
 # -- what the queue service publishes is what consumers can read ------------------------------------
 
 def test_every_view_of_a_busy_state_decodes_as_its_contract_message():

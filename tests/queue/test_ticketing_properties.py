@@ -328,9 +328,3 @@ def test_a_busy_morning_serves_everyone_first_come_first_served_priority_first(t
     assert all(line.waiting == 0 for line in state.lines.values())
     assert state.counters["1"].open and state.counters["4"].open
     world.check_replay()
-
-
-def test_zz_report_how_many_cases_ran(capsys):
-    """Not a check: prints how much the properties above exercised (run with -s to see it)."""
-    with capsys.disabled():
-        print(f"\nticketing properties: {dict(CASES)}")
