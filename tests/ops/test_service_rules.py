@@ -8,7 +8,6 @@ checked to the minute.
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,6 +19,7 @@ from antrian import config
 from support.site import SMALL_SITE
 from mqtt.service import QueueService
 from mqtt.store import Store
+from ops_kit import RecordingConnection
 
 JKT = ZoneInfo("Asia/Jakarta")
 RULES = """
@@ -38,31 +38,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class RecordingConnection:
-    """The face of ``mqtt.client.Connection`` the queue service uses, recording what it sends."""
-
-    def __init__(self, site):
-        from mqtt.topics import Topics
-        self.site, self.component, self.topics = site, "queue", Topics(site.site)
-        self.subscriptions: list[str] = []
-        self.on_message = None
-        self.connected = threading.Event()
-        self.connected.set()
-        self.sent: list[tuple[str, dict | None]] = []
-
-    def on_connect(self, hook):
-        return hook
-
-    def publish(self, topic, body, **kw):
-        self.sent.append((topic, json.loads(body) if body else None))
-
-    def ack(self, message):
-        pass
-
-    def reply(self, message, body):
-        pass
 
 
 class Desk:
