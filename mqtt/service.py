@@ -14,16 +14,12 @@ its first outcome). Console commands live in :mod:`mqtt.queue_commands`.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import queue as stdqueue
 import signal
-import socket
 import threading
 import time
 from dataclasses import replace
-import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -38,6 +34,7 @@ from mqtt import schemas, views
 from mqtt.client import Connection
 from mqtt.maintenance import Maintenance, Throttled
 from mqtt.queue_edge import Edge, Limits, Refused
+from mqtt.queue_instance import Instance
 from mqtt.store import Store
 from mqtt.topics import Topics
 from ticketing import Assign, Closed, Rollover, Take, Tick, Touched, decide, service_day
@@ -108,10 +105,9 @@ class QueueService:
         self.state = store.load(lambda: fresh_state(site, today))
         for change in reconcile(self.state, site):
             log.info("config: %s", change)
-        self.recent = self._recent_from_log()
-        self.instance = {"instance": uuid.uuid4().hex[:12], "host": socket.gethostname(),
-                         "pid": os.getpid(), "started": time.time()}
-        self.rival: dict | None = None
+        self.recent = views.RecentCalls(self.state, (
+            e for e in store.events(day=self.state.day) if isinstance(e, Called)))
+        self.instance = Instance(site.site)
         self.open_for_test_until: float | None = None
         self.inbox: stdqueue.Queue = stdqueue.Queue()
         self.conn = connection or Connection(site, COMPONENT, persistent=True, manual_ack=True)
@@ -155,7 +151,7 @@ class QueueService:
         self.maintenance.start()
         self.conn.start()
         log.info("queue service %s for %s: %d services, %d counters, day %s, seq %d",
-                 self.instance["instance"], self.site.site, len(self.state.lines),
+                 self.instance.id, self.site.site, len(self.state.lines),
                  len(self.state.counters), self.state.day, self.state.seq)
         try:
             while not stop.is_set():
@@ -216,7 +212,8 @@ class QueueService:
     def _request(self, topic: str, payload: bytes, message: Any, now: float, out: Outbox) -> None:
         out.acks.append(message)      # whatever it is, it is handled once this batch is on disk
         if topic == self.topics.instance(COMPONENT):
-            return self._instance_seen(payload, message)
+            self.instance.seen(payload, bool(getattr(message, "retain", False)))
+            return
         try:
             source, command, rid = self.edge.request(topic, payload, now)
         except Refused as e:
@@ -250,10 +247,9 @@ class QueueService:
         for event in events:
             out.touched.add(self.state, event)
             if isinstance(event, Called):
-                self.recent.insert(0, views.call(self.state, event))
-                del self.recent[views.RECENT_CALLS:]
+                self.recent.add(self.state, event)
             elif isinstance(event, (DayRolled, LinesReset)):
-                self.recent = [c for c in self.recent if c.ticket in self.state.tickets]
+                self.recent.prune(self.state)
         if out.touched.reshaped:
             self._projection = None
 
@@ -278,37 +274,11 @@ class QueueService:
         if self.edge.reply_to(message, source):
             out.replies.append((message, body))
 
-    # -- a second copy --------------------------------------------------------------------------
-
     def _connected(self) -> None:
         """paho's thread, at every (re)connect: say who runs the queue, then republish."""
-        self.conn.publish(self.topics.instance(COMPONENT),
-                          json.dumps(dict(self.instance, announced=time.time())).encode(),
+        self.conn.publish(self.topics.instance(COMPONENT), self.instance.announcement(),
                           retain=True)
         self.inbox.put(("republish",))
-
-    def _instance_seen(self, payload: bytes, message: Any) -> None:
-        """Another queue service announcing itself after this one started means two copies
-        fight over one building (with one client id they knock each other off in turn, so
-        each sees the other's announcement as a retained message at its reconnect): say so
-        loudly, in the log and the health. An announcement from before this one started is a
-        previous run's."""
-        try:
-            other = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
-            return
-        if not isinstance(other, dict) or not isinstance(other.get("instance"), str):
-            return
-        announced = other.get("announced")
-        if other["instance"] == self.instance["instance"]:
-            return
-        if getattr(message, "retain", False) and not (
-                isinstance(announced, (int, float)) and announced > self.instance["started"]):
-            return
-        self.rival = {k: str(other.get(k))[:64] for k in ("instance", "host", "pid", "started")}
-        log.error("ANOTHER QUEUE SERVICE for site %s is running (instance %s on %s, pid %s): "
-                  "stop one of them; two copies fight over the same tickets", self.site.site,
-                  self.rival["instance"], self.rival["host"], self.rival["pid"])
 
     # -- the day ------------------------------------------------------------------------------
 
@@ -349,15 +319,6 @@ class QueueService:
                 if self._statuses.get(sid) != self.status_of(sid, now):
                     out.touched.services.add(sid)
 
-    def _recent_from_log(self) -> list[schemas.Call]:
-        """The day's latest calls, rebuilt from the log (``calls/recent`` survives a restart)."""
-        calls: list[schemas.Call] = []
-        for event in self.store.events(day=self.state.day):
-            if isinstance(event, Called) and event.ticket in self.state.tickets \
-                    and event.counter in self.state.counters:
-                calls.append(views.call(self.state, event))
-        return calls[::-1][:views.RECENT_CALLS]
-
     # -- publishing ---------------------------------------------------------------------------
 
     def _publish(self, out: Outbox, now: float, republish: bool = False) -> None:
@@ -380,7 +341,7 @@ class QueueService:
         self._publish_state(out.touched, now)
         if out.touched.calls or republish or out.touched.reshaped:
             self.conn.publish(self.topics.recent_calls,
-                              schemas.encode(views.recent_calls(self.state, self.recent)),
+                              schemas.encode(self.recent.message(self.state)),
                               retain=True)
         for message, body in out.replies:
             self.conn.reply(message, body)
@@ -423,14 +384,10 @@ class QueueService:
                    "waiting": sum(line.waiting for line in lines),
                    "counters_open": sum(1 for c in self.state.counters.values() if c.open),
                    "events_per_s": self.events_per_second(),
-                   "inbox": self.inbox.qsize(),
-                   "instance": self.instance["instance"]}
+                   "inbox": self.inbox.qsize()}
         if self.key_error:
             figures["error"] = self.key_error
-        if self.rival is not None:
-            figures["rival_instance"] = self.rival
-            figures["error"] = ("another queue service runs for this site "
-                                f"(instance {self.rival['instance']} on {self.rival['host']})")
+        figures.update(self.instance.health())
         if self.open_for_test_until is not None and self.open_for_test_until > self.clock():
             figures["open_for_test_until"] = self.open_for_test_until
         return figures

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from antrian.config import Site
 from mqtt import schemas
 from ticketing import QueueState, waiting_order
@@ -49,9 +51,26 @@ def call(state: QueueState, event: Called) -> schemas.Call:
                         ts=event.ts)
 
 
-def recent_calls(state: QueueState, calls: list[schemas.Call]) -> dict:
+class RecentCalls:
     """``calls/recent`` (retained): the day's latest calls, newest first, at most 12."""
-    return {"day": state.day, "seq": state.seq, "calls": calls[:RECENT_CALLS]}
+
+    def __init__(self, state: QueueState, called: Iterable[Called] = ()):
+        """``called``: the day's stored calls, oldest first (rebuilt after a restart)."""
+        self.calls: list[schemas.Call] = []
+        for event in called:
+            self.add(state, event)
+
+    def add(self, state: QueueState, event: Called) -> None:
+        if event.ticket in state.tickets and event.counter in state.counters:
+            self.calls.insert(0, call(state, event))
+            del self.calls[RECENT_CALLS:]
+
+    def prune(self, state: QueueState) -> None:
+        """Drop the calls of tickets a new day or a reset ended."""
+        self.calls = [c for c in self.calls if c.ticket in state.tickets]
+
+    def message(self, state: QueueState) -> dict:
+        return {"day": state.day, "seq": state.seq, "calls": self.calls}
 
 
 def ticket_issued(outcome: dict, est_wait_s: float | None,

@@ -123,7 +123,7 @@ def test_recent_calls_are_retained_newest_first_at_most_twelve_and_survive_a_res
 
 def test_another_instance_announcing_itself_live_is_in_the_health(building):
     assert "rival_instance" not in building.service.health()
-    old = {"instance": "old", "announced": building.service.instance["started"] - 60}
+    old = {"instance": "old", "announced": building.service.instance.me["started"] - 60}
     building.service.step([("msg", f"{B}/tele/queue/instance", json.dumps(old).encode(),
                              building.message(retain=True))])
     assert "rival_instance" not in building.service.health()     # a previous run's
