@@ -78,7 +78,7 @@ class Topics:
         if not topic or len(topic) > 256 or "+" in topic or "#" in topic or "\0" in topic:
             return None
         levels = self.parse(topic)
-        if len(levels) < 3 or levels[0] != "reply" or not levels[1] or not all(levels[2:]):
+        if len(levels) < 2 or levels[0] != "reply" or not levels[1] or not all(levels[2:]):
             return None
         return levels[1]
 

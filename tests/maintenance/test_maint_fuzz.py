@@ -53,7 +53,7 @@ def kind_of(kind: str) -> str:
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 B = "antrian/test"
-REPLY = f"{B}/reply/fuzz"   # a console's reply subtree: where commands are answered
+REPLY = f"{B}/reply/ops/fuzz"   # a console's reply subtree: where commands are answered
 SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 CASES = {"press": 200, "take": 130, "cmnd": 170}
 FUZZ = settings(deadline=None, database=None,

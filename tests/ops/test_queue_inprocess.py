@@ -100,11 +100,12 @@ def test_every_message_is_acknowledged_whatever_becomes_of_it(building):
 
 def test_replies_go_only_to_the_senders_own_reply_subtree(building):
     building.send("kiosk/k1/take", {"service": "ktp", "id": "a"}, response=f"{B}/reply/kiosk-k1/1")
+    building.send("kiosk/k1/take", {"service": "ktp", "id": "a"}, response=f"{B}/reply/kiosk-k1")
     for elsewhere in (f"{B}/cmnd/kiosk-k1/identify", f"{B}/reply/kiosk-k2/1", f"{B}/message",
-                      f"{B}/reply/+/x", "reply/kiosk-k1/1"):
+                      f"{B}/reply/+/x", "reply/kiosk-k1/1", f"{B}/reply/kiosk-k1/"):
         building.send("kiosk/k1/take", {"service": "ktp", "id": "b"}, response=elsewhere)
         building.send("kiosk/k1/take", b"junk", response=elsewhere)
-    assert [t for t, _ in building.conn.replied] == [f"{B}/reply/kiosk-k1/1"]
+    assert [t for t, _ in building.conn.replied] == [f"{B}/reply/kiosk-k1/1", f"{B}/reply/kiosk-k1"]
 
 
 def test_recent_calls_are_retained_newest_first_at_most_twelve_and_survive_a_restart(building):
