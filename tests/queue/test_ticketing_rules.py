@@ -1,8 +1,8 @@
 """The queue rules, one at a time: taking tickets, the counter's buttons, the service day.
 
-The tests drive ``ticketing`` the way the queue service does: a request already applied is
-answered from ``repeated`` without deciding again; otherwise ``handle`` decides and ``apply``
-folds the events in.
+The tests drive ``ticketing`` the way the queue service does, through ``decide``: a request
+already applied is answered with its first outcome without deciding again; otherwise ``handle``
+decides and ``apply`` folds the events in.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ticketing import (Assign, BadRequest, NotAllowed, Press, QueueError, QueueS
                        Rollover, Stale, Take, UnknownCounter, UnknownService, UnknownTicket,
                        apply, handle, service_day, waiting_order)
 from ticketing.model import CALLED, DONE, MISSED, WAITING
-from ticketing import TooSoon
+from ticketing import Tick, TooSoon, decide
 from ticketing.commands import RECALL_COOLDOWN_S
 from ticketing.rules import SERVICE_TIME_WEIGHT, repeated
 
@@ -48,16 +48,11 @@ class Desk:
         """Decide and apply ``command`` ``after`` seconds later; returns the request's outcome
         (the events for commands that are not requests)."""
         self.now += after
-        request = getattr(command, "request", None)
-        if request is not None:
-            first = repeated(self.state, request)
-            if first is not None:
-                return first
-        events = handle(self.state, command, self.now)
-        for event in events:
-            apply(self.state, event)
-        self.events.extend(events)
-        return self.state.requests[request] if request is not None else events
+        decision = decide(self.state, command, self.now)
+        if decision.error is not None:
+            raise decision.error
+        self.events.extend(decision.events)
+        return decision.outcome if getattr(command, "request", None) else list(decision.events)
 
     def take(self, service: str, *, priority: bool = False, rid: str | None = None,
              kiosk: str = "k1", offered: tuple[str, ...] | None = None, after: float = 1.0):
@@ -732,3 +727,36 @@ def test_a_busy_state_survives_to_dict_and_from_dict(desk):
     assert again.to_dict() == desk.state.to_dict()
     assert again.counters["1"].services == ("ktp", "kk")
     assert list(again.lines["kk"].priority) == ["A001"]
+
+
+# -- events as stored ---------------------------------------------------------------------------
+
+def test_every_event_type_goes_through_its_stored_json_shape_unchanged(desk):
+    import json
+
+    from ticketing.events import EVENT_TYPES, from_dict, to_dict
+    for _ in range(3):
+        desk.take("ktp")
+    desk.press("2", "next")
+    desk.press("2", "skip")
+    desk.press("2", "transfer", to="kk")
+    desk.press("1", "close", until=desk.now + 600, reason="Istirahat")
+    desk.send(Tick(), after=700)
+    desk.send(Assign("3", ("skck", "kk")))
+    desk.send(ResetLine("skck"))
+    desk.press("2", "next")
+    desk.press("2", "next")                     # finishes the ticket it called
+    desk.send(Rollover("2026-11-29"))
+    seen = {type(e) for e in desk.events}
+    assert seen == set(EVENT_TYPES.values())
+    for event in desk.events:
+        row = json.loads(json.dumps(to_dict(event)))
+        assert row["type"] == event.type and from_dict(row) == event
+
+
+def test_a_stored_row_of_a_type_no_version_wrote_is_refused():
+    from ticketing.events import UnknownEvent, from_dict
+    with pytest.raises(UnknownEvent):
+        from_dict({"type": "teleported", "seq": 1, "ts": T0})
+    with pytest.raises(UnknownEvent):
+        from_dict({"type": "called", "seq": 1, "ts": T0})      # without its ticket
