@@ -24,7 +24,7 @@ from support.waiting import wait_for  # noqa: E402
 from ticketing import Action  # noqa: E402
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
-EXAMPLES = 25
+EXAMPLES = 60
 SITE_EXTRA = """
 [queue]
 rate_per_s = 100000
@@ -122,3 +122,5 @@ def test_hostile_requests_leave_every_process_up_and_the_page_agreeing(building)
                                       and "\u202e" not in reason)
 
     example()
+    for name, log in (("queue", queue.log), ("board", board.log), ("web", web.log)):
+        assert "Traceback" not in log.read_text(), f"{name} logged a crash"
