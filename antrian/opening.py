@@ -156,6 +156,11 @@ def standards(site: Site) -> dict[str, Standard]:
     return out
 
 
+def published_standards(site: Site) -> dict[str, dict[str, Any]]:
+    """The standards to publish with each service's state: those the TOML sets."""
+    return {sid: s.as_dict() for sid, s in standards(site).items() if s != Standard()}
+
+
 # -- the building at opening ---------------------------------------------------------------------
 
 def fresh_state(site: Site, day: str) -> QueueState:

@@ -18,6 +18,7 @@ from datetime import datetime, time as dtime
 from typing import TYPE_CHECKING, Any
 
 from antrian import config as siteconfig
+from antrian.opening import published_standards, reconcile
 from mqtt import schemas, validate
 from mqtt.maintenance import CommandError
 from ticketing import Action, Assign, Press, ResetLine, decide
@@ -154,11 +155,10 @@ class QueueCommands:
             raise CommandError(f"config not reloaded: services removed "
                                f"({', '.join(sorted(removed))}); restart the queue service "
                                "after the day ends")
-        from antrian.opening import reconcile
         try:
             before = service.edge.rules
             service.edge.configure(site)
-            service._standards(site)
+            service.standards = published_standards(site)
         except siteconfig.ConfigError as e:
             raise CommandError(f"config not reloaded: {e}") from None
         changes = [f"service {sid}: opening rules changed" for sid in site.services

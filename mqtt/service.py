@@ -29,10 +29,11 @@ from typing import Any
 from antrian import config as siteconfig
 from antrian import sdnotify
 from antrian.config import Site
-from antrian.opening import fresh_state, reconcile, standards
+from antrian.opening import fresh_state, published_standards, reconcile
 from mqtt import schemas, views
 from mqtt.client import Connection
-from mqtt.maintenance import Maintenance, Throttled
+from mqtt.maintenance import Maintenance
+from mqtt.queue_commands import QueueCommands
 from mqtt.queue_edge import Edge, Limits, Refused
 from mqtt.queue_instance import Instance
 from mqtt.store import Store
@@ -93,14 +94,13 @@ class QueueService:
         self.store = store
         self.clock = clock
         self.edge = Edge(site, self.topics, limits=limits)
-        self._standards(site)
+        self.standards = published_standards(site)
         self.secret = ticket_secret if ticket_secret is not None else self._ticket_secret(site)
         self._statuses: dict[str, dict | None] = {}
         self._next_rules_tick = 0.0
         self._last_busy = 0.0
         self._projection: Projection | None = None
         self._projected_at = 0.0
-        self._throttled = Throttled(log)
         today = service_day(clock(), site.tz, site.reset_at)
         self.state = store.load(lambda: fresh_state(site, today))
         for change in reconcile(self.state, site):
@@ -117,7 +117,6 @@ class QueueService:
         self.conn.on_connect(self._connected)
         self.maintenance = Maintenance(self.conn, health=self.health, interval=health_interval,
                                        on_reload=lambda: self.submit(self.commands.reload))
-        from mqtt.queue_commands import QueueCommands
         self.commands = QueueCommands(self)
         self._rate: deque[tuple[float, int]] = deque()
         self._ready = False
@@ -131,10 +130,6 @@ class QueueService:
             self.key_error = f"tickets carry no key: {e}"
             log.error("%s", self.key_error)
             return None
-
-    def _standards(self, site: Site) -> None:
-        self.standards = {sid: s.as_dict() for sid, s in standards(site).items()
-                          if s != type(s)()}
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -247,7 +242,10 @@ class QueueService:
         for event in events:
             out.touched.add(self.state, event)
             if isinstance(event, Called):
-                self.recent.add(self.state, event)
+                # built now: a transfer later in the batch must not change what was called
+                message = self.recent.add(self.state, event)
+                if message is not None:
+                    out.messages.append((self.topics.call, schemas.encode(message), False))
             elif isinstance(event, (DayRolled, LinesReset)):
                 self.recent.prune(self.state)
         if out.touched.reshaped:
@@ -266,7 +264,7 @@ class QueueService:
     def _refuse(self, out: Outbox, source: str, message: Any, code: str, reason: str,
                 rid: str | None, text: dict | None = None) -> None:
         if not source:       # not one of this site's devices: nobody to tell
-            self._throttled.warning(f"junk:{code}", "ignored: %s", reason)
+            self.edge.throttled.warning(f"junk:{code}", "ignored: %s", reason)
             return
         log.info("%s: refused %s: %s", source, rid, reason)
         body = schemas.encode(schemas.Error(error=reason, id=rid, code=code, message=text))
@@ -333,9 +331,6 @@ class QueueService:
             self.conn.publish(self.topics.ticket, body)
             if self.edge.reply_to(message, source):
                 self.conn.reply(message, body)
-        for call in out.touched.calls:
-            if call.ticket in self.state.tickets:
-                self.conn.publish(self.topics.call, schemas.encode(views.call(self.state, call)))
         for topic, body, retain in out.messages:
             self.conn.publish(topic, body, retain=retain)
         self._publish_state(out.touched, now)

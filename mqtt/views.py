@@ -60,10 +60,14 @@ class RecentCalls:
         for event in called:
             self.add(state, event)
 
-    def add(self, state: QueueState, event: Called) -> None:
+    def add(self, state: QueueState, event: Called) -> schemas.Call | None:
+        """Note a call just applied; its message for ``call`` (None: nothing to show)."""
         if event.ticket in state.tickets and event.counter in state.counters:
-            self.calls.insert(0, call(state, event))
+            message = call(state, event)
+            self.calls.insert(0, message)
             del self.calls[RECENT_CALLS:]
+            return message
+        return None
 
     def prune(self, state: QueueState) -> None:
         """Drop the calls of tickets a new day or a reset ended."""
