@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ticketing.simulate import mpp_plan, simple_estimate, simulate  # noqa: E402
+from simulation import mpp_plan, simple_estimate, simulate  # noqa: E402
 
 
 def run(plan, days: int, **kw) -> dict:

@@ -15,14 +15,14 @@ counter waits before skipping them.
 The queue service knows the order across services (each ticket's ``queued_seq``). The retained
 messages do not: the page orders each service's waiting tickets by their place in their own line
 (:func:`retained_waits`), which is what tickets joining at a steady pace look like, and checks
-itself against the published ``est_wait_s``. ``ticketing/simulate.py`` measures both against the
-waits that really happened (``bench/estimate_accuracy.py``).
+itself against the published ``est_wait_s``. The simulated days of ``simulation/`` (outside the
+shipped packages) measure both against the waits that really happened
+(``bench/estimate_accuracy.py``).
 """
 
 from __future__ import annotations
 
 import heapq
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -181,22 +181,15 @@ def loads_from_state(state: QueueState) -> tuple[dict[str, LineLoad], list[Desk]
     return lines, desks
 
 
-_last: list[tuple] = []   # (weakref to the state, key, projection): one entry
-
-
 def project(state: QueueState, now: float | None = None) -> Projection:
     """The whole building played forward from ``state`` at ``now``, in the true calling order.
-    Cached for the last (state, seq, now): the queue service asks once per service per batch."""
-    key = (state.seq, now, state.day, len(state.lines), len(state.counters))
-    if _last and _last[0][0]() is state and _last[0][1] == key:
-        return _last[0][2]
+    Nothing is cached here: the caller holds the projection as long as it stays good (the queue
+    service for about a second, see :func:`wait_from`)."""
     lines, desks = loads_from_state(state)
     queues = {sid: [(0, state.tickets[t].queued_seq, t) for t in line.priority]
               + [(1, state.tickets[t].queued_seq, t) for t in line.regular]
               for sid, line in state.lines.items()}
-    result = play(queues, lines, desks, now)
-    _last[:] = [(weakref.ref(state), key, result)]
-    return result
+    return play(queues, lines, desks, now)
 
 
 def wait_from(projection: Projection, service: str, order: Sequence[str], ahead: int,
@@ -227,18 +220,22 @@ def servers(state: QueueState, service: str) -> float:
     return sum(share(d, service, lines) for d in desks)
 
 
-def wait_for(state: QueueState, service: str, ahead: int, *,
-             now: float | None = None) -> float | None:
+def wait_for(state: QueueState, service: str, ahead: int, *, now: float | None = None,
+             projection: Projection | None = None) -> float | None:
     """Estimated seconds until the ticket with ``ahead`` tickets before it in ``service``'s
     calling order is called (``ahead`` = the number waiting: a ticket taken now); None while no
-    counter serving the service is open. Pass ``now`` so busy counters count their time spent.
+    counter serving the service is open. Pass ``now`` so busy counters count their time spent,
+    and ``projection`` (``project(state, now)``) when asking about several services at once.
     """
-    return project(state, now).wait(service, waiting_order(state, service), ahead)
+    if projection is None:
+        projection = project(state, now)
+    return projection.wait(service, waiting_order(state, service), ahead)
 
 
-def service_wait(state: QueueState, service: str, *, now: float | None = None) -> float | None:
+def service_wait(state: QueueState, service: str, *, now: float | None = None,
+                 projection: Projection | None = None) -> float | None:
     """Estimated wait of a ticket taken now."""
-    return wait_for(state, service, state.lines[service].waiting, now=now)
+    return wait_for(state, service, state.lines[service].waiting, now=now, projection=projection)
 
 
 # -- from the retained messages (the public page) ------------------------------------------------

@@ -10,7 +10,7 @@ from antrian.devbroker import stop_process
 from mqtt import schemas, views
 from mqtt.topics import Topics
 from ticketing.estimate import service_wait
-from ticketing.simulate import mpp_plan, plan_toml, simulate
+from simulation import mpp_plan, plan_toml, simulate
 
 
 @lru_cache(maxsize=4)
