@@ -8,14 +8,14 @@ Used by tests, benches and ``make demo``; not part of the shipped packages (the 
 """
 
 from simulation.day import Estimator, simulate
-from simulation.estimators import (NaiveEstimate, current_estimate, naive_estimate,
+from simulation.estimators import (CurrentEstimate, NaiveEstimate, current_estimate, naive_estimate,
                                    retained_view, simple_estimate)
 from simulation.plan import (CATALOGUE, DayPlan, SimCounter, SimService, fresh_state, mpp_plan,
                              plan_toml, prefix_for, service_id)
 from simulation.result import Issued, SimResult, errors
 
 __all__ = [
-    "Estimator", "simulate", "NaiveEstimate", "current_estimate", "naive_estimate",
+    "Estimator", "simulate", "CurrentEstimate", "NaiveEstimate", "current_estimate", "naive_estimate",
     "retained_view", "simple_estimate", "CATALOGUE", "DayPlan", "SimCounter", "SimService",
     "fresh_state", "mpp_plan", "plan_toml", "prefix_for", "service_id", "Issued", "SimResult",
     "errors",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ticketing import Press, QueueError, QueueState, Take, apply, handle
 from ticketing.estimate import project, retained_waits
 from ticketing.rules import next_for
-from simulation.estimators import current_estimate, retained_view
+from simulation.estimators import CurrentEstimate, retained_view
 from simulation.plan import DayPlan, _peak_density, _shape, fresh_state
 from simulation.result import Issued, SimResult
 
@@ -43,10 +43,12 @@ class _Desk:
 
 
 class _Day:
-    def __init__(self, plan: DayPlan, seed: int, estimator: Estimator, sample_every: float):
+    def __init__(self, plan: DayPlan, seed: int, estimator: Estimator, sample_every: float,
+                 compare: dict[str, Estimator]):
         self.plan = plan
         self.rng = random.Random(seed)
         self.estimator = estimator
+        self.compare = compare
         self.sample_every = sample_every
         self.services = {s.id: s for s in plan.services}
         self.state = fresh_state(plan)
@@ -133,7 +135,9 @@ class _Day:
         if not events:
             return
         label, ahead = events[-1]["ticket"], events[-1]["outcome"]["ahead"]
-        issued = Issued(label, service, now, ahead, self.estimator(self.state, service, ahead, now))
+        issued = Issued(label, service, now, ahead, self.estimator(self.state, service, ahead, now),
+                        others={name: other(self.state, service, ahead, now)
+                                for name, other in self.compare.items()})
         self.result.issued.append(issued)
         self.by_label[label] = issued
         self.nudge(service, now)
@@ -299,9 +303,12 @@ class _Day:
         return self.result
 
 
-def simulate(plan: DayPlan, *, seed: int = 1, estimator: Estimator = current_estimate,
-             sample_every: float = 600.0) -> SimResult:
+def simulate(plan: DayPlan, *, seed: int = 1, estimator: Estimator | None = None,
+             sample_every: float = 600.0, compare: dict[str, Estimator] | None = None
+             ) -> SimResult:
     """Run one day of ``plan``. ``estimator(state, service, ahead, now)`` is what a visitor is
-    told at the kiosk; ``sample_every`` seconds the page's per-ticket estimates are sampled too
-    (0: never)."""
-    return _Day(plan, seed, estimator, sample_every).run()
+    told at the kiosk (default: the queue service's); ``sample_every`` seconds the page's per-ticket estimates are sampled too
+    (0: never). ``compare`` names other estimators asked the same question at the same moment
+    (``SimResult.accuracy(name)``): the estimates do not change the day, so one day serves all."""
+    return _Day(plan, seed, estimator or CurrentEstimate(), sample_every,
+                dict(compare or {})).run()

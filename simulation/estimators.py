@@ -13,11 +13,24 @@ from __future__ import annotations
 from ticketing import QueueState
 from ticketing.estimate import project, service_wait, wait_for
 from ticketing.model import Status
+from ticketing.observed import Observed
 from ticketing.rules import waiting_order
 
 
+class CurrentEstimate:
+    """The estimator the queue service uses (``ticketing.estimate``), holding the day's
+    figures (``Observed``) across calls as the queue service does."""
+
+    def __init__(self):
+        self.observed = Observed()
+
+    def __call__(self, state: QueueState, service: str, ahead: int, now: float) -> float | None:
+        return wait_for(state, service, ahead, now=now,
+                        projection=project(state, now, observed=self.observed))
+
+
 def current_estimate(state: QueueState, service: str, ahead: int, now: float) -> float | None:
-    """The estimator the queue service uses (``ticketing.estimate.wait_for``)."""
+    """One call of :class:`CurrentEstimate` (reads all of the day's tickets)."""
     return wait_for(state, service, ahead, now=now)
 
 

@@ -127,10 +127,11 @@ def service_id(name: str, taken: set[str]) -> str:
 
 
 def mpp_plan(n_services: int = 30, *, visitors: float | None = None, seed: int = 7,
-             load: float = 1.15) -> DayPlan:
+             load: float = 1.15, dedicated: bool = False) -> DayPlan:
     """A realistic building: ``n_services`` services from the catalogue (repeated with a number
     beyond it), counters per agency sized so the peak hour runs at ``load`` times their capacity
-    (lines build mid-morning and clear after lunch), lunch in turns, a few late openings."""
+    (lines build mid-morning and clear after lunch), lunch in turns, a few late openings.
+    ``dedicated``: every counter serves one service (sized per service, not per agency)."""
     rng = random.Random(seed)
     visitors = visitors if visitors is not None else 50.0 * n_services
     services, taken = [], set()
@@ -149,8 +150,9 @@ def mpp_plan(n_services: int = 30, *, visitors: float | None = None, seed: int =
     peak_rate = plan.visitors * _peak_density(plan)   # visitors per second at the peak
     counters: list[SimCounter] = []
     agencies = list(dict.fromkeys(s.agency for s in services))
-    for agency in agencies:
-        mine = [s for s in services if s.agency == agency]
+    groups = ([[s] for s in services] if dedicated
+              else [[s for s in services if s.agency == agency] for agency in agencies])
+    for mine in groups:
         needed = sum(peak_rate * s.weight / total_weight * s.mean_s for s in mine)
         k = max(1, min(8, round(needed / load)))
         biggest = max(mine, key=lambda s: s.weight * s.mean_s)

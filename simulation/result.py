@@ -22,6 +22,7 @@ class Issued:
     ahead: int
     estimate: float | None
     waited: float | None = None        # first call minus issue; None if never called
+    others: dict[str, float | None] = field(default_factory=dict)   # simulate(compare=...)
 
 
 @dataclass
@@ -44,17 +45,21 @@ class SimResult:
             apply(state, event)
         return state
 
-    def pairs(self) -> list[tuple[float, float]]:
-        """(estimate at the kiosk, wait that happened) of every ticket that had both."""
-        return [(t.estimate, t.waited) for t in self.issued
-                if t.estimate is not None and t.waited is not None]
+    def pairs(self, name: str | None = None) -> list[tuple[float, float]]:
+        """(estimate at the kiosk, wait that happened) of every ticket that had both; ``name``:
+        the estimates of that compared estimator instead."""
+        told = ((t.estimate if name is None else t.others.get(name), t.waited)
+                for t in self.issued)
+        return [(e, w) for e, w in told if e is not None and w is not None]
 
-    def accuracy(self) -> dict:
-        """Errors of the estimates against the waits that really happened (seconds)."""
+    def accuracy(self, name: str | None = None) -> dict:
+        """Errors of the estimates (``name``: a compared estimator's) against the waits that
+        really happened (seconds)."""
+        told = [t.estimate if name is None else t.others.get(name) for t in self.issued]
         return {"tickets": len(self.issued),
                 "never_called": sum(1 for t in self.issued if t.waited is None),
-                "no_estimate": sum(1 for t in self.issued if t.estimate is None),
-                **errors(self.pairs()),
+                "no_estimate": sum(1 for e in told if e is None),
+                **errors(self.pairs(name)),
                 "live": errors(self.samples),
                 "live_exact": errors(self.samples_exact)}
 

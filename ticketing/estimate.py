@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ticketing.model import QueueState
+from ticketing.observed import Observed
 from ticketing.rules import waiting_order
 
 # A visitor still at the counter after the average is expected to need at least this share of the
@@ -39,6 +40,8 @@ RESIDUAL_UNKNOWN = 0.5
 NO_SHOW_S = 60.0
 # No-show rate before today's data says otherwise, and how many tickets that prior weighs.
 NO_SHOW_PRIOR, NO_SHOW_PRIOR_WEIGHT = 0.05, 20.0
+# Priority visitors still to come can take at most this share of a service's counters.
+PRIORITY_LOAD_MAX = 0.5
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class LineLoad:
     avg_service_s: float
     done: int = 0
     missed: int = 0
+    skip_s: float = NO_SHOW_S         # how long a counter waits for a no-show (today's figure)
+    priority: int = 0                 # priority tickets among ``waiting``
+    priority_rate: float = 0.0        # priority tickets per second taken lately
+    cv: float = 0.0                   # spread of service times (0: report the mean wait)
 
     @property
     def no_show(self) -> float:
@@ -59,7 +66,7 @@ class LineLoad:
     def per_ticket_s(self) -> float:
         """Counter time one ticket ahead costs on average, no-shows included."""
         m = self.no_show
-        return (1 - m) * self.avg_service_s + m * min(NO_SHOW_S, self.avg_service_s)
+        return (1 - m) * self.avg_service_s + m * min(self.skip_s, self.avg_service_s)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class Desk:
     busy_service: str | None = None   # the service of the ticket it holds (None: idle)
     busy_since: float | None = None   # when that ticket was called
     reopens_at: float | None = None   # closed for a break until then (staff said so)
+    free_after: float | None = None   # seconds until free, when the caller knows better
 
 
 # One waiting ticket in calling order: (0 priority / 1 regular, order key, label).
@@ -91,15 +99,27 @@ class Projection:
     def wait(self, service: str, order: Sequence[str], ahead: int) -> float | None:
         """The wait of the ticket with ``ahead`` tickets before it in ``order`` (the service's
         calling order); past the end, the extra tickets share the service's open counters."""
-        new = self.new_ticket.get(service)
-        if new is None:
-            return None
-        if 0 <= ahead < len(order):
-            return self.starts.get(order[ahead], new)
-        extra = max(0, ahead - len(order))
-        if not extra:
-            return new
-        return round(new + extra * self.lines[service].per_ticket_s / self.capacity(service), 1)
+        return wait_from(self, service, order, ahead)
+
+    def stretch(self, service: str, ahead: int) -> float:
+        """How much priority visitors still to come lengthen the wait of a regular ticket with
+        ``ahead`` before it: while it waits W they arrive at the day's recent rate and each
+        goes first, so W' = W + rate * W' * per_ticket / capacity."""
+        load = self.lines.get(service)
+        if load is None or not (load.priority_rate or load.cv):
+            return 1.0
+        capacity = self.capacity(service)
+        if capacity <= 0:
+            return 1.0
+        factor = 1.0
+        if load.priority_rate and ahead >= load.priority:
+            factor = 1.0 / (1.0 - min(PRIORITY_LOAD_MAX,
+                                      load.priority_rate * load.per_ticket_s / capacity))
+        # The median, not the mean: half the visitors wait less, half more, which is what
+        # makes the typical error smallest. A wait of k service times with spread cv is about
+        # lognormal with spread cv / sqrt(k), whose median is the mean / sqrt(1 + cv^2 / k).
+        periods = 1.0 + ahead / capacity
+        return factor / (1.0 + load.cv ** 2 / periods) ** 0.5
 
 
 def share(desk: Desk, service: str, lines: Mapping[str, LineLoad]) -> float:
@@ -117,6 +137,8 @@ def share(desk: Desk, service: str, lines: Mapping[str, LineLoad]) -> float:
 def free_in(desk: Desk, lines: Mapping[str, LineLoad], now: float | None) -> float:
     """Seconds until ``desk`` is done with its current visitor (0 when idle), or back from its
     break."""
+    if desk.free_after is not None:
+        return desk.free_after
     if desk.reopens_at is not None:
         return max(0.0, desk.reopens_at - now) if now is not None else RESIDUAL_UNKNOWN * 3600
     if desk.busy_service is None:
@@ -165,27 +187,54 @@ def play(queues: Mapping[str, Sequence[Entry]], lines: dict[str, LineLoad], desk
 
 # -- from the queue state (the queue service) ----------------------------------------------------
 
-def loads_from_state(state: QueueState) -> tuple[dict[str, LineLoad], list[Desk]]:
-    lines = {sid: LineLoad(line.waiting, line.avg_service_s, line.done, len(line.missed))
-             for sid, line in state.lines.items()}
+def loads_from_state(state: QueueState, observed: Observed | None = None,
+                     now: float | None = None) -> tuple[dict[str, LineLoad], list[Desk]]:
+    """The estimate's inputs from the queue state; with ``observed`` (updated to ``state``),
+    today's figures replace the line's running average and the rules of thumb."""
+    if observed is None:
+        lines = {sid: LineLoad(line.waiting, line.avg_service_s, line.done, len(line.missed),
+                               priority=len(line.priority))
+                 for sid, line in state.lines.items()}
+    else:
+        lines = {sid: LineLoad(line.waiting, observed.service_s(sid, line.avg_service_s),
+                               line.done, len(line.missed), skip_s=observed.skip_s(sid),
+                               priority=len(line.priority),
+                               priority_rate=observed.priority_rate(sid, now),
+                               cv=observed.cv(sid))
+                 for sid, line in state.lines.items()}
     desks = []
     for c in state.counters.values():
         if not c.open:
-            # A counter closed until a set time (a break) is capacity again from then on.
-            if getattr(c, "closed_until", None) is not None:
-                desks.append(Desk(tuple(c.services), reopens_at=c.closed_until))
+            # A counter closed until a set time (a break) is capacity again from then on, and
+            # so is one whose staff are late in the morning (from when they are expected).
+            until = c.closed_until
+            if until is None and observed is not None and now is not None:
+                until = observed.opens_at(c.id, now)
+            if until is not None:
+                desks.append(Desk(tuple(c.services), reopens_at=until))
             continue
         ticket = state.tickets.get(c.ticket) if c.ticket else None
-        desks.append(Desk(tuple(c.services), ticket.service if ticket else None,
-                          c.since if ticket else None))
+        if ticket is None:
+            desks.append(Desk(tuple(c.services)))
+            continue
+        free = None
+        if observed is not None and now is not None and c.since is not None:
+            load = lines.get(ticket.service)
+            free = observed.remaining_s(ticket.service, max(0.0, now - c.since),
+                                        load.avg_service_s if load else 0.0)
+        desks.append(Desk(tuple(c.services), ticket.service, c.since, free_after=free))
     return lines, desks
 
 
-def project(state: QueueState, now: float | None = None) -> Projection:
+def project(state: QueueState, now: float | None = None, *,
+            observed: Observed | None = None) -> Projection:
     """The whole building played forward from ``state`` at ``now``, in the true calling order.
+
     Nothing is cached here: the caller holds the projection as long as it stays good (the queue
-    service for about a second, see :func:`wait_from`)."""
-    lines, desks = loads_from_state(state)
+    service for about a second, see :func:`wait_from`), and ``observed``, the day's figures,
+    which this updates (without it a fresh one reads all of today's tickets)."""
+    observed = (observed or Observed()).update(state, now)
+    lines, desks = loads_from_state(state, observed, now)
     queues = {sid: [(0, state.tickets[t].queued_seq, t) for t in line.priority]
               + [(1, state.tickets[t].queued_seq, t) for t in line.regular]
               for sid, line in state.lines.items()}
@@ -201,17 +250,16 @@ def wait_from(projection: Projection, service: str, order: Sequence[str], ahead:
     new = projection.new_ticket.get(service)
     if new is None:
         return None
+    stretch = projection.stretch(service, ahead)
     if 0 <= ahead < len(order) and order[ahead] in projection.starts:
-        return round(max(0.0, projection.starts[order[ahead]] - elapsed), 1)
+        return round(max(0.0, projection.starts[order[ahead]] - elapsed) * stretch, 1)
     starts = projection.starts
     later = sum(1 for label in order[:ahead] if label not in starts) + max(0, ahead - len(order))
     base = max(0.0, new - elapsed)
-    if not later:
-        return round(base, 1)
-    capacity = projection.capacity(service)
+    capacity = projection.capacity(service) if later else 0.0
     if capacity <= 0:
-        return round(base, 1)
-    return round(base + later * projection.lines[service].per_ticket_s / capacity, 1)
+        return round(base * stretch, 1)
+    return round((base + later * projection.lines[service].per_ticket_s / capacity) * stretch, 1)
 
 
 def servers(state: QueueState, service: str) -> float:

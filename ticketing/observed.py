@@ -1,0 +1,196 @@
+"""What today has shown so far, for the waiting-time estimate: service times, no-show skips,
+priority arrivals.
+
+    >>> seen = Observed()
+    >>> seen.update(state)                   # cheap: only tickets not yet settled are looked at
+    >>> seen.service_s("ktp", prior=300.0)   # the day's mean service time, pulled to the prior
+    >>> seen.remaining_s("ktp", spent=420.0, mean=300.0)
+
+The estimate is only as good as these figures. The line's own average (``Line.avg_service_s``,
+exponentially weighted, a fifth per visitor) follows the last few visitors: one visitor who takes
+an hour on a heavy-tailed day moves it by twelve minutes. Here the figures are plain means of
+the day's recent visitors, pulled towards the TOML's prior while there are few, and the time a
+busy counter still needs is read from the day's own service times (the longer a visitor has
+been at the counter, the longer they still take when service times have a heavy tail).
+
+The caller holds one ``Observed`` per queue (the queue service, a simulated day) and updates it
+before each projection; ``estimate.project`` builds a fresh one when given none (a full scan of
+the day's tickets: fine for a test, a cost for a busy service).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from dataclasses import dataclass, field
+from itertools import accumulate, islice
+
+from ticketing.model import QueueState, Status
+
+# How many of today's visitors a service's figures remember (a sliding window: staff speed up).
+WINDOW = 120
+# How many visitors the TOML's prior weighs against the day's own.
+PRIOR_WEIGHT = 1.0
+# Counters still closed after the building's first one opened (staff late): they open this
+# long after it, until the day shows its own delays (worth LATE_WEIGHT counters); past
+# LATE_GIVE_UP_S after the first opening a counter never opened is not expected any more.
+LATE_PRIOR_S, LATE_WEIGHT, LATE_GIVE_UP_S = 1800.0, 2.0, 3 * 3600.0
+# A counter opening this soon after the first one was on time.
+ON_TIME_S = 120.0
+# The spread of service times before the day shows its own, and how many visitors it weighs.
+CV_PRIOR, CV_WEIGHT = 0.6, 10.0
+# How long a counter waits for a visitor who does not come before skipping, until the day shows.
+NO_SHOW_PRIOR_S, NO_SHOW_WEIGHT = 60.0, 5.0
+# Service times outside this range are typing slips (a "done" pressed twice, a forgotten desk).
+PLAUSIBLE_S = (10.0, 4 * 3600.0)
+# Priority tickets taken within this many seconds set the rate at which more will come.
+PRIORITY_WINDOW_S = 1800.0
+# Below this many of today's visitors longer than the time already spent, the residual leans on
+# the rule of thumb (see ``remaining_s``).
+TAIL_WEIGHT = 4.0
+# A visitor still at the counter after the mean needs at least this share of the mean more.
+RESIDUAL_FLOOR = 0.55
+
+
+@dataclass
+class ServiceTimes:
+    """One service's recent service times, kept sorted for the residual."""
+    recent: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    _sorted: list[float] | None = None
+    _sums: list[float] | None = None
+    skips: float = 0.0          # seconds counters waited for no-shows, and how many
+    skipped: int = 0
+    priority_at: deque[float] = field(default_factory=deque)
+
+    def add(self, seconds: float) -> None:
+        self.recent.append(seconds)
+        self._sorted = self._sums = None
+
+    def ordered(self) -> tuple[list[float], list[float]]:
+        if self._sorted is None:
+            self._sorted = sorted(self.recent)
+            self._sums = list(accumulate(self._sorted, initial=0.0))
+        return self._sorted, self._sums  # type: ignore[return-value]
+
+
+class Observed:
+    """Today's figures per service, updated from the queue state (see the module's doc)."""
+
+    def __init__(self) -> None:
+        self._start(None)
+
+    def _start(self, day: str | None) -> None:
+        self.day = day
+        self.seen = 0                      # tickets of ``state.tickets`` looked at so far
+        self.open: set[str] = set()        # labels not yet done or missed
+        self.services: dict[str, ServiceTimes] = {}
+        self.first_open: float | None = None   # when the first counter was seen open
+        self.saw_opening = False               # watched since before any counter was open
+        self.opened: dict[str, float] = {}     # counter -> when first seen open today
+
+    def update(self, state: QueueState, now: float | None = None) -> "Observed":
+        """Take in what changed since the last update (a new day starts afresh)."""
+        if state.day != self.day or len(state.tickets) < self.seen:
+            self._start(state.day)
+        if now is not None:
+            opened = [c.id for c in state.counters.values() if c.open and c.id not in self.opened]
+            if self.first_open is None and not opened:
+                self.saw_opening = True
+            for cid in opened:
+                self.opened[cid] = now
+                if self.first_open is None:
+                    self.first_open = now
+        for label in islice(state.tickets, self.seen, None):
+            self.open.add(label)
+            t = state.tickets[label]
+            if t.priority:
+                self._of(t.service).priority_at.append(t.issued_at)
+        self.seen = len(state.tickets)
+        settled = []
+        for label in self.open:
+            t = state.tickets.get(label)
+            if t is None:
+                settled.append(label)
+            elif t.status == Status.DONE:
+                settled.append(label)
+                took = t.service_time
+                if took is not None and PLAUSIBLE_S[0] <= took <= PLAUSIBLE_S[1]:
+                    self._of(t.service).add(took)
+            elif t.status in (Status.MISSED, Status.EXPIRED):
+                settled.append(label)
+                if t.called_at is not None and t.finished_at is not None:
+                    s = self._of(t.service)
+                    s.skips += max(0.0, t.finished_at - t.called_at)
+                    s.skipped += 1
+        self.open.difference_update(settled)
+        return self
+
+    def _of(self, service: str) -> ServiceTimes:
+        s = self.services.get(service)
+        if s is None:
+            s = self.services[service] = ServiceTimes()
+        return s
+
+    def service_s(self, service: str, prior: float) -> float:
+        """Mean service time of the day's recent visitors, pulled towards ``prior``."""
+        s = self.services.get(service)
+        if s is None or not s.recent:
+            return prior
+        return (sum(s.recent) + PRIOR_WEIGHT * prior) / (len(s.recent) + PRIOR_WEIGHT)
+
+    def opens_at(self, counter: str, now: float) -> float | None:
+        """When a counter not yet open today is expected to open (None: it is not expected,
+        or it has been open today: a counter closed without saying until when is not guessed).
+        Only known when this watched the building open (not after a restart mid-day)."""
+        if not self.saw_opening or self.first_open is None or counter in self.opened:
+            return None
+        if now - self.first_open > LATE_GIVE_UP_S:
+            return None
+        late = [t - self.first_open for t in self.opened.values()
+                if t - self.first_open > ON_TIME_S]
+        delay = (sum(late) + LATE_WEIGHT * LATE_PRIOR_S) / (len(late) + LATE_WEIGHT)
+        expected = self.first_open + delay
+        return expected if expected > now else now + delay / 2
+
+    def cv(self, service: str) -> float:
+        """Spread of the service's service times (standard deviation over mean), pulled
+        towards a lognormal's usual 0.6 while there are few."""
+        s = self.services.get(service)
+        n = len(s.recent) if s else 0
+        if n < 2:
+            return CV_PRIOR
+        mean = sum(s.recent) / n
+        var = sum((x - mean) ** 2 for x in s.recent) / (n - 1)
+        cv = var ** 0.5 / mean if mean > 0 else CV_PRIOR
+        return (n * cv + CV_WEIGHT * CV_PRIOR) / (n + CV_WEIGHT)
+
+    def skip_s(self, service: str) -> float:
+        """How long a counter of ``service`` waits for a no-show before it skips."""
+        s = self.services.get(service)
+        skips, n = (s.skips, s.skipped) if s else (0.0, 0)
+        return (skips + NO_SHOW_WEIGHT * NO_SHOW_PRIOR_S) / (n + NO_SHOW_WEIGHT)
+
+    def priority_rate(self, service: str, now: float | None) -> float:
+        """Priority tickets per second taken for ``service`` in the last half hour."""
+        s = self.services.get(service)
+        if s is None or now is None:
+            return 0.0
+        while s.priority_at and s.priority_at[0] < now - PRIORITY_WINDOW_S:
+            s.priority_at.popleft()
+        return len(s.priority_at) / PRIORITY_WINDOW_S
+
+    def remaining_s(self, service: str, spent: float, mean: float) -> float:
+        """Expected seconds a visitor who has been at the counter ``spent`` seconds still needs:
+        today's visitors who took longer than that needed on average this much more; with few
+        of them, the rule of thumb (the mean minus the time spent, at least a share of it)."""
+        rule = max(mean - spent, RESIDUAL_FLOOR * mean)
+        s = self.services.get(service)
+        if s is None or not s.recent:
+            return rule
+        ordered, sums = s.ordered()
+        i = bisect.bisect_right(ordered, spent)
+        longer = len(ordered) - i
+        if not longer:
+            return rule
+        tail = ordered[i + longer // 2] - spent
+        return (longer * tail + TAIL_WEIGHT * rule) / (longer + TAIL_WEIGHT)
