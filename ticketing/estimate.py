@@ -162,6 +162,7 @@ def play(queues: Mapping[str, Sequence[Entry]], lines: dict[str, LineLoad], desk
     ({'A001': 0.0, 'A002': 300.0}, {'ktp': 600.0})
     """
     head = dict.fromkeys(queues, 0)
+    cost = {sid: load.per_ticket_s for sid, load in lines.items()}
     heap = [(free_in(d, lines, now), i, d.services) for i, d in enumerate(desks)]
     heapq.heapify(heap)
     starts: dict[str, float] = {}
@@ -181,7 +182,7 @@ def play(queues: Mapping[str, Sequence[Entry]], lines: dict[str, LineLoad], desk
         (_, _, label), sid = best
         head[sid] += 1
         starts[label] = round(free, 1)
-        heapq.heappush(heap, (free + lines[sid].per_ticket_s, i, services))
+        heapq.heappush(heap, (free + cost[sid], i, services))
     return Projection(starts, new_ticket, lines, desks)
 
 

@@ -52,19 +52,32 @@ TAIL_WEIGHT = 4.0
 RESIDUAL_FLOOR = 0.55
 
 
+UNSETTLED = frozenset({str(Status.WAITING), str(Status.CALLED)})
+
+
 @dataclass
 class ServiceTimes:
     """One service's recent service times, kept sorted for the residual."""
     recent: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))
     _sorted: list[float] | None = None
     _sums: list[float] | None = None
+    _spread: tuple[float, float] | None = None   # (mean, cv) of ``recent``
     skips: float = 0.0          # seconds counters waited for no-shows, and how many
     skipped: int = 0
     priority_at: deque[float] = field(default_factory=deque)
 
     def add(self, seconds: float) -> None:
         self.recent.append(seconds)
-        self._sorted = self._sums = None
+        self._sorted = self._sums = self._spread = None
+
+    def spread(self) -> tuple[float, float]:
+        """Mean and coefficient of variation of ``recent`` (at least two)."""
+        if self._spread is None:
+            n = len(self.recent)
+            mean = sum(self.recent) / n
+            var = sum((x - mean) ** 2 for x in self.recent) / max(1, n - 1)
+            self._spread = (mean, var ** 0.5 / mean if mean > 0 else CV_PRIOR)
+        return self._spread
 
     def ordered(self) -> tuple[list[float], list[float]]:
         if self._sorted is None:
@@ -107,10 +120,13 @@ class Observed:
                 self._of(t.service).priority_at.append(t.issued_at)
         self.seen = len(state.tickets)
         settled = []
+        tickets = state.tickets
         for label in self.open:
-            t = state.tickets.get(label)
+            t = tickets.get(label)
             if t is None:
                 settled.append(label)
+            elif t.status in UNSETTLED:
+                continue
             elif t.status == Status.DONE:
                 settled.append(label)
                 took = t.service_time
@@ -136,7 +152,9 @@ class Observed:
         s = self.services.get(service)
         if s is None or not s.recent:
             return prior
-        return (sum(s.recent) + PRIOR_WEIGHT * prior) / (len(s.recent) + PRIOR_WEIGHT)
+        n = len(s.recent)
+        mean = s.spread()[0] if n > 1 else s.recent[0]
+        return (n * mean + PRIOR_WEIGHT * prior) / (n + PRIOR_WEIGHT)
 
     def opens_at(self, counter: str, now: float) -> float | None:
         """When a counter not yet open today is expected to open (None: it is not expected,
@@ -159,9 +177,7 @@ class Observed:
         n = len(s.recent) if s else 0
         if n < 2:
             return CV_PRIOR
-        mean = sum(s.recent) / n
-        var = sum((x - mean) ** 2 for x in s.recent) / (n - 1)
-        cv = var ** 0.5 / mean if mean > 0 else CV_PRIOR
+        cv = s.spread()[1]
         return (n * cv + CV_WEIGHT * CV_PRIOR) / (n + CV_WEIGHT)
 
     def skip_s(self, service: str) -> float:
