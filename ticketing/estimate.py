@@ -204,6 +204,7 @@ def loads_from_state(state: QueueState, observed: Observed | None = None,
                                cv=observed.cv(sid))
                  for sid, line in state.lines.items()}
     desks = []
+    pickup = observed.pickup_s() if observed is not None else None
     for c in state.counters.values():
         if not c.open:
             # A counter closed until a set time (a break) is capacity again from then on, and
@@ -216,7 +217,7 @@ def loads_from_state(state: QueueState, observed: Observed | None = None,
             continue
         ticket = state.tickets.get(c.ticket) if c.ticket else None
         if ticket is None:
-            desks.append(Desk(tuple(c.services)))
+            desks.append(Desk(tuple(c.services), free_after=pickup))
             continue
         free = None
         if observed is not None and now is not None and c.since is not None:

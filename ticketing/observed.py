@@ -37,6 +37,9 @@ PRIOR_WEIGHT = 1.0
 LATE_PRIOR_S, LATE_WEIGHT, LATE_GIVE_UP_S = 1800.0, 2.0, 3 * 3600.0
 # A counter opening this soon after the first one was on time.
 ON_TIME_S = 120.0
+# An idle counter does not call a new ticket at once (staff look up, press): the day's typical
+# delay, from the last PICKUP_WINDOW tickets taken while a counter of their service was idle.
+PICKUP_WINDOW = 50
 # The spread of service times before the day shows its own, and how many visitors it weighs.
 CV_PRIOR, CV_WEIGHT = 0.6, 10.0
 # How long a counter waits for a visitor who does not come before skipping, until the day shows.
@@ -100,6 +103,8 @@ class Observed:
         self.first_open: float | None = None   # when the first counter was seen open
         self.saw_opening = False               # watched since before any counter was open
         self.opened: dict[str, float] = {}     # counter -> when first seen open today
+        self.pickup_watch: set[str] = set()    # taken while a counter for them was idle
+        self.pickups: deque[float] = deque(maxlen=PICKUP_WINDOW)
 
     def update(self, state: QueueState, now: float | None = None) -> "Observed":
         """Take in what changed since the last update (a new day starts afresh)."""
@@ -113,12 +118,19 @@ class Observed:
                 self.opened[cid] = now
                 if self.first_open is None:
                     self.first_open = now
+        # Which services have an idle counter now (only worth knowing for tickets just taken:
+        # not on the first reading of a day already under way).
+        idle = ({sid for c in state.counters.values() if c.open and c.ticket is None
+                 for sid in c.services} if self.seen else set())
         for label in islice(state.tickets, self.seen, None):
             self.open.add(label)
             t = state.tickets[label]
             if t.priority:
                 self._of(t.service).priority_at.append(t.issued_at)
+            if t.service in idle and t.status == Status.WAITING:
+                self.pickup_watch.add(label)
         self.seen = len(state.tickets)
+        self._watch_pickups(state)
         settled = []
         tickets = state.tickets
         for label in self.open:
@@ -140,6 +152,23 @@ class Observed:
                     s.skipped += 1
         self.open.difference_update(settled)
         return self
+
+    def _watch_pickups(self, state: QueueState) -> None:
+        called = []
+        for label in self.pickup_watch:
+            t = state.tickets.get(label)
+            if t is None or t.status not in UNSETTLED or t.first_called_at is not None:
+                called.append(label)
+                if t is not None and t.first_called_at is not None:
+                    self.pickups.append(max(0.0, t.first_called_at - t.issued_at))
+        self.pickup_watch.difference_update(called)
+
+    def pickup_s(self) -> float:
+        """How long an idle counter typically takes to call a ticket just taken (the median of
+        the day's last ones; 0 until there are three)."""
+        if len(self.pickups) < 3:
+            return 0.0
+        return sorted(self.pickups)[len(self.pickups) // 2]
 
     def _of(self, service: str) -> ServiceTimes:
         s = self.services.get(service)
