@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ticketing.model import QueueState
@@ -86,11 +86,15 @@ Entry = tuple[int, float, str]
 @dataclass
 class Projection:
     """Seconds from ``now`` until each waiting ticket is called (``starts``), and until a ticket
-    taken now would be, per service (``new_ticket``; absent: no counter open for it)."""
+    taken now would be, per service (``new_ticket``; absent: no counter open for it). These are
+    means; ``fixed`` and ``new_fixed`` hold the part of each that is known, not drawn from
+    service times (a counter back from a break at a set time, an idle counter's pickup)."""
     starts: dict[str, float]
     new_ticket: dict[str, float]
     lines: dict[str, LineLoad]
     desks: list[Desk]
+    fixed: dict[str, float] = field(default_factory=dict)
+    new_fixed: dict[str, float] = field(default_factory=dict)
 
     def capacity(self, service: str) -> float:
         """Open counters serving ``service``, each counted by the share it gives it."""
@@ -101,25 +105,27 @@ class Projection:
         calling order); past the end, the extra tickets share the service's open counters."""
         return wait_from(self, service, order, ahead)
 
-    def stretch(self, service: str, ahead: int) -> float:
+    def priority_stretch(self, service: str, ahead: int, capacity: float) -> float:
         """How much priority visitors still to come lengthen the wait of a regular ticket with
         ``ahead`` before it: while it waits W they arrive at the day's recent rate and each
         goes first, so W' = W + rate * W' * per_ticket / capacity."""
         load = self.lines.get(service)
-        if load is None or not (load.priority_rate or load.cv):
+        if load is None or not load.priority_rate or ahead < load.priority or capacity <= 0:
             return 1.0
-        capacity = self.capacity(service)
-        if capacity <= 0:
-            return 1.0
-        factor = 1.0
-        if load.priority_rate and ahead >= load.priority:
-            factor = 1.0 / (1.0 - min(PRIORITY_LOAD_MAX,
-                                      load.priority_rate * load.per_ticket_s / capacity))
-        # The median, not the mean: half the visitors wait less, half more, which is what
-        # makes the typical error smallest. A wait of k service times with spread cv is about
-        # lognormal with spread cv / sqrt(k), whose median is the mean / sqrt(1 + cv^2 / k).
-        periods = 1.0 + ahead / capacity
-        return factor / (1.0 + load.cv ** 2 / periods) ** 0.5
+        return 1.0 / (1.0 - min(PRIORITY_LOAD_MAX,
+                                load.priority_rate * load.per_ticket_s / capacity))
+
+
+def median_share(cv: float, periods: float) -> float:
+    """The median of a wait of ``periods`` service times of spread ``cv`` (standard deviation
+    over mean), as a share of its mean. The estimate reports the median: half the visitors wait
+    less, half more, which makes the typical error smallest. Such a sum is about lognormal with
+    spread cv / sqrt(periods), whose median is the mean / sqrt(1 + cv^2 / periods).
+
+    >>> round(median_share(0.6, 1), 3), round(median_share(0.6, 9), 3), median_share(0.0, 1)
+    (0.857, 0.981, 1.0)
+    """
+    return 1.0 / (1.0 + cv * cv / max(1.0, periods)) ** 0.5
 
 
 def share(desk: Desk, service: str, lines: Mapping[str, LineLoad]) -> float:
@@ -163,10 +169,15 @@ def play(queues: Mapping[str, Sequence[Entry]], lines: dict[str, LineLoad], desk
     """
     head = dict.fromkeys(queues, 0)
     cost = {sid: load.per_ticket_s for sid, load in lines.items()}
-    heap = [(free_in(d, lines, now), i, d.services) for i, d in enumerate(desks)]
+    free0 = [free_in(d, lines, now) for d in desks]
+    # An idle counter's pickup and a break's end are known; a busy counter's rest is not.
+    known = [0.0 if d.busy_service is not None else f for d, f in zip(desks, free0)]
+    heap = [(f, i, d.services) for i, (d, f) in enumerate(zip(desks, free0))]
     heapq.heapify(heap)
     starts: dict[str, float] = {}
+    fixed: dict[str, float] = {}
     new_ticket: dict[str, float] = {}
+    new_fixed: dict[str, float] = {}
     while heap:
         free, i, services = heapq.heappop(heap)
         best: tuple[Entry, str] | None = None
@@ -177,13 +188,14 @@ def play(queues: Mapping[str, Sequence[Entry]], lines: dict[str, LineLoad], desk
         if best is None:
             # Nothing left ahead of a new ticket at this counter: it would be its next.
             for sid in services:
-                new_ticket.setdefault(sid, round(free, 1))
+                if sid not in new_ticket:
+                    new_ticket[sid], new_fixed[sid] = round(free, 1), known[i]
             continue
         (_, _, label), sid = best
         head[sid] += 1
-        starts[label] = round(free, 1)
+        starts[label], fixed[label] = round(free, 1), known[i]
         heapq.heappush(heap, (free + cost[sid], i, services))
-    return Projection(starts, new_ticket, lines, desks)
+    return Projection(starts, new_ticket, lines, desks, fixed, new_fixed)
 
 
 # -- from the queue state (the queue service) ----------------------------------------------------
@@ -248,20 +260,29 @@ def wait_from(projection: Projection, service: str, order: Sequence[str], ahead:
     """The wait of the ticket with ``ahead`` tickets before it in ``order`` (the service's calling
     order now), from a projection made ``elapsed`` seconds ago. Tickets taken since then were not
     played: each one ahead adds its share of the service's counter time. This lets the queue
-    service play the building forward about once a second instead of once per request."""
+    service play the building forward about once a second instead of once per request.
+
+    The projection's means become the figure told: the part drawn from service times is taken
+    at its median (:func:`median_share`), and priority visitors still to come are added."""
     new = projection.new_ticket.get(service)
     if new is None:
         return None
-    stretch = projection.stretch(service, ahead)
-    if 0 <= ahead < len(order) and order[ahead] in projection.starts:
-        return round(max(0.0, projection.starts[order[ahead]] - elapsed) * stretch, 1)
     starts = projection.starts
-    later = sum(1 for label in order[:ahead] if label not in starts) + max(0, ahead - len(order))
-    base = max(0.0, new - elapsed)
-    capacity = projection.capacity(service) if later else 0.0
-    if capacity <= 0:
-        return round(base * stretch, 1)
-    return round((base + later * projection.lines[service].per_ticket_s / capacity) * stretch, 1)
+    if 0 <= ahead < len(order) and order[ahead] in starts:
+        mean, known, later = starts[order[ahead]], projection.fixed.get(order[ahead], 0.0), 0
+    else:
+        later = sum(1 for label in order[:ahead] if label not in starts) + max(0, ahead - len(order))
+        mean, known = new, projection.new_fixed.get(service, 0.0)
+    capacity = projection.capacity(service)
+    if later and capacity > 0:
+        mean += later * projection.lines[service].per_ticket_s / capacity
+    mean = max(0.0, mean - elapsed)
+    known = min(mean, max(0.0, known - elapsed))
+    load = projection.lines.get(service)
+    cv = load.cv if load is not None else 0.0
+    periods = 1.0 + ahead / capacity if capacity > 0 else 1.0
+    told = known + (mean - known) * median_share(cv, periods)
+    return round(told * projection.priority_stretch(service, ahead, capacity), 1)
 
 
 def servers(state: QueueState, service: str) -> float:
