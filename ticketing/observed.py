@@ -46,8 +46,10 @@ CV_PRIOR, CV_WEIGHT = 0.6, 10.0
 NO_SHOW_PRIOR_S, NO_SHOW_WEIGHT = 60.0, 5.0
 # Service times outside this range are typing slips (a "done" pressed twice, a forgotten desk).
 PLAUSIBLE_S = (10.0, 4 * 3600.0)
-# Priority tickets taken within this many seconds set the rate at which more will come.
+# Tickets taken within this many seconds set the rate at which more will come; the share of
+# priority among them before the day shows its own, and how many tickets that weighs.
 PRIORITY_WINDOW_S = 1800.0
+PRIORITY_PRIOR, PRIORITY_PRIOR_WEIGHT = 0.05, 20.0
 # Below this many of today's visitors longer than the time already spent, the residual leans on
 # the rule of thumb (see ``remaining_s``).
 TAIL_WEIGHT = 4.0
@@ -67,7 +69,9 @@ class ServiceTimes:
     _spread: tuple[float, float] | None = None   # (mean, cv) of ``recent``
     skips: float = 0.0          # seconds counters waited for no-shows, and how many
     skipped: int = 0
-    priority_at: deque[float] = field(default_factory=deque)
+    taken_at: deque[float] = field(default_factory=deque)   # tickets taken lately
+    taken: int = 0              # tickets taken today, and how many of them with priority
+    priority: int = 0
 
     def add(self, seconds: float) -> None:
         self.recent.append(seconds)
@@ -125,8 +129,10 @@ class Observed:
         for label in islice(state.tickets, self.seen, None):
             self.open.add(label)
             t = state.tickets[label]
-            if t.priority:
-                self._of(t.service).priority_at.append(t.issued_at)
+            own = self._of(t.issued_service or t.service)
+            own.taken_at.append(t.issued_at)
+            own.taken += 1
+            own.priority += bool(t.priority)
             if t.service in idle and t.status == Status.WAITING:
                 self.pickup_watch.add(label)
         self.seen = len(state.tickets)
@@ -216,13 +222,18 @@ class Observed:
         return (skips + NO_SHOW_WEIGHT * NO_SHOW_PRIOR_S) / (n + NO_SHOW_WEIGHT)
 
     def priority_rate(self, service: str, now: float | None) -> float:
-        """Priority tickets per second taken for ``service`` in the last half hour."""
+        """Priority tickets per second expected for ``service``: its tickets per second over the
+        last half hour times the day's share of priority among them (pulled towards 5 %). A
+        burst of priority visitors moves the share a little, not the rate of the next half
+        hour by the whole burst. None expected where none came today."""
         s = self.services.get(service)
-        if s is None or now is None:
+        if s is None or now is None or not s.priority:
             return 0.0
-        while s.priority_at and s.priority_at[0] < now - PRIORITY_WINDOW_S:
-            s.priority_at.popleft()
-        return len(s.priority_at) / PRIORITY_WINDOW_S
+        while s.taken_at and s.taken_at[0] < now - PRIORITY_WINDOW_S:
+            s.taken_at.popleft()
+        share = ((s.priority + PRIORITY_PRIOR * PRIORITY_PRIOR_WEIGHT)
+                 / (s.taken + PRIORITY_PRIOR_WEIGHT))
+        return share * len(s.taken_at) / PRIORITY_WINDOW_S
 
     def remaining_s(self, service: str, spent: float, mean: float) -> float:
         """Expected seconds a visitor who has been at the counter ``spent`` seconds still needs:
