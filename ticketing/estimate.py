@@ -88,22 +88,47 @@ class Projection:
     """Seconds from ``now`` until each waiting ticket is called (``starts``), and until a ticket
     taken now would be, per service (``new_ticket``; absent: no counter open for it). These are
     means; ``fixed`` and ``new_fixed`` hold the part of each that is known, not drawn from
-    service times (a counter back from a break at a set time, an idle counter's pickup)."""
+    service times (a counter back from a break at a set time, an idle counter's pickup).
+    ``told`` and ``new_told`` are what a visitor is told of them (:meth:`tell`)."""
     starts: dict[str, float]
     new_ticket: dict[str, float]
     lines: dict[str, LineLoad]
     desks: list[Desk]
     fixed: dict[str, float] = field(default_factory=dict)
     new_fixed: dict[str, float] = field(default_factory=dict)
+    told: dict[str, float] = field(default_factory=dict)
+    new_told: dict[str, float] = field(default_factory=dict)
+    capacities: dict[str, float] = field(default_factory=dict)
 
     def capacity(self, service: str) -> float:
         """Open counters serving ``service``, each counted by the share it gives it."""
-        return sum(share(d, service, self.lines) for d in self.desks)
+        if service not in self.capacities:
+            self.capacities[service] = sum(share(d, service, self.lines) for d in self.desks)
+        return self.capacities[service]
 
     def wait(self, service: str, order: Sequence[str], ahead: int) -> float | None:
         """The wait of the ticket with ``ahead`` tickets before it in ``order`` (the service's
         calling order); past the end, the extra tickets share the service's open counters."""
         return wait_from(self, service, order, ahead)
+
+    def tell(self, queues: Mapping[str, Sequence[Entry]]) -> "Projection":
+        """What visitors are told: the part of each mean drawn from service times at its median
+        (:func:`median_share`), the known part as it is, and never less than the ticket before
+        in the same line was told (a known break and a drawn visit can otherwise cross)."""
+        for sid, queue in queues.items():
+            load, capacity = self.lines.get(sid), self.capacity(sid)
+            cv = load.cv if load is not None else 0.0
+            most = 0.0
+            for k, (_, _, label) in enumerate(queue):
+                if label in self.starts:
+                    most = max(most, _median(self.starts[label], self.fixed.get(label, 0.0),
+                                             cv, k, capacity))
+                    self.told[label] = round(most, 1)
+            if sid in self.new_ticket:
+                told = _median(self.new_ticket[sid], self.new_fixed.get(sid, 0.0), cv,
+                               len(queue), capacity)
+                self.new_told[sid] = round(max(most, told), 1)
+        return self
 
     def priority_stretch(self, service: str, ahead: int, capacity: float) -> float:
         """How much priority visitors still to come lengthen the wait of a regular ticket with
@@ -114,6 +139,12 @@ class Projection:
             return 1.0
         return 1.0 / (1.0 - min(PRIORITY_LOAD_MAX,
                                 load.priority_rate * load.per_ticket_s / capacity))
+
+
+def _median(mean: float, known: float, cv: float, ahead: int, capacity: float) -> float:
+    known = min(mean, known)
+    periods = 1.0 + ahead / capacity if capacity > 0 else 1.0
+    return known + (mean - known) * median_share(cv, periods)
 
 
 def median_share(cv: float, periods: float) -> float:
@@ -195,7 +226,7 @@ def play(queues: Mapping[str, Sequence[Entry]], lines: dict[str, LineLoad], desk
         head[sid] += 1
         starts[label], fixed[label] = round(free, 1), known[i]
         heapq.heappush(heap, (free + cost[sid], i, services))
-    return Projection(starts, new_ticket, lines, desks, fixed, new_fixed)
+    return Projection(starts, new_ticket, lines, desks, fixed, new_fixed).tell(queues)
 
 
 # -- from the queue state (the queue service) ----------------------------------------------------
@@ -262,27 +293,23 @@ def wait_from(projection: Projection, service: str, order: Sequence[str], ahead:
     played: each one ahead adds its share of the service's counter time. This lets the queue
     service play the building forward about once a second instead of once per request.
 
-    The projection's means become the figure told: the part drawn from service times is taken
-    at its median (:func:`median_share`), and priority visitors still to come are added."""
-    new = projection.new_ticket.get(service)
+    The figure is what the projection tells (:meth:`Projection.tell`: medians), with priority
+    visitors still to come added for a regular ticket."""
+    new = projection.new_told.get(service)
     if new is None:
         return None
-    starts = projection.starts
-    if 0 <= ahead < len(order) and order[ahead] in starts:
-        mean, known, later = starts[order[ahead]], projection.fixed.get(order[ahead], 0.0), 0
-    else:
-        later = sum(1 for label in order[:ahead] if label not in starts) + max(0, ahead - len(order))
-        mean, known = new, projection.new_fixed.get(service, 0.0)
+    told = projection.told
     capacity = projection.capacity(service)
-    if later and capacity > 0:
-        mean += later * projection.lines[service].per_ticket_s / capacity
-    mean = max(0.0, mean - elapsed)
-    known = min(mean, max(0.0, known - elapsed))
-    load = projection.lines.get(service)
-    cv = load.cv if load is not None else 0.0
-    periods = 1.0 + ahead / capacity if capacity > 0 else 1.0
-    told = known + (mean - known) * median_share(cv, periods)
-    return round(told * projection.priority_stretch(service, ahead, capacity), 1)
+    if 0 <= ahead < len(order) and order[ahead] in told:
+        wait = max(0.0, told[order[ahead]] - elapsed)
+    else:
+        later = sum(1 for label in order[:ahead] if label not in told) + max(0, ahead - len(order))
+        wait = max(0.0, new - elapsed)
+        if later and capacity > 0:
+            load = projection.lines[service]
+            periods = 1.0 + ahead / capacity
+            wait += later * load.per_ticket_s / capacity * median_share(load.cv, periods)
+    return round(wait * projection.priority_stretch(service, ahead, capacity), 1)
 
 
 def servers(state: QueueState, service: str) -> float:
