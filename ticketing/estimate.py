@@ -115,19 +115,30 @@ class Projection:
         """What visitors are told: the part of each mean drawn from service times at its median
         (:func:`median_share`), the known part as it is, and never less than the ticket before
         in the same line was told (a known break and a drawn visit can otherwise cross)."""
+        for desk in self.desks:       # every service's capacity in one pass over the desks
+            for sid in desk.services:
+                self.capacities[sid] = self.capacities.get(sid, 0.0) + share(desk, sid,
+                                                                             self.lines)
+        starts, fixed, told = self.starts, self.fixed, self.told
         for sid, queue in queues.items():
             load, capacity = self.lines.get(sid), self.capacity(sid)
-            cv = load.cv if load is not None else 0.0
+            spread = (load.cv if load is not None else 0.0) ** 2
+            per = 1.0 / capacity if capacity > 0 else 0.0
             most = 0.0
             for k, (_, _, label) in enumerate(queue):
-                if label in self.starts:
-                    most = max(most, _median(self.starts[label], self.fixed.get(label, 0.0),
-                                             cv, k, capacity))
-                    self.told[label] = round(most, 1)
+                mean = starts.get(label)
+                if mean is not None:
+                    known = min(mean, fixed.get(label, 0.0))
+                    # median_share inlined: this runs for every waiting ticket of the building
+                    median = known + (mean - known) / (1.0 + spread / (1.0 + k * per)) ** 0.5
+                    most = median if median > most else most
+                    told[label] = round(most, 1)
             if sid in self.new_ticket:
-                told = _median(self.new_ticket[sid], self.new_fixed.get(sid, 0.0), cv,
-                               len(queue), capacity)
-                self.new_told[sid] = round(max(most, told), 1)
+                mean = self.new_ticket[sid]
+                known = min(mean, self.new_fixed.get(sid, 0.0))
+                median = known + (mean - known) * median_share(spread ** 0.5,
+                                                                1.0 + len(queue) * per)
+                self.new_told[sid] = round(max(most, median), 1)
         return self
 
     def priority_stretch(self, service: str, ahead: int, capacity: float) -> float:
@@ -139,12 +150,6 @@ class Projection:
             return 1.0
         return 1.0 / (1.0 - min(PRIORITY_LOAD_MAX,
                                 load.priority_rate * load.per_ticket_s / capacity))
-
-
-def _median(mean: float, known: float, cv: float, ahead: int, capacity: float) -> float:
-    known = min(mean, known)
-    periods = 1.0 + ahead / capacity if capacity > 0 else 1.0
-    return known + (mean - known) * median_share(cv, periods)
 
 
 def median_share(cv: float, periods: float) -> float:
