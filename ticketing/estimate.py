@@ -1,23 +1,23 @@
-"""Waiting-time estimates from the service times observed today.
+"""Waiting-time estimates: the building played forward with what today has shown.
 
-    >>> wait_for(state, "ktp", ahead=3, now=now)          # the queue service: seconds
+    >>> seen = Observed()                                  # the caller holds it all day
+    >>> projection = project(state, now, observed=seen)    # about once a second
+    >>> wait_from(projection, "ktp", order, ahead=3)       # per take: seconds, or None
     >>> retained_waits(services, counters, now)["ktp"]     # the public page: one per ticket
 
-Each service keeps an exponentially weighted average of how long a visitor takes at the counter
-(``Line.avg_service_s``, seeded from the TOML's ``average_minutes``, updated in
-``ticketing.rules``). The estimate plays the building forward with those averages
-(:func:`project`): every open counter becomes free when its current visitor is done (the average
-minus the time already spent, never less than a floor), then takes the ticket ``next`` would give
-it, priority first and then the longest in line across its services, exactly as the rules call.
-Tickets ahead that will not show up (the day's no-show rate so far) cost only the short time a
-counter waits before skipping them.
+:func:`project` plays the building forward: every open counter becomes free when its current
+visitor is likely done (today's visitors who took as long say how much longer: ``Observed``),
+a counter closed until a set time, or still to open in the morning, from then; each free counter
+takes the ticket ``next`` would give it, priority first, then the longest in line across its
+services, exactly as the rules call, and is busy for the day's mean service time (no-shows cost
+only the day's wait before a skip). Visitors are told the median of that (:func:`median_share`),
+stretched for priority visitors still to come. Nothing is cached here: callers hold the
+projection and the ``Observed``.
 
-The queue service knows the order across services (each ticket's ``queued_seq``). The retained
-messages do not: the page orders each service's waiting tickets by their place in their own line
-(:func:`retained_waits`), which is what tickets joining at a steady pace look like, and checks
-itself against the published ``est_wait_s``. The simulated days of ``simulation/`` (outside the
-shipped packages) measure both against the waits that really happened
-(``bench/estimate_accuracy.py``).
+The page knows only the retained messages, not the order across services: it orders each
+service's tickets by their place in their own line (:func:`retained_waits`) and stretches them
+to the published ``est_wait_s``. ``bench/estimate_accuracy.py`` measures both on simulated days
+(``simulation/``, outside the shipped packages).
 """
 
 from __future__ import annotations
@@ -28,12 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ticketing.model import QueueState
-from ticketing.observed import Observed
+from ticketing.observed import RESIDUAL_FLOOR, Observed
 from ticketing.rules import waiting_order
 
-# A visitor still at the counter after the average is expected to need at least this share of the
-# average more (service times have a long tail: the longer it took, the longer it still takes).
-RESIDUAL_FLOOR = 0.55
 # Without a clock reading the estimate assumes each busy counter is half way through.
 RESIDUAL_UNKNOWN = 0.5
 # How long a counter waits for a visitor who does not come before it skips to the next one.
@@ -196,12 +193,13 @@ def free_in(desk: Desk, lines: Mapping[str, LineLoad], now: float | None) -> flo
 def play(queues: Mapping[str, Sequence[Entry]], lines: dict[str, LineLoad], desks: list[Desk],
          now: float | None) -> Projection:
     """List scheduling: each counter, as it becomes free, takes the smallest entry at the head
-    of its services' queues and is busy for that service's ``per_ticket_s``.
+    of its services' queues and is busy for that service's ``per_ticket_s`` (here 288 s: 300 s
+    a visit, and 5 % no-shows expected, each skipped after 60 s).
 
     >>> lines = {"ktp": LineLoad(waiting=2, avg_service_s=300)}
     >>> p = play({"ktp": [(1, 1, "A001"), (1, 2, "A002")]}, lines, [Desk(("ktp",))], now=0.0)
     >>> p.starts, p.new_ticket
-    ({'A001': 0.0, 'A002': 300.0}, {'ktp': 600.0})
+    ({'A001': 0.0, 'A002': 288.0}, {'ktp': 576.0})
     """
     head = dict.fromkeys(queues, 0)
     cost = {sid: load.per_ticket_s for sid, load in lines.items()}
@@ -315,12 +313,6 @@ def wait_from(projection: Projection, service: str, order: Sequence[str], ahead:
             periods = 1.0 + ahead / capacity
             wait += later * load.per_ticket_s / capacity * median_share(load.cv, periods)
     return round(wait * projection.priority_stretch(service, ahead, capacity), 1)
-
-
-def servers(state: QueueState, service: str) -> float:
-    """Open counters serving ``service``, each counted by the share of its time it gives it."""
-    lines, desks = loads_from_state(state)
-    return sum(share(d, service, lines) for d in desks)
 
 
 def wait_for(state: QueueState, service: str, ahead: int, *, now: float | None = None,

@@ -150,7 +150,6 @@ def told(mean: float, ahead: int, counters: float = 1.0) -> float:
 
 
 def test_play_gives_one_counter_one_ticket_per_visit():
-    # (estimate.play's docstring shows 300/600: it predates the no-show share in per_ticket_s)
     lines = {"ktp": LineLoad(waiting=2, avg_service_s=300)}
     per = lines["ktp"].per_ticket_s
     p = play({"ktp": [(1, 1, "A001"), (1, 2, "A002")]}, lines, [estimate.Desk(("ktp",))],
