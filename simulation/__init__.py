@@ -15,8 +15,8 @@ from simulation.plan import (CATALOGUE, DayPlan, SimCounter, SimService, fresh_s
 from simulation.result import Issued, SimResult, errors
 
 __all__ = [
-    "Estimator", "simulate", "CurrentEstimate", "NaiveEstimate", "current_estimate", "naive_estimate",
-    "retained_view", "simple_estimate", "CATALOGUE", "DayPlan", "SimCounter", "SimService",
-    "fresh_state", "mpp_plan", "plan_toml", "prefix_for", "service_id", "Issued", "SimResult",
-    "errors",
+    "Estimator", "simulate", "CurrentEstimate", "NaiveEstimate", "current_estimate",
+    "naive_estimate", "retained_view", "simple_estimate", "CATALOGUE", "DayPlan", "SimCounter",
+    "SimService", "fresh_state", "mpp_plan", "plan_toml", "prefix_for", "service_id", "Issued",
+    "SimResult", "errors",
 ]
