@@ -308,7 +308,8 @@ def simulate(plan: DayPlan, *, seed: int = 1, estimator: Estimator | None = None
              ) -> SimResult:
     """Run one day of ``plan``. ``estimator(state, service, ahead, now)`` is what a visitor is
     told at the kiosk (default: the queue service's); every ``sample_every`` seconds the page's
-    per-ticket estimates are sampled too (0: never). ``compare`` names other estimators asked the same question at the same moment
-    (``SimResult.accuracy(name)``): the estimates do not change the day, so one day serves all."""
+    per-ticket estimates are sampled too (0: never). ``compare`` names other estimators asked
+    the same question at the same moment (``SimResult.accuracy(name)``): the estimates do not
+    change the day, so one day serves all."""
     return _Day(plan, seed, estimator or CurrentEstimate(), sample_every,
                 dict(compare or {})).run()
