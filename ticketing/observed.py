@@ -101,6 +101,7 @@ class Observed:
 
     def _start(self, day: str | None) -> None:
         self.day = day
+        self.tickets: dict | None = None       # the state's ticket table being read
         self.seen = 0                      # tickets of ``state.tickets`` looked at so far
         self.open: set[str] = set()        # labels not yet done or missed
         self.services: dict[str, ServiceTimes] = {}
@@ -112,8 +113,11 @@ class Observed:
 
     def update(self, state: QueueState, now: float | None = None) -> "Observed":
         """Take in what changed since the last update (a new day starts afresh)."""
-        if state.day != self.day or len(state.tickets) < self.seen:
+        # A new day, another state, or a line reset (which rebuilds the tickets) starts afresh.
+        if (state.day != self.day or state.tickets is not self.tickets
+                or len(state.tickets) < self.seen):
             self._start(state.day)
+            self.tickets = state.tickets
         if now is not None:
             opened = [c.id for c in state.counters.values() if c.open and c.id not in self.opened]
             if self.first_open is None and not opened:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticketing import Press, QueueState, Take, apply, handle
+from ticketing import Press, QueueState, ResetLine, Take, apply, handle
 from ticketing.estimate import project, wait_for
 from ticketing.observed import (LATE_PRIOR_S, LATE_WEIGHT, PRIOR_WEIGHT, RESIDUAL_FLOOR, WINDOW,
                                 Observed, ServiceTimes)
@@ -186,3 +186,17 @@ def test_a_new_day_starts_afresh():
                               [("1", "Loket 1", ("ktp",))])
     day.seen.update(tomorrow, T0 + 86_400)
     assert day.seen.service_s("ktp", 300.0) == 300.0 and day.seen.first_open is None
+
+
+def test_a_line_reset_starts_the_reading_afresh_even_if_as_many_tickets_follow_it():
+    day = Day()
+    day.press(0, "1", "open")
+    day.visit(0, "1", "ktp", 900.0)                  # A001 done in 900 s
+    seen = day.seen                                   # from here, read only at the end
+    day.seen = Observed()
+    day.at(1000, ResetLine("ktp"))
+    day.visit(2000, "1", "ktp", 450.0)               # A001 again, a new visitor
+    day.take(3000, "kk")
+    seen.update(day.state, day.now)
+    assert seen.service_s("ktp", 300.0) == pytest.approx((450.0 + 300.0) / 2)
+    assert seen.seen == len(day.state.tickets)
