@@ -231,10 +231,12 @@ class Observed:
         burst of priority visitors moves the share a little, not the rate of the next half
         hour by the whole burst. None expected where none came today."""
         s = self.services.get(service)
-        if s is None or now is None or not s.priority:
+        if s is None or now is None:
             return 0.0
         while s.taken_at and s.taken_at[0] < now - PRIORITY_WINDOW_S:
             s.taken_at.popleft()
+        if not s.priority:
+            return 0.0
         share = ((s.priority + PRIORITY_PRIOR * PRIORITY_PRIOR_WEIGHT)
                  / (s.taken + PRIORITY_PRIOR_WEIGHT))
         return share * len(s.taken_at) / PRIORITY_WINDOW_S
