@@ -40,6 +40,7 @@ class _Desk:
     back_at: float | None = None   # when the break ends (staff close "until" then)
     last_shift: bool = False       # after the last shift: close once the line is empty
     pending: bool = False          # a reaction to a new ticket is scheduled
+    away: bool = False             # staff gone without closing: the counter looks open
 
 
 class _Day:
@@ -118,7 +119,7 @@ class _Day:
     def nudge(self, service: str, now: float) -> None:
         """A ticket joined ``service``: one idle open counter serving it notices, a bit later."""
         idle = [cid for cid, d in self.desks.items()
-                if d.on_shift and not d.pending and service in self.state.counters[cid].services
+                if d.on_shift and not d.pending and not d.away and service in self.state.counters[cid].services
                 and self.state.counters[cid].open and self.state.counters[cid].ticket is None]
         if idle:
             cid = self.rng.choice(idle)
@@ -146,7 +147,8 @@ class _Day:
         desk = self.desks[cid]
         desk.pending = False
         counter = self.state.counters[cid]
-        if desk.on_shift and counter.open and counter.ticket is None and self.has_work(cid):
+        if (desk.on_shift and not desk.away and counter.open and counter.ticket is None
+                and self.has_work(cid)):
             self.take_next(cid, now)
 
     def finish(self, now: float, cid: str, label: str, missed: bool) -> None:
@@ -154,6 +156,8 @@ class _Day:
         if counter.ticket != label:
             return
         desk = self.desks[cid]
+        if desk.away:
+            return      # nobody presses anything: the ticket stays called until staff are back
         if missed:
             if self.rng.random() < self.plan.come_back:
                 self.at(now + self.rng.uniform(300, 1800), "return", label)
@@ -202,6 +206,15 @@ class _Day:
         desk.closing, desk.back_at = True, back_at
         if counter.ticket is None:
             self.close(cid, now)
+
+    def back(self, now: float, cid: str) -> None:
+        """Staff back from an absence they did not close for: the visitor they left called is
+        finished (or the next called at once), else the desk looks for work."""
+        self.desks[cid].away = False
+        if self.state.counters[cid].ticket is not None:
+            self.take_next(cid, now)
+        else:
+            self.react(now, cid)
 
     def came_back(self, now: float, label: str) -> None:
         ticket = self.state.tickets.get(label)
@@ -254,7 +267,8 @@ class _Day:
 
     def schedule_counter(self, c) -> None:
         """Shifts (a late opening on some days), and on days with absences a one-off absence
-        mid-morning: the desk closes after its visitor, without saying until when."""
+        mid-morning: the desk closes after its visitor, without saying until when, or with
+        ``away_open`` does not close at all and just stops calling."""
         p = self.plan
         shifts = list(c.shifts)
         if p.late_open and self.rng.random() < p.late_open:
@@ -267,8 +281,12 @@ class _Day:
             leave = self.rng.uniform(max(9.0, shifts[0][0] + 0.25), 11.0)
             if leave < shifts[0][1]:
                 back = leave + self.rng.uniform(*p.absence_min) / 60
-                self.at(p.at(leave), "close", c.id, False, None)
-                self.at(p.at(back), "open", c.id)
+                if p.away_open:
+                    self.at(p.at(leave), "away", c.id)
+                    self.at(p.at(back), "back", c.id)
+                else:
+                    self.at(p.at(leave), "close", c.id, False, None)
+                    self.at(p.at(back), "open", c.id)
 
     def run(self) -> SimResult:
         self.schedule()
@@ -288,6 +306,10 @@ class _Day:
                 self.shift(now, data[0], False, data[1], data[2])
             elif kind == "return":
                 self.came_back(now, *data)
+            elif kind == "away":
+                self.desks[data[0]].away = True
+            elif kind == "back":
+                self.back(now, data[0])
             elif kind == "sample":
                 self.sample(now)
         for issued in self.result.issued:

@@ -67,6 +67,7 @@ class DayPlan:
     say_until: bool = True            # staff closing for a break say until when
     absences: float = 0.0             # share of counters that leave once, mid-morning, unsaid
     absence_min: tuple[float, float] = (15.0, 45.0)
+    away_open: bool = False           # absent staff leave the counter open (it stops calling)
     late_open: float = 0.0            # share of counters opening between 9:00 and 10:30
     # (local hour, visitors): priority visitors arriving together (a group of elderly, a bus)
     priority_bursts: tuple[tuple[float, int], ...] = ()

@@ -52,6 +52,7 @@ SHAPES: dict[str, Shape] = {
     "no-shows skipped after 10-25 s": _with(no_show=0.2, skip_after_s=(10.0, 25.0),
                                             come_back=0.2),
     "closes without saying until when": _with(say_until=False, absences=0.4),
+    "staff away, counter left open": _with(absences=0.4, away_open=True),
     "counters opening late": _with(late_open=0.4),
     "priority bursts (2 x 30 at once)": _with(priority_bursts=((9.5, 30), (10.75, 30))),
 }

@@ -80,3 +80,14 @@ def test_the_domain_does_not_import_the_simulation():
             "print('simulation' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_staff_away_without_closing_leave_the_counter_open_and_calling_nothing():
+    quiet = lambda name: simulate(by_name(name), seed=1, sample_every=0,  # noqa: E731
+                                  estimator=lambda *a: None)
+    away, closing = quiet("staff away, counter left open [own]"), quiet("until when [own]")
+    closes = lambda day: sum(e["type"] == "closed" for e in day.events)  # noqa: E731
+    assert closes(away) < closes(closing)
+    # the visitor left called while staff were away is finished only when they are back
+    longest = max(t.service_time for t in away.state.tickets.values() if t.service_time)
+    assert longest > 15 * 60
