@@ -263,7 +263,8 @@ def loads_from_state(state: QueueState, observed: Observed | None = None,
             continue
         ticket = state.tickets.get(c.ticket) if c.ticket else None
         if ticket is None:
-            desks.append(Desk(tuple(c.services), free_after=pickup))
+            away = observed.back_in(c.id, now) if observed and now is not None else None
+            desks.append(Desk(tuple(c.services), free_after=pickup if away is None else away))
             continue
         free = None
         if observed is not None and now is not None and c.since is not None:

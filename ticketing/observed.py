@@ -40,6 +40,10 @@ ON_TIME_S = 120.0
 # An idle counter does not call a new ticket at once (staff look up, press): the day's typical
 # delay, from the last PICKUP_WINDOW tickets taken while a counter of their service was idle.
 PICKUP_WINDOW = 50
+# An open counter that calls nothing for this long while tickets wait for it is not serving
+# (staff away without closing; at least STALL_MIN_S, else a few typical pickups). It is
+# expected back after STALL_PRIOR_S in all, and in at least a third of that.
+STALL_MIN_S, STALL_PICKUPS, STALL_PRIOR_S = 120.0, 4.0, 1200.0
 # The spread of service times before the day shows its own, and how many visitors it weighs.
 CV_PRIOR, CV_WEIGHT = 0.6, 10.0
 # How long a counter waits for a visitor who does not come before skipping, until the day shows.
@@ -109,6 +113,7 @@ class Observed:
         self.saw_opening = False               # watched since before any counter was open
         self.opened: dict[str, float] = {}     # counter -> when first seen open today
         self.pickup_watch: set[str] = set()    # taken while a counter for them was idle
+        self.stall_since: dict[str, float] = {}  # counter -> idle with work waiting since
         self.pickups: deque[float] = deque(maxlen=PICKUP_WINDOW)
 
     def update(self, state: QueueState, now: float | None = None) -> "Observed":
@@ -126,6 +131,7 @@ class Observed:
                 self.opened[cid] = now
                 if self.first_open is None:
                     self.first_open = now
+            self._watch_stalls(state, now)
         # Which services have an idle counter now (only worth knowing for tickets just taken:
         # not on the first reading of a day already under way).
         idle = ({sid for c in state.counters.values() if c.open and c.ticket is None
@@ -162,6 +168,23 @@ class Observed:
                     s.skipped += 1
         self.open.difference_update(settled)
         return self
+
+    def _watch_stalls(self, state: QueueState, now: float) -> None:
+        lines = state.lines
+        for c in state.counters.values():
+            if c.open and c.ticket is None and any(lines[s].waiting for s in c.services
+                                                   if s in lines):
+                self.stall_since.setdefault(c.id, now)
+            else:
+                self.stall_since.pop(c.id, None)
+
+    def back_in(self, counter: str, now: float) -> float | None:
+        """Seconds until an open counter that has stopped calling is expected to call again
+        (None: it is serving as usual)."""
+        since = self.stall_since.get(counter)
+        if since is None or now - since < max(STALL_MIN_S, STALL_PICKUPS * self.pickup_s()):
+            return None
+        return max(STALL_PRIOR_S / 3, STALL_PRIOR_S - (now - since))
 
     def _watch_pickups(self, state: QueueState) -> None:
         called = []

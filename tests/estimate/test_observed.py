@@ -7,8 +7,8 @@ import pytest
 
 from ticketing import Press, QueueState, ResetLine, Take, apply, handle
 from ticketing.estimate import project, wait_for
-from ticketing.observed import (LATE_PRIOR_S, LATE_WEIGHT, PRIOR_WEIGHT, RESIDUAL_FLOOR, WINDOW,
-                                Observed, ServiceTimes)
+from ticketing.observed import (LATE_PRIOR_S, LATE_WEIGHT, PRIOR_WEIGHT, RESIDUAL_FLOOR,
+                                STALL_PRIOR_S, WINDOW, Observed, ServiceTimes)
 
 T0 = 1_796_000_000.0
 
@@ -200,3 +200,17 @@ def test_a_line_reset_starts_the_reading_afresh_even_if_as_many_tickets_follow_i
     seen.update(day.state, day.now)
     assert seen.service_s("ktp", 300.0) == pytest.approx((450.0 + 300.0) / 2)
     assert seen.seen == len(day.state.tickets)
+
+
+def test_an_open_counter_that_calls_nothing_while_tickets_wait_is_not_counted_as_free():
+    day = Day(counters=(("1", ("ktp",)),))
+    day.press(0, "1", "open")
+    day.take(10, "ktp")
+    early = project(day.state, T0 + 60, observed=day.seen)
+    assert wait_for(day.state, "ktp", 0, now=T0 + 60, projection=early) == 0.0
+    day.seen.update(day.state, T0 + 310)              # five minutes on, still nothing called
+    later = project(day.state, T0 + 310, observed=day.seen)
+    assert day.seen.back_in("1", T0 + 310) == STALL_PRIOR_S - 300.0
+    assert wait_for(day.state, "ktp", 0, now=T0 + 310, projection=later) == STALL_PRIOR_S - 300
+    day.press(400, "1", "next")                       # staff are back
+    assert day.seen.back_in("1", T0 + 400) is None
