@@ -8,8 +8,8 @@ counters shared by an agency's services (``[shared]``, as ``mpp_plan`` builds th
 service per counter, sized for a lighter load (``[own]``, where the naive baseline is at its
 best). Shapes: the day the estimate was first tuned on; Pareto and lognormal CV 1.5 service
 times; a morning surge; 20 % no-shows skipped after 10-25 s; breaks and mid-morning absences
-closed without saying until when; 40 % of counters opening between 9:00 and 10:30; two bursts
-of 30 priority visitors. Then two mixed: a quiet building, and the probe of issue 16 (Pareto,
+closed without saying until when; the same absences with the counter left open (it just stops
+calling); 40 % of counters opening between 9:00 and 10:30; two bursts of 30 priority visitors. Then two mixed: a quiet building, and the probe of issue 16 (Pareto,
 surge, quick skips, silent closes, own counters, waits of a few minutes).
 
 For every ticket, what the kiosk printed (``ticketing.estimate``, holding the day's figures as
