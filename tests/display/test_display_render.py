@@ -7,7 +7,7 @@ import dataclasses
 import pygame
 import pytest
 
-from display.app import rotate_rect
+from display.screen import merge_rects, rotate_rect
 from display.fonts import Fonts
 from display.layout import NAVY, PANEL, YELLOW, layout
 from display.render import Renderer
@@ -127,24 +127,26 @@ def test_a_board_on_a_tv_turned_on_its_side_draws_rotated(tmp_path):
     import tomllib
     from antrian.config import parse
     from support.site import SMALL_SITE
-    from display.app import BoardApp
+    from display.board import Board
     from display.config import board_config
     from mqtt.schemas import encode
-    from board_fakes import counter_state
+    from board_fakes import FakeConnection, counter_state
     site = parse(tomllib.loads(SMALL_SITE.format(port=1883) +
                                '[[board]]\nid = "side"\nlayout = "portrait"\nrotate = 90\n'
                                'voice = false\n'))
-    app = BoardApp(site, board_config(site, "side"), size=(540, 960), connect=False)
+    app = Board(site, board_config(site, "side"), size=(540, 960),
+                connection=FakeConnection(site))
     try:
-        app.open_screen()
-        assert app.screen.get_size() == (960, 540) and app.canvas.get_size() == (540, 960)
-        app.handle_message("antrian/test/counter/1/state", encode(counter_state("1", "A042")),
-                           True, 0.0)
-        app.step(block=False)
+        app.open()
+        window, canvas = app.screen.window, app.screen.canvas
+        assert window.get_size() == (960, 540) and canvas.get_size() == (540, 960)
+        app.on_message("antrian/test/counter/1/state", encode(counter_state("1", "A042")),
+                       True, 0.0)
+        app.tick()
         assert any(c.text == "A042" and c.role == "now_ticket" for c in app.cells)
-        expected = pygame.transform.rotate(app.canvas, 90)
-        assert pygame.image.tobytes(app.screen, "RGB") == pygame.image.tobytes(expected, "RGB")
-        app.save_screenshot(tmp_path / "side.png")
+        expected = pygame.transform.rotate(canvas, 90)
+        assert pygame.image.tobytes(window, "RGB") == pygame.image.tobytes(expected, "RGB")
+        app.screen.save(tmp_path / "side.png")
         assert pygame.image.load(str(tmp_path / "side.png")).get_size() == (960, 540)
     finally:
         app.close()

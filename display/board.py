@@ -1,0 +1,438 @@
+"""A running board: MQTT messages in, frames and announcements out, on one owner thread.
+
+    board = Board(site, board_config(site, "lobby"), size=(1920, 1080))
+    board.serve()                  # until SIGTERM, a window close or ``stop()``
+
+paho's thread only posts raw messages to the board's :class:`antrian.loop.Loop`; the owner
+thread (where pygame lives) runs them in order and then turns once: window events, model
+update, one frame. It sleeps until a message arrives or the next timed change is due (clock
+minute, flash phase, page turn, running-text step), so an idle board costs almost nothing and a
+call is drawn at once. Maintenance commands reach the owner thread through the same loop
+(``loop.call``).
+
+A call and the state it changed go out in one frame: the queue service publishes the call, the
+service state, then the counter state, a few ms apart, so after a call the frame waits for that
+counter's state (at most :data:`COALESCE_S`). One present instead of two.
+
+Nothing a message holds can stop the board: a message that fails to decode or to fold is logged
+once per kind and skipped; a state that cannot be drawn is taken back (the entry it replaced
+returns) and logged; any other failure of a frame is logged once per kind and the last good
+frame stays on screen while the loop goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from antrian import sdnotify
+from antrian.config import Site
+from antrian.loop import Loop
+from display.config import BoardConfig
+from display.layout import Cell, layout
+from display.model import Announce, BoardModel
+from display.screen import Screen
+from display.speech import announcement
+from display.view import build_view
+from mqtt.schemas import BadMessage, Call, CounterState, ServiceState, decode_state
+from mqtt.topics import Topics
+
+log = logging.getLogger(__name__)
+
+MARQUEE_FPS = 25
+READY_GRACE = 3.0      # s after connecting: ready even if the broker holds no state yet
+IDLE_WAKE = 1.0        # s: the longest sleep (window events, watchdog)
+COALESCE_S = 0.015     # s: the longest a call's frame waits for the counter state that follows
+UNREACHABLE_AFTER = 2.0   # s without a first connection before the board says so
+UNREACHABLE = {"id": "TIDAK TERHUBUNG ke {}", "en": "NOT CONNECTED to {}"}
+
+
+class OnceLog:
+    """Log a failure once per kind (then at debug level): a retained bad state arrives again
+    at every reconnect, and a frame that cannot be drawn fails at every tick."""
+
+    def __init__(self, logger: logging.Logger):
+        self.logger = logger
+        self.seen: set[tuple] = set()
+
+    def __call__(self, kind: tuple, message: str, *args: Any, exc: bool = False) -> None:
+        first = kind not in self.seen
+        self.seen.add(kind)
+        self.logger.log(logging.WARNING if first else logging.DEBUG, message, *args,
+                        exc_info=exc and first)
+
+
+class Board:
+    """A main board (``counter=None``) or the display above one counter.
+
+    :param site: the loaded site.
+    :param board: the board's configuration (``counter_display_config`` for a counter).
+    :param counter: the counter id of a counter display.
+    :param size: window size; None: full screen at the screen's own size.
+    :param voice_dir: overrides the configured voice pack folder.
+    :param trace: a file that gets one line per frame: time, the texts newly drawn, and when the
+        frame's first message arrived.
+    :param connection: an ``mqtt.client.Connection``-like object (default: a real one).
+    :param loop: the owner-thread loop (default: a new :class:`antrian.loop.Loop`).
+    :param screen: the :class:`display.screen.Screen` (default: a window of ``size``).
+    :param clock: wall time (the model's times, the clock on screen).
+    """
+
+    def __init__(self, site: Site, board: BoardConfig, *, counter: str | None = None,
+                 size: tuple[int, int] | None = None, voice_dir: Path | None = None,
+                 trace: Path | None = None, connection=None, loop: Loop | None = None,
+                 screen: Screen | None = None, clock: Callable[[], float] = time.time):
+        self.site, self.board, self.counter = site, board, counter
+        self.voice_dir = voice_dir
+        self.clock = clock
+        self.model = BoardModel(site, board, counter=counter)
+        self.loop = loop or Loop(max_wait=IDLE_WAKE)
+        self.screen = screen or Screen(size=size, rotate=board.rotate,
+                                       caption=f"Antrian {self.component}")
+        self.topics = Topics(site.site)
+        self.renderer = None
+        self.announcer = None
+        self.cells: list[Cell] = []
+        self.ready = False
+        self.frames = 0
+        self.dirty = self.full = True
+        self.next_layout_at = 0.0
+        self.connected_at: float | None = None
+        self.ever_connected = False
+        self.unreachable: str | None = None
+        self.failed = OnceLog(log)
+        self._started = time.monotonic()
+        self._hold: tuple[str, float] | None = None   # (counter, until): a call's frame waits
+        self._undo: list[tuple[dict, str, Any]] = []  # entries replaced since the last good frame
+        self._received: float | None = None
+        self._trace = open(trace, "a", buffering=1) if trace else None
+        self._watchdog = sdnotify.Watchdog()
+        self._after_frame: list[Callable[[], None]] = []
+        self.conn = connection if connection is not None else self._connection()
+        self.conn.on_message = self._on_mqtt
+        self.conn.on_connect(lambda: self.loop.post(self._on_connection, True))
+        self.conn.on_disconnect(lambda: self.loop.post(self._on_connection, False))
+        from display.board_commands import BoardCommands
+        from mqtt.maintenance import Maintenance
+        self.commands = BoardCommands(self)
+        self.maint = Maintenance(self.conn, health=self.health, on_reload=self.commands.reload)
+        self.commands.register(self.maint)
+
+    @property
+    def component(self) -> str:
+        return f"counter-display-{self.counter}" if self.counter else f"board-{self.board.id}"
+
+    @property
+    def kind(self) -> str:
+        return "counter" if self.counter else self.board.layout
+
+    def subscriptions(self) -> list[str]:
+        t = self.topics
+        if self.counter:
+            return [t.counter_state(self.counter), t.call, t.lwt("queue")]
+        return [t.service_state("+"), t.counter_state("+"), t.call, t.lwt("queue"), t.message]
+
+    def _connection(self):
+        from mqtt.client import Connection
+        return Connection(self.site, self.component, subscriptions=self.subscriptions())
+
+    def _on_mqtt(self, topic: str, payload: bytes, message: Any) -> None:
+        # paho's thread: hand over, nothing else.
+        self.loop.post(self.on_message, topic, payload, bool(getattr(message, "retain", False)),
+                       time.time())
+
+    # -- life ------------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the screen, the renderer and the voice (owner thread)."""
+        from display.fonts import Fonts
+        from display.render import Renderer
+        self.screen.open()
+        self.renderer = Renderer(self.screen.canvas, Fonts())
+        if self.board.voice.enabled and not self.counter:
+            self.make_announcer()
+
+    def make_announcer(self) -> None:
+        from display.voice import Announcer, VoicePack
+        folder = self.voice_dir or self.board.voice.dir
+        self.announcer = Announcer(VoicePack(folder), volume=self.board.voice.volume,
+                                   gap_ms=self.board.voice.gap_ms)
+
+    def serve(self, *, signals: bool = True) -> int:
+        """The board's whole life on this thread: open, connect, run until stopped, close."""
+        if signals and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.stop())
+        try:
+            if self.renderer is None:
+                self.open()
+            self.maint.start()
+            self.conn.start()
+            self._started = time.monotonic()
+            self.loop.run(deadline=self.deadline, tick=self.tick)
+        finally:
+            self.close()
+        return 0
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def close(self) -> None:
+        sdnotify.stopping()
+        self.maint.stop()
+        self.conn.stop()
+        if self.announcer:
+            self.announcer.close()
+        if self._trace:
+            self._trace.close()
+            self._trace = None
+        self.screen.close()
+
+    def after_frame(self, fn: Callable[[], None]) -> None:
+        """Run ``fn()`` after every turn of the loop (screenshots of ``--screenshot``, tests)."""
+        self._after_frame.append(fn)
+
+    # -- one turn --------------------------------------------------------------------------------
+
+    def deadline(self) -> float:
+        """Monotonic time of the next timed change (the loop sleeps until then or a message)."""
+        now = self.clock()
+        wakes = [now + IDLE_WAKE, self.next_layout_at]
+        if self.renderer and self.renderer.marquee_active():
+            wakes.append(now + 1 / MARQUEE_FPS)
+        turn = self.model.next_turn_at()
+        if turn is not None:
+            wakes.append(turn)
+        if self.announcer and (self.announcer.queue or self.announcer.busy()):
+            wakes.append(now + 0.05)
+        due = time.monotonic() + max(0.0, min(wakes) - now)
+        if self._hold:
+            due = min(due, self._hold[1])
+        if not self.ever_connected and self.unreachable is None:
+            due = min(due, self._started + UNREACHABLE_AFTER)
+        return due
+
+    def tick(self) -> None:
+        """Window events, the model's timed changes, one frame, the voice, readiness."""
+        self.pump_events()
+        now = self.clock()
+        if self.model.advance(now):
+            self.dirty = True
+        self._check_reachable()
+        if self._hold and time.monotonic() >= self._hold[1]:
+            self._hold = None
+        if self._hold is None:
+            self.draw(now)   # the frame first: the voice can start a few ms later, unnoticed
+        if self.announcer:
+            self.announcer.poll(time.monotonic())
+        self._check_ready()
+        self._watchdog.tick()
+        for fn in self._after_frame:
+            fn()
+
+    def pump_events(self) -> None:
+        import pygame
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                self.stop()
+            elif event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q):
+                self.stop()
+            elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+                self.screen.make_canvas()
+                self.renderer.surface = self.screen.canvas
+                self.full = True
+            elif event.type in (pygame.VIDEOEXPOSE, pygame.WINDOWEXPOSED):
+                self.full = True
+
+    # -- messages --------------------------------------------------------------------------------
+
+    def _on_connection(self, connected: bool) -> None:
+        self.model.on_connection(connected, now=self.clock())
+        self.connected_at = time.monotonic() if connected else None
+        if connected:
+            self.ever_connected = True
+            self.unreachable = None
+        self.dirty = True
+
+    def on_message(self, topic: str, payload: bytes, retained: bool, received: float) -> None:
+        """Fold one message into the model (owner thread); never raises."""
+        try:
+            changed = self._fold(self.topics.parse(topic), payload, retained)
+        except BadMessage as e:
+            self.failed(("bad", topic), "ignored a bad message on %s: %s", topic, e)
+            return
+        except Exception as e:
+            self.failed(("fold", topic, type(e).__name__),
+                        "ignored a message on %s the board cannot take: %r", topic, e, exc=True)
+            return
+        if changed:
+            self.dirty = True
+            if self._received is None:
+                self._received = received
+
+    def _fold(self, levels: list[str], payload: bytes, retained: bool) -> bool:
+        now = self.clock()
+        model = self.model
+        if len(levels) == 3 and levels[0] == "service" and levels[2] == "state":
+            state = decode_state(payload, ServiceState)
+            self._undo.append((model.services, state.service, model.services.get(state.service)))
+            return model.on_service(state, retained=retained, now=now)
+        if len(levels) == 3 and levels[0] == "counter" and levels[2] == "state":
+            state = decode_state(payload, CounterState)
+            self._undo.append((model.counters, state.counter, model.counters.get(state.counter)))
+            if self._hold and self._hold[0] == state.counter:
+                self._hold = None   # the state that follows the call: draw both now
+            return model.on_counter(state, retained=retained, now=now)
+        if levels == ["call"]:
+            call = decode_state(payload, Call)
+            effects = model.on_call(call, now=now)
+            for effect in effects:
+                self._announce(effect)
+            if effects and (self.counter is None or call.counter == self.counter):
+                self._hold = (call.counter, time.monotonic() + COALESCE_S)
+            return bool(effects) | model.advance(now)
+        if levels == ["tele", "queue", "lwt"]:
+            return model.on_queue_presence(payload, retained=retained, now=now)
+        if levels == ["message"]:
+            return model.on_message_text(payload)
+        return False
+
+    def _announce(self, effect: Announce) -> None:
+        if self.announcer is None:
+            return
+        service = self.site.services.get(effect.call.service)
+        prefix = service.prefix + service.separator if service else None
+        self.announcer.say(announcement(effect.call.ticket, effect.call.counter, prefix))
+
+    def _check_ready(self) -> None:
+        if self.ready or self.connected_at is None:
+            return
+        # Ready once the retained state of everything the board shows has arrived (one message
+        # per service and counter), or after a grace period with a silent queue.
+        complete = (set(self.board.services) <= set(self.model.services)
+                    and set(self.board.counters) <= set(self.model.counters))
+        if complete or time.monotonic() - self.connected_at >= READY_GRACE:
+            self.ready = True
+            # Everything made so far (fonts, site, caches) lives as long as the board: keep the
+            # collector from walking it again, so a call never waits on a full collection.
+            gc.collect()
+            gc.freeze()
+            sdnotify.ready(f"{self.component}: {len(self.model.services)} services, "
+                           f"{len(self.model.counters)} counters")
+            log.info("%s ready", self.component)
+
+    def _check_reachable(self) -> None:
+        """A board that never reached its broker says so, on screen and in the log, at once."""
+        if self.ever_connected or self.unreachable is not None:
+            return
+        if time.monotonic() - self._started < UNREACHABLE_AFTER:
+            return
+        broker = getattr(self.conn, "broker", None) or self.site.broker
+        self.unreachable = f"{broker.host}:{broker.port}"
+        log.error("%s cannot reach the broker at %s (not connected after %.0f s); still trying",
+                  self.component, self.unreachable, UNREACHABLE_AFTER)
+        self.dirty = True
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    def timed_changes(self, now: float) -> float:
+        """When the cells change next with no message: minute, flash phase, page, badge age."""
+        wakes = [(now // 60 + 1) * 60]
+        page = self.board.page_seconds
+        wakes.append((now // page + 1) * page)
+        if self.model.current_live:
+            since = self.model.current_since
+            end = since + self.board.flash_seconds
+            if now < end:
+                wakes.append(min(end, since + (int((now - since) / 0.5) + 1) * 0.5))
+        if self.model.lost_at is not None:
+            wakes.append(now + 1.0)
+        if self.model.identify_until > now:
+            wakes.append(self.model.identify_until)
+        return min(wakes)
+
+    def make_cells(self, now: float) -> list[Cell]:
+        view = build_view(self.model, now)
+        if self.unreachable and not self.ever_connected:
+            text = UNREACHABLE.get(self.board.language, UNREACHABLE["id"])
+            view = dataclasses.replace(view, offline=text.format(self.unreachable))
+        return layout(view, self.screen.canvas.get_size(), self.kind)
+
+    def _cells_or_undo(self, now: float) -> list[Cell]:
+        """The cells of the model; a state just received that cannot be drawn is taken back."""
+        try:
+            return self.make_cells(now)
+        except Exception as first:
+            for table, key, previous in reversed(self._undo):
+                current = table.get(key)
+                _put(table, key, previous)
+                try:
+                    cells = self.make_cells(now)
+                except Exception:
+                    _put(table, key, current)
+                    continue
+                self.failed(("undrawable", key), "a state for %s cannot be drawn (%r): "
+                            "skipped, the one before stays", key, first)
+                return cells
+            raise
+
+    def draw(self, now: float) -> None:
+        """One frame, guarded: whatever fails, the last good frame stays and the loop goes on."""
+        if self.renderer is None:
+            return
+        try:
+            self._draw(now)
+        except Exception as e:
+            self.failed(("frame", type(e).__name__), "a frame failed (%r); the last good frame "
+                        "stays", e, exc=True)
+            self.next_layout_at = now + IDLE_WAKE
+            self.dirty = False
+        self._undo.clear()
+        self._received = None
+
+    def _draw(self, now: float) -> None:
+        full, self.full = self.full, False
+        if self.dirty or full or now >= self.next_layout_at:
+            self.dirty = False
+            self.cells = self._cells_or_undo(now)
+            self.next_layout_at = self.timed_changes(now)
+            dirty = self.renderer.draw(self.cells, now, full=full)
+        else:   # only the running text moves
+            dirty = [self.renderer.paint(c, now) for c in self.cells if c.marquee and c.text]
+            self.renderer.painted = []
+        if dirty:
+            self.screen.present(dirty)
+            self.frames += 1
+            if self._trace and self.renderer.painted:
+                received = f"{self._received:.6f}" if self._received else "-"
+                self._trace.write(f"{time.time():.6f}\t{json.dumps(self.renderer.painted)}\t"
+                                  f"{received}\n")
+
+    def health(self) -> dict:
+        now = self.clock()
+        last = self.model.last_message_at
+        return {
+            "board": self.board.id,
+            "frames": self.frames,
+            "last_data_age_s": None if last is None else round(now - last, 1),
+            "queue_online": self.model.queue_online,
+            "offline": self.model.offline,
+            "announcements": self.announcer.played if self.announcer else 0,
+            "calls": self.model.calls_seen,
+            "volume": self.announcer.volume if self.announcer else None,
+            "presents": self.screen.presents,
+        }
+
+
+def _put(table: dict, key: str, value: Any) -> None:
+    if value is None:
+        table.pop(key, None)
+    else:
+        table[key] = value
