@@ -14,10 +14,11 @@ A call and the state it changed go out in one frame: the queue service publishes
 service state, then the counter state, a few ms apart, so after a call the frame waits for that
 counter's state (at most :data:`COALESCE_S`). One present instead of two.
 
-Nothing a message holds can stop the board: a message that fails to decode or to fold is logged
-once per kind and skipped; a state that cannot be drawn is taken back (the entry it replaced
-returns) and logged; any other failure of a frame is logged once per kind and the last good
-frame stays on screen while the loop goes on.
+Nothing a message holds can stop the board: a message that fails to decode, holds a value out of
+bounds (:mod:`display.guard`) or fails to fold is logged once per kind and skipped; a state that
+still cannot be drawn is taken back (the entry it replaced returns) and logged; any other failure
+of a frame is logged once per kind and the last good frame stays on screen while the loop goes
+on.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from antrian import sdnotify
 from antrian.config import Site
 from antrian.loop import Loop
 from display.config import BoardConfig
+from display.guard import OnceLog, check_bounds, put
 from display.layout import Cell, layout
 from display.model import Announce, BoardModel
 from display.screen import Screen
@@ -52,21 +54,6 @@ IDLE_WAKE = 1.0        # s: the longest sleep (window events, watchdog)
 COALESCE_S = 0.015     # s: the longest a call's frame waits for the counter state that follows
 UNREACHABLE_AFTER = 2.0   # s without a first connection before the board says so
 UNREACHABLE = {"id": "TIDAK TERHUBUNG ke {}", "en": "NOT CONNECTED to {}"}
-
-
-class OnceLog:
-    """Log a failure once per kind (then at debug level): a retained bad state arrives again
-    at every reconnect, and a frame that cannot be drawn fails at every tick."""
-
-    def __init__(self, logger: logging.Logger):
-        self.logger = logger
-        self.seen: set[tuple] = set()
-
-    def __call__(self, kind: tuple, message: str, *args: Any, exc: bool = False) -> None:
-        first = kind not in self.seen
-        self.seen.add(kind)
-        self.logger.log(logging.WARNING if first else logging.DEBUG, message, *args,
-                        exc_info=exc and first)
 
 
 class Board:
@@ -281,17 +268,17 @@ class Board:
         now = self.clock()
         model = self.model
         if len(levels) == 3 and levels[0] == "service" and levels[2] == "state":
-            state = decode_state(payload, ServiceState)
+            state = check_bounds(decode_state(payload, ServiceState))
             self._undo.append((model.services, state.service, model.services.get(state.service)))
             return model.on_service(state, retained=retained, now=now)
         if len(levels) == 3 and levels[0] == "counter" and levels[2] == "state":
-            state = decode_state(payload, CounterState)
+            state = check_bounds(decode_state(payload, CounterState))
             self._undo.append((model.counters, state.counter, model.counters.get(state.counter)))
             if self._hold and self._hold[0] == state.counter:
                 self._hold = None   # the state that follows the call: draw both now
             return model.on_counter(state, retained=retained, now=now)
         if levels == ["call"]:
-            call = decode_state(payload, Call)
+            call = check_bounds(decode_state(payload, Call))
             effects = model.on_call(call, now=now)
             for effect in effects:
                 self._announce(effect)
@@ -372,11 +359,11 @@ class Board:
         except Exception as first:
             for table, key, previous in reversed(self._undo):
                 current = table.get(key)
-                _put(table, key, previous)
+                put(table, key, previous)
                 try:
                     cells = self.make_cells(now)
                 except Exception:
-                    _put(table, key, current)
+                    put(table, key, current)
                     continue
                 self.failed(("undrawable", key), "a state for %s cannot be drawn (%r): "
                             "skipped, the one before stays", key, first)
@@ -430,9 +417,3 @@ class Board:
             "presents": self.screen.presents,
         }
 
-
-def _put(table: dict, key: str, value: Any) -> None:
-    if value is None:
-        table.pop(key, None)
-    else:
-        table[key] = value

@@ -1,0 +1,236 @@
+"""A board never dies on data (issue 12): hostile states are skipped, the last good frame stays,
+the next good state is shown, and a live board process still answers after thousands of
+messages across a broker restart."""
+
+from __future__ import annotations
+
+import json
+import logging
+import unicodedata
+
+import msgspec
+import pytest
+
+from antrian.config import load
+from display.board import Board, UNREACHABLE_AFTER
+from display.config import board_config
+from display.render import HIDDEN
+from mqtt.schemas import encode
+from support.broker import free_port
+from support.mqtt import Watcher
+from support.site import write_site
+from support.waiting import wait_for
+from board_fakes import (BOARDS, FakeConnection, Publisher, RunningBoard, call, counter_state,
+                         run_until, service_state)
+from test_display_live import BoardProcess
+
+NASTY = "\x00\u202e\u200b\ud800" + "x" * 10_240          # NUL, bidi override, zero width, 10 kB
+ODD = "\x00\u202e\u200b\ud800\x1b[2J" + "y" * 3000          # the same within the size bounds
+
+
+def state(base, **changes) -> bytes:
+    body = msgspec.to_builtins(base)
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+def hostile_messages(seq: int) -> list[tuple[str, bytes]]:
+    """(topic suffix, payload): every one either fails to decode or holds a value no screen can
+    show as is."""
+    c1 = counter_state("1", "A010", seq=seq)
+    ktp = service_state("ktp", name="Perekaman KTP-el", waiting=4, seq=seq)
+    return [
+        ("counter/1/state", state(c1, open=False, ticket=None, closed_until=1e300)),
+        ("counter/1/state", state(c1, open=False, ticket=None, closed_until=-1e300)),
+        ("counter/1/state", b'{"counter": "1", "open": false, "closed_until": 1e999}'),
+        ("counter/1/state", state(c1, open=False, ticket=None, closed_reason=NASTY)),
+        ("counter/1/state", state(c1, since=-1e18, name=NASTY, ticket="A\x00\u202e1")),
+        ("counter/1/state", state(c1, open=False, ticket=None, closed_reason=ODD)),
+        ("counter/1/state", state(c1, name=ODD, ticket="A\x00\u202e1", since=-1.0)),
+        ("counter/1/state", state(c1, seq="many", ts=[])),
+        ("counter/1/state", state(c1, counter=None)),
+        ("counter/1/state", b"[" * 5000 + b"]" * 5000),
+        ("counter/1/state", b"\xff\xfe\x00 not json"),
+        ("service/ktp/state", state(ktp, waiting=-5, done=-1, avg_service_s=-1.0,
+                                    est_wait_s=1e300, name=NASTY)),
+        ("service/ktp/state", state(ktp, waiting=10**30)),
+        ("service/ktp/state", state(ktp, name=ODD, missed=[ODD[:20]] * 40, waiting=-3)),
+        ("service/ktp/state", state(ktp, missed=[NASTY] * 50,
+                                    status={"open": False, "until": 1e300,
+                                            "text": {"id": NASTY, "en": 5}})),
+        ("service/ktp/state", state(ktp, status={"open": "no", "text": "Tutup", "until": "x"})),
+        ("service/ktp/state", state(ktp, waiting_tickets=None)),
+        ("call", state(call("A\x00\u202e99", "1", seq=seq), ts=1e300)),
+        ("call", state(call(NASTY, "1", seq=seq + 1))),
+        ("call", state(call(ODD, "1", seq=seq + 1))),
+        ("call", state(call("A\u202e098", "2", seq=seq + 2), counter_name=ODD)),
+        ("call", state(call("A099", "../../x", seq=seq + 2), kind="shout")),
+        ("message", json.dumps({"text": NASTY}).encode()),
+        ("message", b"\xff\xfe" * 4000),
+        ("message", ODD.encode("utf-8", "surrogatepass")),
+        ("tele/queue/lwt", b"\x00" * 100),
+    ]
+
+
+@pytest.fixture
+def site(tmp_path, broker):
+    return load(write_site(tmp_path / "site.toml", broker.port, BOARDS))
+
+
+def good_frame(board) -> list:
+    return [(c.key, c.text) for c in board.cells]
+
+
+def test_every_hostile_message_is_skipped_or_shown_cleaned_and_the_loop_goes_on(tmp_path,
+                                                                               broker, caplog):
+    site = load(write_site(tmp_path / "site.toml", broker.port, BOARDS))
+    board = Board(site, board_config(site, "lobby"), size=(1280, 720),
+                  connection=FakeConnection(site))
+    board.open()
+    try:
+        base = "antrian/test/"
+        board.on_message(base + "counter/1/state", encode(counter_state("1", "A010", seq=5)),
+                         True, 0.0)
+        board.tick()
+        assert ("now.ticket", "A010") in good_frame(board)
+        for suffix, payload in hostile_messages(seq=6):
+            board.on_message(base + suffix, payload, True, 0.0)
+            board.tick()      # raises nothing, whatever came in
+            # every text that came through was drawn (cleaned), none left a blank cell
+            assert board.renderer.failed == set(), (suffix, board.renderer.failed)
+        board.on_message(base + "counter/1/state", encode(counter_state("1", "A077", seq=50)),
+                         True, 0.0)
+        board.tick()
+        assert any(c.text == "A077" for c in board.cells)
+    finally:
+        board.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("cannot be drawn" in w or "bad message" in w for w in warnings)
+
+
+def test_a_state_that_cannot_be_drawn_keeps_the_last_good_frame(tmp_path, broker):
+    site = load(write_site(tmp_path / "site.toml", broker.port, BOARDS))
+    board = Board(site, board_config(site, "lobby"), size=(1280, 720),
+                  connection=FakeConnection(site))
+    board.open()
+    try:
+        topic = "antrian/test/counter/3/state"
+        board.on_message(topic, encode(counter_state("3", "A010", seq=5)), True, 0.0)
+        board.tick()
+        before = good_frame(board)
+        bad = state(counter_state("3", None, open=False, seq=6), closed_until=1e300)
+        board.on_message(topic, bad, True, 0.0)
+        board.tick()
+        assert good_frame(board) == before
+        assert board.model.counters["3"].ticket == "A010"     # the previous state came back
+        board.on_message(topic, encode(counter_state("3", "A011", seq=7)), True, 0.0)
+        board.tick()
+        assert any(c.text == "A011" for c in board.cells)
+    finally:
+        board.close()
+
+
+def test_cleaned_text_never_holds_a_hidden_character():
+    from display.render import visible
+    shown = visible(NASTY)
+    assert len(shown) == 200 and shown == "x" * 200
+    assert visible("Loket 2 \u200bistirahat") == "Loket 2 istirahat"
+    every = visible("".join(map(chr, range(0x3000))), limit=0x3000)
+    assert all(unicodedata.category(ch) not in HIDDEN for ch in every)
+
+
+def test_a_board_that_never_reached_its_broker_says_so_within_seconds(tmp_path, caplog):
+    port = free_port()    # nothing listens there: a port typo, or the broker down at start
+    site = load(write_site(tmp_path / "site.toml", port, BOARDS))
+    caplog.set_level(logging.INFO)
+    board = RunningBoard(Board(site, board_config(site, "lobby"), size=(1280, 720)))
+    try:
+        badge = run_until(board, lambda: next((c.text for c in board.cells if c.role == "badge"),
+                                              None), timeout=UNREACHABLE_AFTER + 3,
+                          what="the badge")
+        assert badge == f"TIDAK TERHUBUNG ke 127.0.0.1:{port}"
+        assert f"cannot reach the broker at 127.0.0.1:{port}" in caplog.text
+    finally:
+        board.close()
+
+
+def command(port: int, component: str, name: str, args: dict | None = None,
+            timeout: float = 15.0) -> dict:
+    topic = f"antrian/test/stat/{component}/{name}"
+    w = Watcher(port, topics=(topic,))
+    try:
+        w.publish(f"antrian/test/cmnd/{component}/{name}", json.dumps(args or {}))
+        return w.wait_for(lambda t, b: t == topic, timeout, what=f"the {name} reply")[1]
+    finally:
+        w.close()
+
+
+def test_a_live_board_survives_retained_hostile_states_and_shows_the_next_good_one(
+        site, broker, tmp_path):
+    pub = Publisher(broker.port)
+    pub.queue_presence("online")
+    pub.counter(counter_state("1", "A010", seq=5))
+    board = BoardProcess(site.path, tmp_path, "--board", "lobby", "--size", "1280x720",
+                         audio=False)
+    try:
+        wait_for(lambda: board.shown("A010"), 10, "A010 on screen")
+        for suffix, payload in hostile_messages(seq=6):
+            pub.send(f"antrian/test/{suffix}", payload, retain=suffix != "call")
+        status = command(broker.port, "board-lobby", "status")   # after all of them
+        assert status["ok"] and board.proc.poll() is None
+        pub.counter(counter_state("1", "A077", seq=60))
+        wait_for(lambda: board.shown("A077"), 10, "the next good state on screen")
+        board.stop()
+        assert board.proc.returncode == 0, board.log.read_text()
+        # The hostile retained states are still there (those the broker kept): a restart
+        # must come up and stay up on them.
+        pub.counter(counter_state("2", "A020", seq=61))
+        pub.send("antrian/test/counter/3/state",
+                 state(counter_state("3", None, open=False, seq=62), closed_until=1e300),
+                 retain=True)
+        again = BoardProcess(site.path, tmp_path, "--board", "lobby", "--size", "1280x720",
+                             audio=False)
+        try:
+            assert command(broker.port, "board-lobby", "status")["ok"]
+            assert again.proc.poll() is None
+        finally:
+            again.stop()
+        log = again.log.read_text()
+        assert log.count("cannot be drawn") <= 2, log
+    finally:
+        pub.close()
+
+
+def test_thousands_of_messages_across_a_broker_restart_and_it_still_answers(site, broker,
+                                                                            tmp_path):
+    pub = Publisher(broker.port)
+    pub.queue_presence("online")
+    board = BoardProcess(site.path, tmp_path, "--board", "lobby", "--size", "1280x720",
+                         audio=False)
+    try:
+        hostile = hostile_messages(seq=1)
+        seq = 10
+        for round_ in range(2):
+            for i in range(1500):
+                seq += 1
+                if i % 3 == 0:
+                    suffix, payload = hostile[i % len(hostile)]
+                    pub.send(f"antrian/test/{suffix}", payload, retain=False)
+                else:
+                    pub.counter(counter_state(str(1 + i % 3), f"A{i % 1000:03d}", seq=seq),
+                                retain=i % 2 == 0)
+            if round_ == 0:
+                pub.close()
+                broker.stop()
+                broker.start()
+                pub = Publisher(broker.port)
+                pub.queue_presence("online")
+        pub.counter(counter_state("1", "A999", seq=seq + 1))
+        wait_for(lambda: board.shown("A999"), 20, "the last good state on screen")
+        reply = command(broker.port, "board-lobby", "status", timeout=20)
+        assert reply["ok"] and reply["data"]["connected"] is True
+        assert board.proc.poll() is None
+    finally:
+        pub.close()
+        board.stop()
+    assert board.proc.returncode == 0, board.log.read_text()[-3000:]
