@@ -70,15 +70,18 @@ class Board:
     :param loop: the owner-thread loop (default: a new :class:`antrian.loop.Loop`).
     :param screen: the :class:`display.screen.Screen` (default: a window of ``size``).
     :param clock: wall time (the model's times, the clock on screen).
+    :param coalesce: the longest a call's frame waits for the counter state that follows it.
     """
 
     def __init__(self, site: Site, board: BoardConfig, *, counter: str | None = None,
                  size: tuple[int, int] | None = None, voice_dir: Path | None = None,
                  trace: Path | None = None, connection=None, loop: Loop | None = None,
-                 screen: Screen | None = None, clock: Callable[[], float] = time.time):
+                 screen: Screen | None = None, clock: Callable[[], float] = time.time,
+                 coalesce: float = COALESCE_S):
         self.site, self.board, self.counter = site, board, counter
         self.voice_dir = voice_dir
         self.clock = clock
+        self.coalesce = coalesce
         self.model = BoardModel(site, board, counter=counter)
         self.loop = loop or Loop(max_wait=IDLE_WAKE)
         self.screen = screen or Screen(size=size, rotate=board.rotate,
@@ -283,7 +286,7 @@ class Board:
             for effect in effects:
                 self._announce(effect)
             if effects and (self.counter is None or call.counter == self.counter):
-                self._hold = (call.counter, time.monotonic() + COALESCE_S)
+                self._hold = (call.counter, time.monotonic() + self.coalesce)
             return bool(effects) | model.advance(now)
         if levels == ["tele", "queue", "lwt"]:
             return model.on_queue_presence(payload, retained=retained, now=now)

@@ -205,3 +205,21 @@ def test_a_counter_display_shows_its_counter_huge(site, pub):
         run_until(app, lambda: cell(app, "counter.ticket").bg == YELLOW, timeout=3)
     finally:
         app.close()
+
+
+def test_a_call_and_the_counter_state_that_follows_go_out_in_one_frame(site, pub, tmp_path):
+    pub.queue_presence("online")
+    pub.counter(counter_state("2", None, seq=10))
+    trace = tmp_path / "frames.trace"
+    # A long wait for the state, so a loaded machine cannot split them: the frame must wait.
+    app = start_board(site, "lobby", trace=trace, coalesce=5.0)
+    try:
+        pub.call(call("A011", "2", seq=11))
+        pub.counter(counter_state("2", "A011", seq=11))
+        run_until(app, lambda: app.model.counters["2"].ticket == "A011" and "A011" in
+                  trace.read_text())
+        first = next(line for line in trace.read_text().splitlines() if "A011" in line)
+        texts = json.loads(first.split("\t")[1])
+        assert texts.count("A011") >= 2, texts     # the big panel and counter 2's row at once
+    finally:
+        app.close()

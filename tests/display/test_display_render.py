@@ -150,3 +150,11 @@ def test_a_board_on_a_tv_turned_on_its_side_draws_rotated(tmp_path):
         assert pygame.image.load(str(tmp_path / "side.png")).get_size() == (960, 540)
     finally:
         app.close()
+
+
+def test_touching_dirty_rectangles_are_pushed_as_one_and_distant_ones_apart():
+    merged = merge_rects([(0, 0, 100, 50), (100, 0, 100, 50), (0, 1000, 1920, 80)])
+    assert sorted(tuple(r) for r in merged) == [(0, 0, 200, 50), (0, 1000, 1920, 80)]
+    chain = merge_rects([(0, 0, 10, 10), (500, 0, 10, 10), (12, 0, 490, 10)])
+    assert [tuple(r) for r in chain] == [(0, 0, 510, 10)]
+    assert merge_rects([(5, 5, 0, 10)]) == []
