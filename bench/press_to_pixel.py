@@ -101,9 +101,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory as the kernel reports it (``RssShmem``: the part in shared memory, here
+    the window's pixels, which SDL shares with the X server through MIT-SHM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -226,7 +228,8 @@ def run_board(args, size: tuple[int, int], site: Path, env: dict, client: Client
         span = time.monotonic() - t0
         idle = [100 * (cpu_seconds(p) - c) / span for p, c in zip(pids, c0)]
         out = {"size": size, "idle_cpu": idle[0], "xvfb_cpu": idle[1] if xvfb else None,
-               "idle_rss": rss_mb(board.pid), "pixel": [], "sent": []}
+               "idle_rss": rss_mb(board.pid), "shm": rss_mb(board.pid, "RssShmem"),
+               "pixel": [], "sent": []}
         for i in range(first, first + args.calls):
             counter = COUNTERS[i % len(COUNTERS)]
             before = client.last_call
@@ -276,7 +279,8 @@ def report(r: dict) -> tuple[str, bool]:
              f"  that message -> frame pushed (board)       ms: {percentiles(board_ms)}"]
     xvfb = f", Xvfb {r['xvfb_cpu']:.2f} %" if r["xvfb_cpu"] is not None else ""
     lines.append(f"  idle with running text: board CPU {r['idle_cpu']:.2f} % of one core{xvfb}; "
-                 f"RSS {r['idle_rss']:.1f} MB idle, {r['peak_rss']:.1f} MB after the calls")
+                 f"RSS {r['idle_rss']:.1f} MB idle, {r['peak_rss']:.1f} MB after the calls "
+                 f"(of which {r['shm']:.1f} MB the frame shared with the X server)")
     measured = sorted(pixel or latencies)
     p99 = measured[min(len(measured) - 1, int(0.99 * len(measured)))] if measured else 1e9
     ok = r["idle_cpu"] < 3 and r["peak_rss"] < 80 and (w * h > 1920 * 1080 or p99 <= 30)

@@ -37,7 +37,7 @@ from antrian import sdnotify
 from antrian.config import Site
 from antrian.loop import Loop
 from display.config import BoardConfig
-from display.guard import OnceLog, check_bounds, put
+from display.guard import OnceLog, check_bounds, give_back_memory, put
 from display.layout import Cell, layout
 from display.model import Announce, BoardModel
 from display.screen import Screen
@@ -53,6 +53,7 @@ READY_GRACE = 3.0      # s after connecting: ready even if the broker holds no s
 IDLE_WAKE = 1.0        # s: the longest sleep (window events, watchdog)
 COALESCE_S = 0.015     # s: the longest a call's frame waits for the counter state that follows
 UNREACHABLE_AFTER = 2.0   # s without a first connection before the board says so
+TRIM_EVERY = 60.0      # s between giving free heap pages back (idle turns only)
 UNREACHABLE = {"id": "TIDAK TERHUBUNG ke {}", "en": "NOT CONNECTED to {}"}
 
 
@@ -105,6 +106,7 @@ class Board:
         self._trace = open(trace, "a", buffering=1) if trace else None
         self._watchdog = sdnotify.Watchdog()
         self._after_frame: list[Callable[[], None]] = []
+        self._trim_at = 0.0
         self.conn = connection if connection is not None else self._connection()
         self.conn.on_message = self._on_mqtt
         self.conn.on_connect(lambda: self.loop.post(self._on_connection, True))
@@ -222,6 +224,9 @@ class Board:
             self.draw(now)   # the frame first: the voice can start a few ms later, unnoticed
         if self.announcer:
             self.announcer.poll(time.monotonic())
+        if self.ready and self._hold is None and time.monotonic() >= self._trim_at:
+            give_back_memory()
+            self._trim_at = time.monotonic() + TRIM_EVERY
         self._check_ready()
         self._watchdog.tick()
         for fn in self._after_frame:
@@ -314,6 +319,7 @@ class Board:
             # collector from walking it again, so a call never waits on a full collection.
             gc.collect()
             gc.freeze()
+            self._trim_at = time.monotonic() + 5.0   # once the first frames have settled
             sdnotify.ready(f"{self.component}: {len(self.model.services)} services, "
                            f"{len(self.model.counters)} counters")
             log.info("%s ready", self.component)

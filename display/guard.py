@@ -12,6 +12,7 @@ and lists of bounded length.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 from typing import Any
@@ -82,3 +83,20 @@ def put(table: dict, key: str, value: Any) -> None:
         table.pop(key, None)
     else:
         table[key] = value
+
+
+def _libc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):   # not glibc (musl): nothing to give back this way
+        return None
+
+
+_TRIM = _libc_trim()
+
+
+def give_back_memory() -> None:
+    """Return the C heap's free pages to the kernel. Fonts, layout and the first frames leave
+    5 MB behind at 4K (measured: RSS 78 -> 73 MB); glibc keeps them until asked."""
+    if _TRIM is not None:
+        _TRIM(0)

@@ -45,7 +45,7 @@ def _bytes(surface: pygame.Surface) -> int:
 
 
 class Renderer:
-    def __init__(self, surface: pygame.Surface, fonts: Fonts, *, cache_bytes: int = 12 * 2**20):
+    def __init__(self, surface: pygame.Surface, fonts: Fonts, *, cache_bytes: int = 4 * 2**20):
         self.surface = surface
         self.fonts = fonts
         self.cells: dict[str, Cell] = {}
