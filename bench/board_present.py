@@ -15,6 +15,10 @@ read) and, in one pygame window, times each way of putting a board frame on scre
 
 Wall time per present (p50/p99) and the CPU this process spent per present; Xvfb's own CPU is
 printed apart (on a Pi under KMSDRM there is no X server, the upload and flip are the board's).
+
+The window surface is measured as the board opens it (``SDL_FRAMEBUFFER_ACCELERATION=0`` on X11:
+SDL's own MIT-SHM path); run with ``SDL_FRAMEBUFFER_ACCELERATION=1`` in the environment to see
+SDL's default, a window surface backed by an OpenGL texture.
 """
 
 from __future__ import annotations
@@ -80,7 +84,8 @@ def run(size: tuple[int, int], frames: int, xvfb: int) -> None:
     strip = pygame.Rect(0, h - int(88 * u), w, int(88 * u))
     screen = pygame.display.set_mode(size)
     print(f"board_present: {w}x{h}, video driver {pygame.display.get_driver()}, "
-          f"{frames} presents each")
+          f"SDL_FRAMEBUFFER_ACCELERATION={os.environ.get('SDL_FRAMEBUFFER_ACCELERATION')}, "
+          f"{frames} presents each, load average {os.getloadavg()[0]:.1f}")
 
     def paint(i: int, rects) -> None:
         for r in rects:
@@ -137,6 +142,7 @@ def main() -> int:
         xvfb, display = start_xvfb(size, Path(fbdir))
         try:
             env = dict(os.environ, DISPLAY=display, SDL_VIDEODRIVER="x11", SDL_AUDIODRIVER="dummy")
+            env.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")   # as display/screen.py does
             return subprocess.run([sys.executable, __file__, "--child", "--size", args.size,
                                    "--frames", str(args.frames), "--xvfb-pid", str(xvfb.pid)],
                                   env=env).returncode
