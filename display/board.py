@@ -23,9 +23,7 @@ on.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
-import json
 import logging
 import signal
 import threading
@@ -37,12 +35,12 @@ from antrian import sdnotify
 from antrian.config import Site
 from antrian.loop import Loop
 from display.config import BoardConfig
-from display.guard import OnceLog, check_bounds, give_back_memory, put
-from display.layout import Cell, layout
+from display.guard import OnceLog, check_bounds, give_back_memory
+from display.layout import Cell
 from display.model import Announce, BoardModel
+from display.present import Drawing
 from display.screen import Screen
 from display.speech import announcement
-from display.view import build_view
 from mqtt.schemas import BadMessage, Call, CounterState, ServiceState, decode_state
 from mqtt.topics import Topics
 
@@ -54,10 +52,9 @@ IDLE_WAKE = 1.0        # s: the longest sleep (window events, watchdog)
 COALESCE_S = 0.015     # s: the longest a call's frame waits for the counter state that follows
 UNREACHABLE_AFTER = 2.0   # s without a first connection before the board says so
 TRIM_EVERY = 60.0      # s between giving free heap pages back (idle turns only)
-UNREACHABLE = {"id": "TIDAK TERHUBUNG ke {}", "en": "NOT CONNECTED to {}"}
 
 
-class Board:
+class Board(Drawing):
     """A main board (``counter=None``) or the display above one counter.
 
     :param site: the loaded site.
@@ -335,81 +332,6 @@ class Board:
         log.error("%s cannot reach the broker at %s (not connected after %.0f s); still trying",
                   self.component, self.unreachable, UNREACHABLE_AFTER)
         self.dirty = True
-
-    # -- drawing ---------------------------------------------------------------------------------
-
-    def timed_changes(self, now: float) -> float:
-        """When the cells change next with no message: minute, flash phase, page, badge age."""
-        wakes = [(now // 60 + 1) * 60]
-        page = self.board.page_seconds
-        wakes.append((now // page + 1) * page)
-        if self.model.current_live:
-            since = self.model.current_since
-            end = since + self.board.flash_seconds
-            if now < end:
-                wakes.append(min(end, since + (int((now - since) / 0.5) + 1) * 0.5))
-        if self.model.lost_at is not None:
-            wakes.append(now + 1.0)
-        if self.model.identify_until > now:
-            wakes.append(self.model.identify_until)
-        return min(wakes)
-
-    def make_cells(self, now: float) -> list[Cell]:
-        view = build_view(self.model, now)
-        if self.unreachable and not self.ever_connected:
-            text = UNREACHABLE.get(self.board.language, UNREACHABLE["id"])
-            view = dataclasses.replace(view, offline=text.format(self.unreachable))
-        return layout(view, self.screen.canvas.get_size(), self.kind)
-
-    def _cells_or_undo(self, now: float) -> list[Cell]:
-        """The cells of the model; a state just received that cannot be drawn is taken back."""
-        try:
-            return self.make_cells(now)
-        except Exception as first:
-            for table, key, previous in reversed(self._undo):
-                current = table.get(key)
-                put(table, key, previous)
-                try:
-                    cells = self.make_cells(now)
-                except Exception:
-                    put(table, key, current)
-                    continue
-                self.failed(("undrawable", key), "a state for %s cannot be drawn (%r): "
-                            "skipped, the one before stays", key, first)
-                return cells
-            raise
-
-    def draw(self, now: float) -> None:
-        """One frame, guarded: whatever fails, the last good frame stays and the loop goes on."""
-        if self.renderer is None:
-            return
-        try:
-            self._draw(now)
-        except Exception as e:
-            self.failed(("frame", type(e).__name__), "a frame failed (%r); the last good frame "
-                        "stays", e, exc=True)
-            self.next_layout_at = now + IDLE_WAKE
-            self.dirty = False
-        self._undo.clear()
-        self._received = None
-
-    def _draw(self, now: float) -> None:
-        full, self.full = self.full, False
-        if self.dirty or full or now >= self.next_layout_at:
-            self.dirty = False
-            self.cells = self._cells_or_undo(now)
-            self.next_layout_at = self.timed_changes(now)
-            dirty = self.renderer.draw(self.cells, now, full=full)
-        else:   # only the running text moves
-            dirty = [self.renderer.paint(c, now) for c in self.cells if c.marquee and c.text]
-            self.renderer.painted = []
-        if dirty:
-            self.screen.present(dirty)
-            self.frames += 1
-            if self._trace and self.renderer.painted:
-                received = f"{self._received:.6f}" if self._received else "-"
-                self._trace.write(f"{time.time():.6f}\t{json.dumps(self.renderer.painted)}\t"
-                                  f"{received}\n")
 
     def health(self) -> dict:
         now = self.clock()
