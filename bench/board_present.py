@@ -40,6 +40,7 @@ def cpu_of(pid: int) -> float:
 
 
 def start_xvfb(size: tuple[int, int], fbdir: Path) -> tuple[subprocess.Popen, str]:
+    """An X server of its own on a free display number, its framebuffer in ``fbdir``."""
     for n in range(90, 140):
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
             break
@@ -47,7 +48,7 @@ def start_xvfb(size: tuple[int, int], fbdir: Path) -> tuple[subprocess.Popen, st
                              "-fbdir", str(fbdir), "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{n}").exists():
+    while not (Path(f"/tmp/.X11-unix/X{n}").exists() and (fbdir / "Xvfb_screen0").exists()):
         if time.monotonic() > deadline or proc.poll() is not None:
             raise RuntimeError("Xvfb did not start")
         time.sleep(0.05)

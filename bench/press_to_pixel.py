@@ -36,13 +36,15 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "display")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "display"),
+                str(ROOT / "bench")]
 
 import paho.mqtt.client as paho  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from support.broker import Mosquitto  # noqa: E402
 from board_fakes import big_site_toml  # noqa: E402
+from board_present import start_xvfb  # noqa: E402
 COUNTERS = [str(i) for i in range(1, 11)]
 BOARD = """
 [[board]]
@@ -150,21 +152,6 @@ class Framebuffer:
     def close(self) -> None:
         self.map.close()
         self.file.close()
-
-
-def start_xvfb(size: tuple[int, int], fbdir: Path) -> tuple[subprocess.Popen, str]:
-    for n in range(90, 160):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            break
-    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{size[0]}x{size[1]}x24",
-                             "-fbdir", str(fbdir), "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not (Path(f"/tmp/.X11-unix/X{n}").exists() and (fbdir / "Xvfb_screen0").exists()):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise RuntimeError("Xvfb did not start")
-        time.sleep(0.05)
-    return proc, f":{n}"
 
 
 def ticket_rect(site_path: Path, size: tuple[int, int]) -> tuple[int, int, int, int]:

@@ -81,53 +81,50 @@ def good_frame(board) -> list:
     return [(c.key, c.text) for c in board.cells]
 
 
-def test_every_hostile_message_is_skipped_or_shown_cleaned_and_the_loop_goes_on(tmp_path,
-                                                                               broker, caplog):
-    site = load(write_site(tmp_path / "site.toml", broker.port, BOARDS))
-    board = Board(site, board_config(site, "lobby"), size=(1280, 720),
-                  connection=FakeConnection(site))
-    board.open()
-    try:
-        base = "antrian/test/"
-        board.on_message(base + "counter/1/state", encode(counter_state("1", "A010", seq=5)),
-                         True, 0.0)
-        board.tick()
-        assert ("now.ticket", "A010") in good_frame(board)
-        for suffix, payload in hostile_messages(seq=6):
-            board.on_message(base + suffix, payload, True, 0.0)
-            board.tick()      # raises nothing, whatever came in
-            # every text that came through was drawn (cleaned), none left a blank cell
-            assert board.renderer.failed == set(), (suffix, board.renderer.failed)
-        board.on_message(base + "counter/1/state", encode(counter_state("1", "A077", seq=50)),
-                         True, 0.0)
-        board.tick()
-        assert any(c.text == "A077" for c in board.cells)
-    finally:
-        board.close()
+@pytest.fixture
+def board(tmp_path):
+    """A board drawing for real (dummy driver), fed by the test through its own entry point."""
+    site = load(write_site(tmp_path / "site.toml", 1, BOARDS))
+    b = Board(site, board_config(site, "lobby"), size=(1280, 720),
+              connection=FakeConnection(site))
+    b.open()
+    yield b
+    b.close()
+
+
+def test_every_hostile_message_is_skipped_or_shown_cleaned_and_the_loop_goes_on(board,
+                                                                               caplog):
+    base = "antrian/test/"
+    board.on_message(base + "counter/1/state", encode(counter_state("1", "A010", seq=5)),
+                     True, 0.0)
+    board.tick()
+    assert ("now.ticket", "A010") in good_frame(board)
+    for suffix, payload in hostile_messages(seq=6):
+        board.on_message(base + suffix, payload, True, 0.0)
+        board.tick()      # raises nothing, whatever came in
+        # every text that came through was drawn (cleaned), none left a blank cell
+        assert board.renderer.failed == set(), (suffix, board.renderer.failed)
+    board.on_message(base + "counter/1/state", encode(counter_state("1", "A077", seq=50)),
+                     True, 0.0)
+    board.tick()
+    assert any(c.text == "A077" for c in board.cells)
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("cannot be drawn" in w or "bad message" in w for w in warnings)
 
 
-def test_a_state_that_cannot_be_drawn_keeps_the_last_good_frame(tmp_path, broker):
-    site = load(write_site(tmp_path / "site.toml", broker.port, BOARDS))
-    board = Board(site, board_config(site, "lobby"), size=(1280, 720),
-                  connection=FakeConnection(site))
-    board.open()
-    try:
-        topic = "antrian/test/counter/3/state"
-        board.on_message(topic, encode(counter_state("3", "A010", seq=5)), True, 0.0)
-        board.tick()
-        before = good_frame(board)
-        bad = state(counter_state("3", None, open=False, seq=6), closed_until=1e300)
-        board.on_message(topic, bad, True, 0.0)
-        board.tick()
-        assert good_frame(board) == before
-        assert board.model.counters["3"].ticket == "A010"     # the previous state came back
-        board.on_message(topic, encode(counter_state("3", "A011", seq=7)), True, 0.0)
-        board.tick()
-        assert any(c.text == "A011" for c in board.cells)
-    finally:
-        board.close()
+def test_a_state_that_cannot_be_drawn_keeps_the_last_good_frame(board):
+    topic = "antrian/test/counter/3/state"
+    board.on_message(topic, encode(counter_state("3", "A010", seq=5)), True, 0.0)
+    board.tick()
+    before = good_frame(board)
+    bad = state(counter_state("3", None, open=False, seq=6), closed_until=1e300)
+    board.on_message(topic, bad, True, 0.0)
+    board.tick()
+    assert good_frame(board) == before
+    assert board.model.counters["3"].ticket == "A010"     # the previous state came back
+    board.on_message(topic, encode(counter_state("3", "A011", seq=7)), True, 0.0)
+    board.tick()
+    assert any(c.text == "A011" for c in board.cells)
 
 
 def test_cleaned_text_never_holds_a_hidden_character():
