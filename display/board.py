@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections import deque
 import signal
 import threading
 import time
@@ -52,6 +53,8 @@ IDLE_WAKE = 1.0        # s: the longest sleep (window events, watchdog)
 COALESCE_S = 0.015     # s: the longest a call's frame waits for the counter state that follows
 UNREACHABLE_AFTER = 2.0   # s without a first connection before the board says so
 TRIM_EVERY = 60.0      # s between giving free heap pages back (idle turns only)
+FOLD_BUDGET = 0.02     # s of messages folded per turn: a flood cannot starve frames or watchdog
+MAX_PENDING = 20_000   # messages waiting to be folded; beyond, the oldest are dropped (logged)
 
 
 class Board(Drawing):
@@ -104,6 +107,8 @@ class Board(Drawing):
         self._watchdog = sdnotify.Watchdog()
         self._after_frame: list[Callable[[], None]] = []
         self._trim_at = 0.0
+        self._pending: deque = deque(maxlen=MAX_PENDING)
+        self._dropped = 0
         self.conn = connection if connection is not None else self._connection()
         self.conn.on_message = self._on_mqtt
         self.conn.on_connect(lambda: self.loop.post(self._on_connection, True))
@@ -133,9 +138,27 @@ class Board(Drawing):
         return Connection(self.site, self.component, subscriptions=self.subscriptions())
 
     def _on_mqtt(self, topic: str, payload: bytes, message: Any) -> None:
-        # paho's thread: hand over, nothing else.
-        self.loop.post(self.on_message, topic, payload, bool(getattr(message, "retain", False)),
-                       time.time())
+        # paho's thread: hand over, nothing else. Messages wait in a bounded deque; the loop is
+        # woken only when it was empty, and folds them a budget at a time (fold_pending).
+        pending = self._pending
+        idle = not pending
+        if len(pending) == MAX_PENDING:
+            self._dropped += 1
+        pending.append((topic, payload, bool(getattr(message, "retain", False)), time.time()))
+        if idle:
+            self.loop.post(self.fold_pending)
+
+    def fold_pending(self) -> None:
+        """Fold waiting messages for at most :data:`FOLD_BUDGET` (owner thread); what is left
+        waits for the next turn, so a flood still leaves room for frames and the watchdog."""
+        pending = self._pending
+        end = time.monotonic() + FOLD_BUDGET
+        while pending and time.monotonic() < end:
+            self.on_message(*pending.popleft())
+        if self._dropped:
+            self.failed(("dropped",), "a flood of messages: %d dropped (the oldest)",
+                        self._dropped)
+            self._dropped = 0
 
     # -- life ------------------------------------------------------------------------------------
 
@@ -228,6 +251,8 @@ class Board(Drawing):
         self._watchdog.tick()
         for fn in self._after_frame:
             fn()
+        if self._pending:   # a flood: fold the next share after this frame
+            self.loop.post(self.fold_pending)
 
     def pump_events(self) -> None:
         import pygame

@@ -69,7 +69,9 @@ messages = st.lists(st.one_of(
 def board(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
     site = load(write_site(tmp / "site.toml", 1, BOARDS))
-    b = Board(site, board_config(site, "lobby"), size=(640, 360), connection=FakeConnection(site))
+    # coalesce=0: a call's frame never waits for its counter state, so each tick draws
+    b = Board(site, board_config(site, "lobby"), size=(640, 360), connection=FakeConnection(site),
+              coalesce=0.0)
     b.open()
     yield b
     b.close()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 import unicodedata
 
 import msgspec
@@ -231,3 +233,32 @@ def test_thousands_of_messages_across_a_broker_restart_and_it_still_answers(site
         pub.close()
         board.stop()
     assert board.proc.returncode == 0, board.log.read_text()[-3000:]
+
+
+def test_a_flood_of_messages_leaves_room_for_frames_and_the_watchdog(tmp_path):
+    site = load(write_site(tmp_path / "site.toml", 1, BOARDS))
+    board = RunningBoard(Board(site, board_config(site, "lobby"), size=(640, 360),
+                               connection=FakeConnection(site)))
+    try:
+        wait_for(lambda: board.renderer is not None, 10, "the board open")
+        turns: list[float] = []
+        board.on_board(lambda: board.after_frame(lambda: turns.append(time.monotonic())))
+        held, release = threading.Event(), threading.Event()
+        board.loop.post(lambda: (held.set(), release.wait(10)))   # the loop busy meanwhile
+        assert held.wait(5)
+
+        class Message:
+            retain = True
+        for i in range(20_000):   # as paho's thread would hand them over
+            body = counter_state(str(1 + i % 3), f"A{i % 1000:03d}", seq=10 + i)
+            board._on_mqtt(f"antrian/test/counter/{1 + i % 3}/state", encode(body), Message)
+        start = time.monotonic()
+        release.set()
+        wait_for(lambda: board.on_board(lambda: not board._pending), 60, "the flood folded")
+        during = [t for t in turns if t >= start]
+        gaps = [b - a for a, b in zip([start] + during, during)]
+        assert len(during) > 5 and max(gaps) < 0.5, (len(during), max(gaps, default=None))
+        # the last state of counter 3 in the flood (i = 19_997) is the one held
+        assert board.on_board(lambda: board.model.counters["3"].ticket) == "A997"
+    finally:
+        board.close()
