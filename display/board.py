@@ -23,6 +23,7 @@ on.
 
 from __future__ import annotations
 
+import concurrent.futures
 import gc
 import logging
 from collections import deque
@@ -359,6 +360,14 @@ class Board(Drawing):
         self.dirty = True
 
     def health(self) -> dict:
+        """The board's figures, read on its owner thread; a loop that does not answer within
+        2 s is itself the figure (``loop_answering: false``): a stuck board says so."""
+        try:
+            return self.loop.call(self.figures, timeout=2.0)
+        except concurrent.futures.TimeoutError:
+            return {"board": self.board.id, "frames": self.frames, "loop_answering": False}
+
+    def figures(self) -> dict:
         now = self.clock()
         last = self.model.last_message_at
         return {
@@ -371,5 +380,7 @@ class Board(Drawing):
             "calls": self.model.calls_seen,
             "volume": self.announcer.volume if self.announcer else None,
             "presents": self.screen.presents,
+            "pending": len(self._pending),
+            "loop_answering": True,
         }
 

@@ -223,3 +223,16 @@ def test_a_call_and_the_counter_state_that_follows_go_out_in_one_frame(site, pub
         assert texts.count("A011") >= 2, texts     # the big panel and counter 2's row at once
     finally:
         app.close()
+
+
+def test_a_stuck_loop_is_reported_by_status_and_recovers(board, broker):
+    import threading
+    held, release = threading.Event(), threading.Event()
+    board.loop.post(lambda: (held.set(), release.wait(15)))   # a frame that hangs
+    assert held.wait(5)
+    try:
+        stuck = maintenance(board, broker, "status")
+        assert stuck["ok"] and stuck["data"]["loop_answering"] is False
+    finally:
+        release.set()
+    assert maintenance(board, broker, "status")["data"]["loop_answering"] is True
