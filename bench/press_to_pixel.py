@@ -274,6 +274,20 @@ def report(r: dict) -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+def table(results: list[dict]) -> str:
+    """The figures of every size in one table (markdown, for docs/display.md)."""
+    rows = ["| screen | press -> pixels p50 / p90 / p99 | idle CPU board + Xvfb | "
+            "RSS idle / after calls (frame) |", "|---|---|---|---|"]
+    for r in results:
+        pixel = sorted(v for v in r["pixel"] if v is not None) or [float("nan")]
+        p = lambda q: pixel[min(len(pixel) - 1, int(q * len(pixel)))]
+        xvfb = f" + {r['xvfb_cpu']:.2f}" if r["xvfb_cpu"] is not None else ""
+        rows.append(f"| {r['size'][0]}x{r['size'][1]} | {p(0.5):.1f} / {p(0.9):.1f} / "
+                    f"{p(0.99):.1f} ms | {r['idle_cpu']:.2f}{xvfb} % | {r['idle_rss']:.1f} / "
+                    f"{r['peak_rss']:.1f} MB ({r['shm']:.1f}) |")
+    return "\n".join(rows)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=300)
@@ -334,6 +348,7 @@ def main() -> int:
         text, ok = report(r)
         all_ok &= ok
         print(text)
+    print(table(results))
     print(f"targets (p99 <= 30 ms at 1080p, idle CPU < 3 %, RSS < 80 MB): "
           f"{'met' if all_ok else 'NOT met'}")
     return 0
