@@ -111,6 +111,8 @@ class Board(Drawing):
         self._pending: deque = deque(maxlen=MAX_PENDING)
         self._dropped = 0
         self.conn = connection if connection is not None else self._connection()
+        if not self.conn.subscriptions:   # a connection made elsewhere gets the board's topics
+            self.conn.subscriptions.extend(self.subscriptions())
         self.conn.on_message = self._on_mqtt
         self.conn.on_connect(lambda: self.loop.post(self._on_connection, True))
         self.conn.on_disconnect(lambda: self.loop.post(self._on_connection, False))
