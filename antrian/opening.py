@@ -27,10 +27,11 @@ from datetime import date
 from typing import Any
 
 from antrian.config import ConfigError, Site, need
+from antrian.sections import OPENING
 from ticketing.hours import OpeningRules, parse_week
 
-OPENING_KEYS = {"days", "last_ticket_minutes", "national_holidays", "closed_dates", "open_dates",
-                "agency"}
+# The key names live in the one registry (antrian.sections), checked when the site is loaded.
+OPENING_KEYS = set(OPENING.known)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,10 @@ A call and the state it changed go out in one frame: the queue service publishes
 service state, then the counter state, a few ms apart, so after a call the frame waits for that
 counter's state (at most :data:`COALESCE_S`). One present instead of two.
 
-Nothing a message holds can stop the board: a message that fails to decode, holds a value out of
-bounds (:mod:`display.guard`) or fails to fold is logged once per kind and skipped; a state that
-still cannot be drawn is taken back (the entry it replaced returns) and logged; any other failure
-of a frame is logged once per kind and the last good frame stays on screen while the loop goes
-on.
+Nothing a message holds can stop the board: the model makes every state showable or refuses it
+(:mod:`display.clean`, the board's one trust edge); a message that fails to decode or to fold is
+logged once per kind and skipped; and each frame is guarded: a failure is logged once per kind,
+the last good frame stays on screen, and the loop goes on (:mod:`display.present`).
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ from antrian import sdnotify
 from antrian.config import Site
 from antrian.loop import Loop
 from display.config import BoardConfig
-from display.guard import OnceLog, check_bounds, give_back_memory
+from display.guard import OnceLog, give_back_memory
 from display.layout import Cell
 from display.model import Announce, BoardModel
 from display.present import Drawing
@@ -97,12 +96,10 @@ class Board(Drawing):
         self.dirty = self.full = True
         self.next_layout_at = 0.0
         self.connected_at: float | None = None
-        self.ever_connected = False
-        self.unreachable: str | None = None
+        self.unreachable: str | None = None   # host:port, once the board has said it is
         self.failed = OnceLog(log)
         self._started = time.monotonic()
         self._hold: tuple[str, float] | None = None   # (counter, until): a call's frame waits
-        self._undo: list[tuple[dict, str, Any]] = []  # entries replaced since the last good frame
         self._received: float | None = None
         self._trace = open(trace, "a", buffering=1) if trace else None
         self._watchdog = sdnotify.Watchdog()
@@ -134,7 +131,8 @@ class Board(Drawing):
         t = self.topics
         if self.counter:
             return [t.counter_state(self.counter), t.call, t.lwt("queue")]
-        return [t.service_state("+"), t.counter_state("+"), t.call, t.lwt("queue"), t.message]
+        return [t.service_state("+"), t.counter_state("+"), t.call, f"{t.base}/calls/recent",
+                t.lwt("queue"), t.message]
 
     def _connection(self):
         from mqtt.client import Connection
@@ -230,7 +228,7 @@ class Board(Drawing):
         due = time.monotonic() + max(0.0, min(wakes) - now)
         if self._hold:
             due = min(due, self._hold[1])
-        if not self.ever_connected and self.unreachable is None:
+        if not self.model.ever_connected and self.unreachable is None:
             due = min(due, self._started + UNREACHABLE_AFTER)
         return due
 
@@ -276,9 +274,6 @@ class Board(Drawing):
     def _on_connection(self, connected: bool) -> None:
         self.model.on_connection(connected, now=self.clock())
         self.connected_at = time.monotonic() if connected else None
-        if connected:
-            self.ever_connected = True
-            self.unreachable = None
         self.dirty = True
 
     def on_message(self, topic: str, payload: bytes, retained: bool, received: float) -> None:
@@ -301,23 +296,23 @@ class Board(Drawing):
         now = self.clock()
         model = self.model
         if len(levels) == 3 and levels[0] == "service" and levels[2] == "state":
-            state = check_bounds(decode_state(payload, ServiceState))
-            self._undo.append((model.services, state.service, model.services.get(state.service)))
+            state = decode_state(payload, ServiceState)
             return model.on_service(state, retained=retained, now=now)
         if len(levels) == 3 and levels[0] == "counter" and levels[2] == "state":
-            state = check_bounds(decode_state(payload, CounterState))
-            self._undo.append((model.counters, state.counter, model.counters.get(state.counter)))
+            state = decode_state(payload, CounterState)
             if self._hold and self._hold[0] == state.counter:
                 self._hold = None   # the state that follows the call: draw both now
             return model.on_counter(state, retained=retained, now=now)
         if levels == ["call"]:
-            call = check_bounds(decode_state(payload, Call))
+            call = decode_state(payload, Call)
             effects = model.on_call(call, now=now)
             for effect in effects:
                 self._announce(effect)
             if effects and (self.counter is None or call.counter == self.counter):
                 self._hold = (call.counter, time.monotonic() + self.coalesce)
             return bool(effects) | model.advance(now)
+        if levels == ["calls", "recent"]:
+            return model.on_recent_calls(payload, retained=retained, now=now)
         if levels == ["tele", "queue", "lwt"]:
             return model.on_queue_presence(payload, retained=retained, now=now)
         if levels == ["message"]:
@@ -350,8 +345,9 @@ class Board(Drawing):
             log.info("%s ready", self.component)
 
     def _check_reachable(self) -> None:
-        """A board that never reached its broker says so, on screen and in the log, at once."""
-        if self.ever_connected or self.unreachable is not None:
+        """A board that never reached its broker says so in the log with host:port, after
+        :data:`UNREACHABLE_AFTER` (the screen's badge says it from the start: view.py)."""
+        if self.model.ever_connected or self.unreachable is not None:
             return
         if time.monotonic() - self._started < UNREACHABLE_AFTER:
             return
@@ -359,7 +355,6 @@ class Board(Drawing):
         self.unreachable = f"{broker.host}:{broker.port}"
         log.error("%s cannot reach the broker at %s (not connected after %.0f s); still trying",
                   self.component, self.unreachable, UNREACHABLE_AFTER)
-        self.dirty = True
 
     def health(self) -> dict:
         """The board's figures, read on its owner thread; a loop that does not answer within

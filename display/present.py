@@ -3,22 +3,19 @@
 
     board.draw(now)     # lay out if something changed, repaint changed cells, present them
 
-A frame that fails leaves the last good frame on screen: the renderer's record of what is drawn
-changes only when a frame completes, and nothing is presented before that. A state that cannot
-be laid out is taken back (the entry it replaced returns), so the next frames go on.
+A frame that fails leaves the last good frame on screen: nothing is presented before the frame
+is complete, and the frame after a failure repaints and presents the whole screen, so no cell
+drawn but never shown is left behind.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 
-from display.guard import put
 from display.layout import Cell, layout
 from display.view import build_view
 
-UNREACHABLE = {"id": "TIDAK TERHUBUNG ke {}", "en": "NOT CONNECTED to {}"}
 RETRY_AFTER_FAILURE = 1.0   # s: a frame that failed is tried again this soon, not every tick
 
 
@@ -42,29 +39,7 @@ class Drawing:
         return min(wakes)
 
     def make_cells(self, now: float) -> list[Cell]:
-        view = build_view(self.model, now)
-        if self.unreachable and not self.ever_connected:
-            text = UNREACHABLE.get(self.board.language, UNREACHABLE["id"])
-            view = dataclasses.replace(view, offline=text.format(self.unreachable))
-        return layout(view, self.screen.canvas.get_size(), self.kind)
-
-    def _cells_or_undo(self, now: float) -> list[Cell]:
-        """The cells of the model; a state just received that cannot be drawn is taken back."""
-        try:
-            return self.make_cells(now)
-        except Exception as first:
-            for table, key, previous in reversed(self._undo):
-                current = table.get(key)
-                put(table, key, previous)
-                try:
-                    cells = self.make_cells(now)
-                except Exception:
-                    put(table, key, current)
-                    continue
-                self.failed(("undrawable", key), "a state for %s cannot be drawn (%r): "
-                            "skipped, the one before stays", key, first)
-                return cells
-            raise
+        return layout(build_view(self.model, now), self.screen.canvas.get_size(), self.kind)
 
     def draw(self, now: float) -> None:
         """One frame, guarded: whatever fails, the last good frame stays and the loop goes on."""
@@ -77,14 +52,14 @@ class Drawing:
                         "stays", e, exc=True)
             self.next_layout_at = now + RETRY_AFTER_FAILURE
             self.dirty = False
-        self._undo.clear()
+            self.full = True    # what was painted but not presented: all of it, next time
         self._received = None
 
     def _draw(self, now: float) -> None:
         full, self.full = self.full, False
         if self.dirty or full or now >= self.next_layout_at:
             self.dirty = False
-            self.cells = self._cells_or_undo(now)
+            self.cells = self.make_cells(now)
             self.next_layout_at = self.timed_changes(now)
             dirty = self.renderer.draw(self.cells, now, full=full)
         else:   # only the running text moves

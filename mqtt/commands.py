@@ -88,9 +88,11 @@ class Requester:
                 self.answer = (topic, body)
                 self.done.set()
 
-        creds = siteconfig.credentials(site, "ops")
+        # `cli`: the supervisor's account for takes and presses, on the console listener.
+        creds = siteconfig.credentials(site, "cli")
         self.conn = Connection(site, component, subscriptions=subscriptions,
                                on_message=on_message, presence=False, credentials=creds,
+                               broker=site.broker.console(),
                                client_id=f"antrian-{site.site}-{component}-{uuid.uuid4().hex[:6]}")
 
     def request(self, topic: str, body: dict, timeout: float) -> tuple[str, dict] | None:
@@ -172,7 +174,8 @@ def status(args: argparse.Namespace) -> int:
     conn = Connection(site, "cli", subscriptions=[topics.service_state(), topics.counter_state(),
                                                   topics.lwt("queue")],
                       on_message=on_message, presence=False,
-                      credentials=siteconfig.credentials(site, "ops"),
+                      credentials=siteconfig.console_credentials(site),
+                      broker=site.broker.console(),
                       client_id=f"antrian-{site.site}-status-{uuid.uuid4().hex[:6]}")
     if not conn.start(wait=args.timeout):
         print("antrian: cannot reach the broker", file=sys.stderr)

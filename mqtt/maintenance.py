@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from antrian import __version__
-from antrian.config import ConfigError, need, no_unknown
+from antrian.config import ConfigError, need
 from mqtt.client import Connection
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,6 @@ def health_interval(site: Any, default: float) -> float:
     raw = getattr(site, "raw", None)
     if isinstance(raw, dict) and "maintenance" in raw:
         table = need(raw, "maintenance", dict, "maintenance")
-        no_unknown(table, {"health_interval"}, "maintenance")
         interval = float(need(table, "health_interval", (int, float), "maintenance", default))
         if not 1 <= interval <= 3600:
             raise ConfigError("maintenance.health_interval: must be 1..3600 s")

@@ -1,264 +1,243 @@
-"""A board never dies on data (issue 12): hostile states are skipped, the last good frame stays,
-the next good state is shown, and a live board process still answers after thousands of
-messages across a broker restart."""
+"""Every message is untrusted (issue 12): whatever a message holds, the model refuses or cleans
+it in one place, and build_view + layout never raise, with text a font can draw.
+
+Hypothesis builds contract-shaped states with hostile values: times like 1e300, NaN, infinity or
+negative, NUL, control, format and bidi characters, unpaired surrogates, emoji, very long text,
+huge counts, and payloads of the wrong shape.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
-import time
+import math
+import tomllib
 import unicodedata
 
 import msgspec
+import pygame
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from antrian.config import load
-from display.board import Board, UNREACHABLE_AFTER
-from display.config import board_config
-from display.render import HIDDEN
-from mqtt.schemas import encode
-from support.broker import free_port
-from support.mqtt import Watcher
-from support.site import write_site
-from support.waiting import wait_for
-from board_fakes import (BOARDS, FakeConnection, Publisher, RunningBoard, call, counter_state,
-                         run_until, service_state)
-from test_display_live import BoardProcess
+from antrian.config import parse
+from display.clean import (LATEST, NAME_CHARS, TICKET_CHARS, clean_counter, clean_text,
+                           clean_time, decode_recent)
+from display.layout import layout
+from display.model import BoardModel
+from display.view import build_view
+from mqtt.schemas import BadMessage, CounterState, decode_state
+from board_fakes import BOARDS, DAY, call, counter_state, service_state
+from support.site import SMALL_SITE
 
-NASTY = "\x00\u202e\u200b\ud800" + "x" * 10_240          # NUL, bidi override, zero width, 10 kB
-ODD = "\x00\u202e\u200b\ud800\x1b[2J" + "y" * 3000          # the same within the size bounds
+T = 1_764_300_000.0
+SIZES = [((1920, 1080), "landscape"), ((1080, 1920), "portrait"), ((800, 480), "counter")]
 
-
-def state(base, **changes) -> bytes:
-    body = msgspec.to_builtins(base)
-    body.update(changes)
-    return json.dumps(body).encode()
-
-
-def hostile_messages(seq: int) -> list[tuple[str, bytes]]:
-    """(topic suffix, payload): every one either fails to decode or holds a value no screen can
-    show as is."""
-    c1 = counter_state("1", "A010", seq=seq)
-    ktp = service_state("ktp", name="Perekaman KTP-el", waiting=4, seq=seq)
-    return [
-        ("counter/1/state", state(c1, open=False, ticket=None, closed_until=1e300)),
-        ("counter/1/state", state(c1, open=False, ticket=None, closed_until=-1e300)),
-        ("counter/1/state", b'{"counter": "1", "open": false, "closed_until": 1e999}'),
-        ("counter/1/state", state(c1, open=False, ticket=None, closed_reason=NASTY)),
-        ("counter/1/state", state(c1, since=-1e18, name=NASTY, ticket="A\x00\u202e1")),
-        ("counter/1/state", state(c1, open=False, ticket=None, closed_reason=ODD)),
-        ("counter/1/state", state(c1, name=ODD, ticket="A\x00\u202e1", since=-1.0)),
-        ("counter/1/state", state(c1, seq="many", ts=[])),
-        ("counter/1/state", state(c1, counter=None)),
-        ("counter/1/state", b"[" * 5000 + b"]" * 5000),
-        ("counter/1/state", b"\xff\xfe\x00 not json"),
-        ("service/ktp/state", state(ktp, waiting=-5, done=-1, avg_service_s=-1.0,
-                                    est_wait_s=1e300, name=NASTY)),
-        ("service/ktp/state", state(ktp, waiting=10**30)),
-        ("service/ktp/state", state(ktp, name=ODD, missed=[ODD[:20]] * 40, waiting=-3)),
-        ("service/ktp/state", state(ktp, missed=[NASTY] * 50,
-                                    status={"open": False, "until": 1e300,
-                                            "text": {"id": NASTY, "en": 5}})),
-        ("service/ktp/state", state(ktp, status={"open": "no", "text": "Tutup", "until": "x"})),
-        ("service/ktp/state", state(ktp, waiting_tickets=None)),
-        ("call", state(call("A\x00\u202e99", "1", seq=seq), ts=1e300)),
-        ("call", state(call(NASTY, "1", seq=seq + 1))),
-        ("call", state(call(ODD, "1", seq=seq + 1))),
-        ("call", state(call("A\u202e098", "2", seq=seq + 2), counter_name=ODD)),
-        ("call", state(call("A099", "../../x", seq=seq + 2), kind="shout")),
-        ("message", json.dumps({"text": NASTY}).encode()),
-        ("message", b"\xff\xfe" * 4000),
-        ("message", ODD.encode("utf-8", "surrogatepass")),
-        ("tele/queue/lwt", b"\x00" * 100),
-    ]
+hostile_text = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet=st.sampled_from(["\x00", "\u202e", "\u200b", "\ud800", "\n", "\t", "\x1b",
+                                      "A", " ", "😀", "\ufeff", "\u2066", "ي"]), max_size=80),
+    st.just("X" * 50_000),
+)
+hostile_time = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                         st.just(1e300), st.just(-1.0), st.just(0.0), st.integers(-2**63, 2**63))
+hostile_int = st.one_of(st.integers(-2**70, 2**70), st.just(0))
 
 
-@pytest.fixture
-def site(tmp_path, broker):
-    return load(write_site(tmp_path / "site.toml", broker.port, BOARDS))
+def make(board: str = "lobby", counter: str | None = None) -> BoardModel:
+    site = parse(tomllib.loads(SMALL_SITE.format(port=1883) + BOARDS))
+    from display.config import load_boards
+    model = BoardModel(site, load_boards(site)[board], counter=counter)
+    model.on_connection(True, now=T)
+    model.on_queue_presence(b"online", retained=True, now=T)
+    return model
 
 
-def good_frame(board) -> list:
-    return [(c.key, c.text) for c in board.cells]
+def showable(text: str, limit: int) -> bool:
+    return len(text) <= limit and not any(
+        unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in text)
 
 
-@pytest.fixture
-def board(tmp_path):
-    """A board drawing for real (dummy driver), fed by the test through its own entry point."""
-    site = load(write_site(tmp_path / "site.toml", 1, BOARDS))
-    b = Board(site, board_config(site, "lobby"), size=(1280, 720),
-              connection=FakeConnection(site))
-    b.open()
-    yield b
-    b.close()
+def check_draws(model: BoardModel, now: float = T) -> None:
+    for size, kind in SIZES:
+        for cell in layout(build_view(model, now), size, kind):
+            assert showable(cell.text, 1000), (cell.key, cell.text[:40])
+            assert math.isfinite(cell.px) and cell.px >= 0
 
 
-def test_every_hostile_message_is_skipped_or_shown_cleaned_and_the_loop_goes_on(board,
-                                                                               caplog):
-    base = "antrian/test/"
-    board.on_message(base + "counter/1/state", encode(counter_state("1", "A010", seq=5)),
-                     True, 0.0)
-    board.tick()
-    assert ("now.ticket", "A010") in good_frame(board)
-    for suffix, payload in hostile_messages(seq=6):
-        board.on_message(base + suffix, payload, True, 0.0)
-        board.tick()      # raises nothing, whatever came in
-        # every text that came through was drawn (cleaned), none left a blank cell
-        assert board.renderer.failed == set(), (suffix, board.renderer.failed)
-    board.on_message(base + "counter/1/state", encode(counter_state("1", "A077", seq=50)),
-                     True, 0.0)
-    board.tick()
-    assert any(c.text == "A077" for c in board.cells)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert any("cannot be drawn" in w or "bad message" in w for w in warnings)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=hostile_text, reason=hostile_text, ticket=hostile_text, until=hostile_time,
+       since=hostile_time, ts=hostile_time, is_open=st.booleans())
+def test_a_hostile_counter_state_never_breaks_the_view(name, reason, ticket, until, since, ts,
+                                                       is_open):
+    m = make()
+    state = msgspec.structs.replace(counter_state("1", "A001", seq=5), name=name,
+                                    closed_reason=reason, ticket=ticket or None,
+                                    closed_until=until, since=since, ts=ts, open=is_open)
+    m.on_counter(state, retained=True, now=T)
+    check_draws(m)
+    shown = m.counters.get("1")
+    if shown is not None:
+        assert showable(shown.name, NAME_CHARS) and (shown.ticket is None or
+                                                     showable(shown.ticket, TICKET_CHARS))
+        assert shown.closed_until is None or 0 < shown.closed_until <= LATEST
 
 
-def test_a_state_that_cannot_be_drawn_keeps_the_last_good_frame(board):
-    topic = "antrian/test/counter/3/state"
-    board.on_message(topic, encode(counter_state("3", "A010", seq=5)), True, 0.0)
-    board.tick()
-    before = good_frame(board)
-    bad = state(counter_state("3", None, open=False, seq=6), closed_until=1e300)
-    board.on_message(topic, bad, True, 0.0)
-    board.tick()
-    assert good_frame(board) == before
-    assert board.model.counters["3"].ticket == "A010"     # the previous state came back
-    board.on_message(topic, encode(counter_state("3", "A011", seq=7)), True, 0.0)
-    board.tick()
-    assert any(c.text == "A011" for c in board.cells)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=hostile_text, waiting=hostile_int, missed=st.lists(hostile_text, max_size=30),
+       status=st.one_of(st.none(), st.dictionaries(st.sampled_from(["open", "text", "until"]),
+                                                    st.one_of(hostile_text, st.booleans(),
+                                                              st.dictionaries(
+                                                                  st.sampled_from(["id", "en"]),
+                                                                  hostile_text)))),
+       day=st.one_of(st.just(DAY), hostile_text), seq=hostile_int)
+def test_a_hostile_service_state_never_breaks_the_view(name, waiting, missed, status, day, seq):
+    m = make()
+    state = msgspec.structs.replace(service_state("ktp", seq=1), name=name, waiting=waiting,
+                                    missed=missed, status=status, day=day, seq=seq)
+    m.on_service(state, retained=True, now=T)
+    check_draws(m)
+    shown = m.services.get("ktp")
+    if shown is not None:
+        assert 0 <= shown.waiting <= 99_999 and showable(shown.name, NAME_CHARS)
 
 
-def test_cleaned_text_never_holds_a_hidden_character():
-    from display.render import visible
-    shown = visible(NASTY)
-    assert len(shown) == 200 and shown == "x" * 200
-    assert visible("Loket 2 \u200bistirahat") == "Loket 2 istirahat"
-    every = visible("".join(map(chr, range(0x3000))), limit=0x3000)
-    assert all(unicodedata.category(ch) not in HIDDEN for ch in every)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ticket=hostile_text, counter_name=hostile_text, ts=hostile_time, seq=hostile_int)
+def test_a_hostile_call_is_refused_or_shown_and_never_breaks_the_view(ticket, counter_name, ts,
+                                                                       seq):
+    m = make()
+    hostile = msgspec.structs.replace(call("A001", "1", seq=5, ts=T), ticket=ticket,
+                                      counter_name=counter_name, ts=ts, seq=seq)
+    effects = m.on_call(hostile, now=T)
+    m.advance(T)
+    check_draws(m)
+    for effect in effects:
+        assert showable(effect.call.ticket, TICKET_CHARS) and effect.call.ticket
+        assert abs(effect.call.ts - T) <= 120
 
 
-def test_a_board_that_never_reached_its_broker_says_so_within_seconds(tmp_path, caplog):
-    port = free_port()    # nothing listens there: a port typo, or the broker down at start
-    site = load(write_site(tmp_path / "site.toml", port, BOARDS))
-    caplog.set_level(logging.INFO)
-    board = RunningBoard(Board(site, board_config(site, "lobby"), size=(1280, 720)))
-    try:
-        badge = run_until(board, lambda: next((c.text for c in board.cells if c.role == "badge"),
-                                              None), timeout=UNREACHABLE_AFTER + 3,
-                          what="the badge")
-        assert badge == f"TIDAK TERHUBUNG ke 127.0.0.1:{port}"
-        assert f"cannot reach the broker at 127.0.0.1:{port}" in caplog.text
-    finally:
-        board.close()
+@settings(max_examples=100, deadline=None)
+@given(payload=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
+                         st.recursive(st.none() | st.booleans() | st.floats() | st.text(),
+                                      lambda kids: st.lists(kids) | st.dictionaries(st.text(),
+                                                                                    kids),
+                                      max_leaves=20).map(lambda v: json.dumps(v).encode())))
+def test_any_payload_on_the_recent_calls_topic_is_refused_or_taken(payload):
+    m = make()
+    m.on_recent_calls(payload, retained=True, now=T)
+    m.on_message_text(payload)
+    check_draws(m)
 
 
-def command(port: int, component: str, name: str, args: dict | None = None,
-            timeout: float = 15.0) -> dict:
-    topic = f"antrian/test/stat/{component}/{name}"
-    w = Watcher(port, topics=(topic,))
-    try:
-        w.publish(f"antrian/test/cmnd/{component}/{name}", json.dumps(args or {}))
-        return w.wait_for(lambda t, b: t == topic, timeout, what=f"the {name} reply")[1]
-    finally:
-        w.close()
+@pytest.mark.parametrize("field, value", [("until", 1e300), ("until", float("nan")),
+                                          ("until", float("inf")), ("until", -5.0)])
+def test_the_issue_12_press_that_blacked_out_every_board_is_harmless(field, value):
+    """`{"action":"close","until":1e300}` became a retained counter state that killed every
+    board in datetime.fromtimestamp."""
+    m = make()
+    state = counter_state("2", None, open=False, seq=4, closed_reason="Istirahat\x00\u202e",
+                          closed_until=value)
+    assert m.on_counter(state, retained=True, now=T)
+    row = [r for r in build_view(m, T).counters if r.name == "Loket 2"][0]
+    assert row.until is None and row.note == "Istirahat"
+    check_draws(m)
 
 
-def test_a_live_board_survives_retained_hostile_states_and_shows_the_next_good_one(
-        site, broker, tmp_path):
-    pub = Publisher(broker.port)
-    pub.queue_presence("online")
-    pub.counter(counter_state("1", "A010", seq=5))
-    board = BoardProcess(site.path, tmp_path, "--board", "lobby", "--size", "1280x720",
-                         audio=False)
-    try:
-        wait_for(lambda: board.shown("A010"), 10, "A010 on screen")
-        for suffix, payload in hostile_messages(seq=6):
-            pub.send(f"antrian/test/{suffix}", payload, retain=suffix != "call")
-        status = command(broker.port, "board-lobby", "status")   # after all of them
-        assert status["ok"] and board.proc.poll() is None
-        pub.counter(counter_state("1", "A077", seq=60))
-        wait_for(lambda: board.shown("A077"), 10, "the next good state on screen")
-        board.stop()
-        assert board.proc.returncode == 0, board.log.read_text()
-        # The hostile retained states are still there (those the broker kept): a restart
-        # must come up and stay up on them.
-        pub.counter(counter_state("2", "A020", seq=61))
-        pub.send("antrian/test/counter/3/state",
-                 state(counter_state("3", None, open=False, seq=62), closed_until=1e300),
-                 retain=True)
-        again = BoardProcess(site.path, tmp_path, "--board", "lobby", "--size", "1280x720",
-                             audio=False)
-        try:
-            assert command(broker.port, "board-lobby", "status")["ok"]
-            assert again.proc.poll() is None
-        finally:
-            again.stop()
-        log = again.log.read_text()
-        assert log.count("cannot be drawn") <= 2, log
-    finally:
-        pub.close()
+def test_json_the_contract_decoder_takes_with_1e300_still_draws():
+    payload = json.dumps({**msgspec.to_builtins(counter_state("1", None, open=False, seq=3)),
+                          "closed_until": 1e300, "name": "Loket\x001"}).encode()
+    m = make()
+    m.on_counter(decode_state(payload, CounterState), retained=True, now=T)
+    check_draws(m)
+    with pytest.raises(BadMessage):
+        decode_state(b'{"counter": 5}', CounterState)
 
 
-def test_thousands_of_messages_across_a_broker_restart_and_it_still_answers(site, broker,
-                                                                            tmp_path):
-    pub = Publisher(broker.port)
-    pub.queue_presence("online")
-    board = BoardProcess(site.path, tmp_path, "--board", "lobby", "--size", "1280x720",
-                         audio=False)
-    try:
-        hostile = hostile_messages(seq=1)
-        seq = 10
-        for round_ in range(2):
-            for i in range(1500):
-                seq += 1
-                if i % 3 == 0:
-                    suffix, payload = hostile[i % len(hostile)]
-                    pub.send(f"antrian/test/{suffix}", payload, retain=False)
-                else:
-                    pub.counter(counter_state(str(1 + i % 3), f"A{i % 1000:03d}", seq=seq),
-                                retain=i % 2 == 0)
-            if round_ == 0:
-                pub.close()
-                broker.stop()
-                broker.start()
-                pub = Publisher(broker.port)
-                pub.queue_presence("online")
-        pub.counter(counter_state("1", "A999", seq=seq + 1))
-        wait_for(lambda: board.shown("A999"), 20, "the last good state on screen")
-        reply = command(broker.port, "board-lobby", "status", timeout=20)
-        assert reply["ok"] and reply["data"]["connected"] is True
-        assert board.proc.poll() is None
-    finally:
-        pub.close()
-        board.stop()
-    assert board.proc.returncode == 0, board.log.read_text()[-3000:]
+def test_a_refused_state_keeps_the_last_good_one_and_is_logged_once(caplog):
+    m = make()
+    m.on_service(service_state("ktp", waiting=3, seq=10), retained=True, now=T)
+    bad = msgspec.structs.replace(service_state("ktp", waiting=9, seq=11), day="tomorrow")
+    for _ in range(50):
+        assert not m.on_service(bad, retained=False, now=T)
+    assert m.services["ktp"].waiting == 3 and m.refused == 50
+    assert caplog.text.count("refused service state") == 1
 
 
-def test_a_flood_of_messages_leaves_room_for_frames_and_the_watchdog(tmp_path):
-    site = load(write_site(tmp_path / "site.toml", 1, BOARDS))
-    board = RunningBoard(Board(site, board_config(site, "lobby"), size=(640, 360),
-                               connection=FakeConnection(site)))
-    try:
-        wait_for(lambda: board.renderer is not None, 10, "the board open")
-        turns: list[float] = []
-        board.on_board(lambda: board.after_frame(lambda: turns.append(time.monotonic())))
-        held, release = threading.Event(), threading.Event()
-        board.loop.post(lambda: (held.set(), release.wait(10)))   # the loop busy meanwhile
-        assert held.wait(5)
+def test_cleaning_keeps_ordinary_text_and_drops_what_cannot_be_drawn():
+    assert clean_text("Perekaman KTP-el") == "Perekaman KTP-el"
+    assert clean_text("Loket\x00 3\u202e\u200b") == "Loket 3"
+    assert clean_text("  a\n\tb  ") == "a b"
+    assert clean_text("Layanan Prioritas (lansia, disabilitas) · 😀") == \
+        "Layanan Prioritas (lansia, disabilitas) · 😀"
+    assert clean_text(None) == "" and clean_text(5) == ""
+    assert len(clean_text("x" * 10_000)) == NAME_CHARS
+    assert clean_time(1e300) is None and clean_time(float("nan")) is None
+    assert clean_time(T) == T and clean_time(True) is None
 
-        class Message:
-            retain = True
-        for i in range(20_000):   # as paho's thread would hand them over
-            body = counter_state(str(1 + i % 3), f"A{i % 1000:03d}", seq=10 + i)
-            board._on_mqtt(f"antrian/test/counter/{1 + i % 3}/state", encode(body), Message)
-        start = time.monotonic()
-        release.set()
-        wait_for(lambda: board.on_board(lambda: not board._pending), 60, "the flood folded")
-        during = [t for t in turns if t >= start]
-        gaps = [b - a for a, b in zip([start] + during, during)]
-        assert len(during) > 5 and max(gaps) < 0.5, (len(during), max(gaps, default=None))
-        # the last state of counter 3 in the flood (i = 19_997) is the one held
-        assert board.on_board(lambda: board.model.counters["3"].ticket) == "A997"
-    finally:
-        board.close()
+
+def test_recent_calls_drop_their_bad_entries_and_keep_the_rest():
+    good = msgspec.to_builtins(call("A001", "1", seq=5, ts=T))
+    bad = {**good, "ts": 1e300, "seq": 6}
+    recent = decode_recent(json.dumps({"day": DAY, "seq": 7, "calls": [bad, good]}).encode())
+    assert [c.ticket for c in recent.calls] == ["A001"]
+
+
+@pytest.fixture(scope="module")
+def fonts():
+    pygame.display.init()
+    from display.fonts import Fonts
+    yield Fonts()
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(name=hostile_text, reason=hostile_text, service_name=hostile_text)
+def test_the_real_renderer_draws_whatever_survived_cleaning(fonts, name, reason, service_name):
+    from display.render import Renderer
+    m = make()
+    m.on_counter(msgspec.structs.replace(counter_state("1", None, open=False, seq=5), name=name,
+                                         closed_reason=reason), retained=True, now=T)
+    m.on_service(msgspec.structs.replace(service_state("ktp", seq=5), name=service_name),
+                 retained=True, now=T)
+    surface = pygame.Surface((640, 360))
+    Renderer(surface, fonts).draw(layout(build_view(m, T), (640, 360)), T, full=True)
+    counter = Renderer(pygame.Surface((320, 200)), fonts)
+    counter.draw(layout(build_view(m, T), (320, 200), "counter"), T, full=True)
+
+
+def test_clean_counter_is_what_the_model_keeps():
+    state = counter_state("1", "A\x00001", seq=3)
+    assert clean_counter(state).ticket == "A001"
+    assert isinstance(clean_counter(state), CounterState)
+
+
+def test_twenty_thousand_messages_leave_a_bounded_model_that_still_answers():
+    """A flood of states with new ids, repeated and stale seqs, hostile values, calls and
+    recent lists: the model's memory stays bounded and a real call afterwards is news."""
+    import random
+    rng = random.Random(12)
+    m = make()
+    for i in range(20_000):
+        kind = i % 5
+        if kind == 0:
+            m.on_service(msgspec.structs.replace(service_state("ktp", seq=i), service=f"s{i}",
+                                                 name="\u202e" * 50), retained=False, now=T)
+        elif kind == 1:
+            m.on_counter(counter_state(f"c{i}", f"A{i % 999:03d}", seq=i,
+                                       closed_until=rng.choice([1e300, -1.0, T])),
+                         retained=rng.random() < 0.5, now=T)
+        elif kind == 2:
+            m.on_call(call(f"A{i % 999:03d}", "1", seq=i, ts=rng.choice([T, 1e300, T - 500])),
+                      now=T)
+            m.advance(T + i)
+        elif kind == 3:
+            m.on_recent_calls(b'{"day": "2026-11-28", "seq": %d, "calls": [%s]}'
+                              % (i, b'{"x": 1}' * (i % 2)), retained=False, now=T)
+        else:
+            m.on_message_text(bytes(rng.getrandbits(8) for _ in range(64)))
+    assert len(m.services) <= len(m.site.services) + 256
+    assert len(m.counters) <= len(m.site.counters) + 256
+    assert len(m.held) <= len(m.site.services) + len(m.site.counters) + 513
+    assert len(m.known) <= 30 and len(m._warned) <= 256 and len(m.history) <= 6
+    check_draws(m, T + 20_000)
+    effects = m.on_call(call("Z001", "2", seq=10**6, ts=T + 20_000), now=T + 20_000)
+    assert len(effects) == 1 and m.advance(T + 20_010) and m.current.ticket == "Z001"

@@ -61,7 +61,7 @@ def test_a_killed_or_frozen_queue_service_shows_offline_in_time_and_returns_with
         with watcher.cond:
             reports = [m for m in watcher.messages[mark:] if m[0] == f"{B}/tele/queue/state"]
         assert len(reports) >= 2
-        before = queue_state(site.port, "ops", site.password("ops"))
+        before = queue_state(site.console_port, "ops", site.password("ops"))
         assert before["tickets"] == 5 and before["waiting"] == 3
 
         # kill -9: the kernel closes the socket, the broker sends the last will at once.
@@ -71,7 +71,7 @@ def test_a_killed_or_frozen_queue_service_shows_offline_in_time_and_returns_with
         offline = queue.wait_presence("offline", since=mark, timeout=1.5 * KEEPALIVE)
         print(f"\nkill -9: offline after {offline - killed:.2f} s")
         queue.start()
-        assert queue_state(site.port, "ops", site.password("ops")) == before
+        assert queue_state(site.console_port, "ops", site.password("ops")) == before
 
         # Frozen (a hung Pi, a pulled cable): no PINGREQ, the broker gives up after 1.5 x
         # keepalive and sends the will. Mosquitto 2.0 counts whole seconds, waits until more
@@ -88,7 +88,7 @@ def test_a_killed_or_frozen_queue_service_shows_offline_in_time_and_returns_with
         print(f"frozen: offline after {waited:.2f} s (keepalive {KEEPALIVE} s)")
         assert waited >= KEEPALIVE * 0.9    # it was the keepalive that noticed, not something else
         queue.wait_presence("online", since=mark, timeout=10)
-        assert queue_state(site.port, "ops", site.password("ops")) == before
+        assert queue_state(site.console_port, "ops", site.password("ops")) == before
     finally:
         queue.stop()
         watcher.close()
@@ -144,7 +144,7 @@ def test_a_broker_restart_under_load_loses_nothing_and_calls_nothing_twice(locke
                 watcher.cond.wait(0.2)
         deadline = time.monotonic() + 20
         while True:
-            state = queue_state(site.port, "ops", site.password("ops"))
+            state = queue_state(site.console_port, "ops", site.password("ops"))
             ktp = state["retained"].get(f"{B}/service/ktp/state") or {}
             if state["tickets"] == takes and state["waiting"] == takes - presses \
                     and ktp.get("issued") == takes:
