@@ -236,3 +236,21 @@ def test_a_stuck_loop_is_reported_by_status_and_recovers(board, broker):
     finally:
         release.set()
     assert maintenance(board, broker, "status")["data"]["loop_answering"] is True
+
+
+def test_a_board_that_starts_shows_the_recent_calls_its_neighbours_show(site, pub):
+    import msgspec
+    from board_fakes import DAY
+    pub.queue_presence("online")
+    calls = [call(f"A{n:03d}", str(1 + n % 3), seq=n, ts=time.time() - 60 * (20 - n))
+             for n in range(20, 14, -1)]
+    pub.send(pub.topics.base + "/calls/recent",
+             json.dumps({"day": DAY, "seq": 21,
+                         "calls": [msgspec.to_builtins(c) for c in calls]}), retain=True)
+    app = start_board(site, "lobby")
+    try:
+        run_until(app, lambda: cell(app, "now.ticket").text == "A020", what="the last call")
+        assert cell(app, "recent.0.ticket").text == "A019"
+        assert app.on_board(lambda: app.model.calls_seen) == 0    # history: nothing announced
+    finally:
+        app.close()
