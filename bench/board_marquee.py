@@ -7,7 +7,9 @@ the board's alone), runs the board's own renderer on the layout's running-text c
 board does: paint the strip, present the strip, sleep until the next step. Prints the CPU share of
 one core (the child process, and Xvfb apart) for each frame rate and method:
 
-- ``blit``: the strip repainted from the cached text (what the board does).
+- ``blit``: the strip repainted whole from the cached text at every step;
+- ``scroll``: the strip's pixels moved left in place, only the new columns painted (the board's
+  way since this measurement).
 
 Steps per second decide smoothness: at 25 fps the text moves 5.6 px per step at 1080p.
 """
@@ -44,6 +46,7 @@ def child(size: tuple[int, int], fps: float, method: str, seconds: float) -> Non
     cell = Cell("marquee", (0, size[1] - h, size[0], h), TEXT, int(52 * u), fg=WHITE,
                 bg=MARQUEE_BG, role="marquee", marquee=True)
     renderer = Renderer(screen.canvas, Fonts())
+    renderer.scroll = method == "scroll"
     renderer.draw([cell], time.time(), full=True)
     screen.present([screen.canvas.get_rect()])
     rect = pygame.Rect(cell.rect)
@@ -61,7 +64,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="1920x1080,3840x2160")
     ap.add_argument("--seconds", type=float, default=14.0)
     ap.add_argument("--rates", default="25,12.5,8")
-    ap.add_argument("--methods", default="blit")
+    ap.add_argument("--methods", default="blit,scroll")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:

@@ -159,3 +159,23 @@ def test_touching_dirty_rectangles_are_pushed_as_one_and_distant_ones_apart():
     chain = merge_rects([(0, 0, 10, 10), (500, 0, 10, 10), (12, 0, 490, 10)])
     assert [tuple(r) for r in chain] == [(0, 0, 510, 10)]
     assert merge_rects([(5, 5, 0, 10)]) == []
+
+
+def test_the_running_text_moved_in_place_has_the_pixels_of_a_full_repaint(fonts):
+    size = (1280, 720)
+    v = view(running_text="Selamat datang di Mal Pelayanan Publik Kota Bogor")
+    cells = layout(v, size)
+    marquee = [c for c in cells if c.marquee][0]
+    moved, fresh = pygame.Surface(size), pygame.Surface(size)
+    r = Renderer(moved, fonts)
+    r.draw(cells, 10.0, full=True)
+    for i in range(1, 60):                       # 60 steps of 40 ms, the strip moved in place
+        r.paint(marquee, 10.0 + i * 0.04)
+    assert r._scrolled is not None
+    expected = Renderer(fresh, fonts)
+    expected.scroll = False
+    expected.draw(cells, 10.0, full=True)
+    expected.paint(marquee, 10.0 + 59 * 0.04)
+    strip = marquee.rect
+    assert (pygame.image.tobytes(moved.subsurface(strip), "RGB")
+            == pygame.image.tobytes(fresh.subsurface(strip), "RGB"))
