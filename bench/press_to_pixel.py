@@ -274,6 +274,16 @@ def report(r: dict) -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+def take_tickets(client: Client, site: Path, need: int) -> None:
+    """Enough waiting tickets for every press: the first service of each bench counter."""
+    from antrian.config import load as load_site
+    loaded = load_site(site)
+    for i in range(need):
+        service = loaded.counters[COUNTERS[i % len(COUNTERS)]].services[0]
+        client.publish("kiosk/k1/take", {"service": service, "id": f"b-{i}"})
+    client.wait(lambda: len(client.tickets) >= need, 60)
+
+
 def table(results: list[dict]) -> str:
     """The figures of every size in one table (markdown, for docs/display.md)."""
     rows = ["| screen | press -> pixels p50 / p90 / p99 | idle CPU board + Xvfb | "
@@ -324,14 +334,7 @@ def main() -> int:
             if not client.online.wait(15):
                 print((tmp / "serve.log").read_text(), file=sys.stderr)
                 return 1
-            # Enough waiting tickets for every press: the first service of each bench counter.
-            from antrian.config import load as load_site
-            loaded = load_site(site)
-            need = args.calls * len(sizes) + 20
-            for i in range(need):
-                service = loaded.counters[COUNTERS[i % len(COUNTERS)]].services[0]
-                client.publish("kiosk/k1/take", {"service": service, "id": f"b-{i}"})
-            client.wait(lambda: len(client.tickets) >= need, 60)
+            take_tickets(client, site, args.calls * len(sizes) + 20)
             for n, size in enumerate(sizes):
                 results.append(run_board(args, size, site, env, client, tmp, n * args.calls))
         finally:
