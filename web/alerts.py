@@ -115,11 +115,14 @@ class AlertStore:
         sub.id = cur.lastrowid
         return sub
 
-    def update(self, sub: Subscription) -> None:
+    def update(self, sub: Subscription, *, endpoint: bool = False) -> None:
         self.db.execute("UPDATE subscription SET ahead=?, minutes=?, lang=?, p256dh=?, auth=?, "
                         "phone=?, near_sent=?, called_sent=? WHERE id=?",
                         (sub.ahead, sub.minutes, sub.lang, sub.p256dh, sub.auth, sub.phone,
                          sub.near_sent, sub.called_sent, sub.id))
+        if endpoint:
+            self.db.execute("UPDATE subscription SET endpoint=? WHERE id=?",
+                            (sub.endpoint, sub.id))
 
     def delete(self, ids: list[int]) -> None:
         if ids:
@@ -194,10 +197,12 @@ class Alerts:
         for old in held:
             if (sub.endpoint and old.endpoint == sub.endpoint) or (
                     sub.endpoint is None and old.endpoint is None):
+                # told again only about a new condition, never twice about the call
+                if (old.ahead, old.minutes) != (sub.ahead, sub.minutes):
+                    old.near_sent = old.called_sent
                 old.ahead, old.minutes, old.lang = sub.ahead, sub.minutes, sub.lang
                 old.p256dh, old.auth = sub.p256dh, sub.auth
                 old.phone = sub.phone if sub.phone is not None else old.phone
-                old.near_sent = old.called_sent = False
                 self.store.update(old)
                 return old
         held.append(self.store.add(sub))
@@ -210,9 +215,15 @@ class Alerts:
         return len(gone)
 
     def forget_endpoint(self, endpoint: str) -> None:
-        """The push service says this browser unsubscribed: its subscriptions go."""
+        """The push service says this browser unsubscribed: its subscriptions go (those that
+        also hold a phone keep it, without the push)."""
         for key, held in list(self.by_ticket.items()):
-            self._drop(key, [s for s in held if s.endpoint == endpoint])
+            mine = [s for s in held if s.endpoint == endpoint]
+            for sub in mine:
+                if sub.phone is not None:
+                    sub.endpoint = sub.p256dh = sub.auth = None
+                    self.store.update(sub, endpoint=True)
+            self._drop(key, [s for s in mine if s.phone is None])
 
     def _drop(self, key: tuple[str, str], subs: list[Subscription]) -> None:
         if not subs:

@@ -146,7 +146,9 @@ class AlertsHttp:
         self.alerts = alerts
         self.test_origins = tuple(test_origins)
         self.push_services = tuple(push_services)
-        self.limit = RateLimit(per_minute, burst=min(per_minute, 5))
+        # A visitor sets one alert, maybe changes it: a burst of 5 (a quarter of a minute's
+        # worth on a busier setting), then the configured rate; refusals count too.
+        self.limit = RateLimit(per_minute, burst=min(per_minute, max(5, per_minute // 4)))
         self.accepted = self.refused = 0
         pusher = alerts.pusher if alerts is not None else None
         self.config = msgspec.json.encode({
