@@ -168,6 +168,7 @@ var AntrianRemind = (function () {
 
     function arm(info, ahead, minutes, push, phone) {
       unlockSound();
+      worker().catch(function () {});   // Android shows notifications only through a worker
       state = { ahead: ahead, minutes: minutes || null, fired: false };
       save(info, state);
       var asked = ("Notification" in window && Notification.permission === "default")
