@@ -178,6 +178,7 @@ class MockGateway(Threaded):
     async def send(self, request: web.Request) -> web.Response:
         if self.mode == "hang":
             await asyncio.sleep(30)
+            return web.Response(status=504)
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.Response(status=401)
         body = await request.json()
