@@ -149,6 +149,8 @@ var AntrianRemind = (function () {
         if (near) { state.fired = true; save(info, state); fire(info); }
       } else if (info.status === "called" && !state.called) {
         state.called = true; save(info, state);
+        var bar = document.getElementById("remind-alert");
+        if (bar) bar.hidden = true;      // the call's own green bar takes over
         notify(t("called_title"), t("called")(info.ticket, info.counter_name || ""), "antrian-" + info.ticket);
       } else if (info.status === "done" || info.status === "expired") {
         save(info, null);
