@@ -20,7 +20,8 @@ if not Path(CHROMIUM).exists():
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 Axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe
 
-# Every notification the page shows, by either road (the constructor, or the service worker).
+# Every notification the page shows, by either road (the constructor, or the service worker),
+# every beep it starts and every vibration it asks for.
 SPY = """
 window.__notes = [];
 (function () {
@@ -31,6 +32,10 @@ window.__notes = [];
     Spy.requestPermission = Real.requestPermission.bind(Real);
     window.Notification = Spy;
   }
+  window.__beeps = 0; window.__vibrations = [];
+  var start = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function () { window.__beeps++; return start.apply(this, arguments); };
+  navigator.vibrate = function (p) { window.__vibrations.push(p); return true; };
   if (window.ServiceWorkerRegistration) {
     var show = ServiceWorkerRegistration.prototype.showNotification;
     ServiceWorkerRegistration.prototype.showNotification = function (title, opts) {
@@ -83,6 +88,9 @@ def test_the_page_alerts_when_two_are_ahead(browser, queue_service, site_file, t
         page.wait_for_function("() => window.__notes.length > 0", timeout=5000)
         notes = page.evaluate("window.__notes")
         assert notes[0]["title"] == "Giliran Anda hampir tiba" and "A004" in notes[0]["body"]
+        # the sound (three beeps, unlocked by the tap on "Aktifkan") and the vibration
+        assert page.evaluate("window.__beeps") == 3
+        assert page.evaluate("window.__vibrations") == [[400, 200, 400, 200, 400]]
         page.screenshot(path=str(artifacts / "alerts-near.png"))
         found = [v["id"] for v in Axe().run(page).response["violations"]
                  if v["impact"] in ("serious", "critical")]
