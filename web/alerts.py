@@ -309,13 +309,22 @@ def from_settings(site, settings, state_dir: Path, secret: bytes) -> Alerts | No
     from web.notify import CommandGateway, HttpGateway, Outbox
     from web.push import Pusher, Vapid
 
+    from antrian.config import ConfigError
+
     pusher = outbox = None
     if settings.vapid_key is not None:
-        pusher = Pusher(Vapid.load(settings.vapid_key, settings.vapid_subject))
+        try:
+            pusher = Pusher(Vapid.load(settings.vapid_key, settings.vapid_subject))
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"notify.vapid_key: {e} (antrian web-push-keys writes one)"
+                              ) from None
     if settings.texts:
         if settings.gateway_url:
-            token = (settings.gateway_token_file.read_text().strip()
-                     if settings.gateway_token_file is not None else None)
+            try:
+                token = (settings.gateway_token_file.read_text().strip()
+                         if settings.gateway_token_file is not None else None)
+            except OSError as e:
+                raise ConfigError(f"notify.gateway_token_file: {e}") from None
             gateway = HttpGateway(settings.gateway_url, token=token, form=settings.gateway_form,
                                   phone_field=settings.gateway_phone_field,
                                   text_field=settings.gateway_text_field)

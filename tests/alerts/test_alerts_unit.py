@@ -180,3 +180,17 @@ gateway_per_minute = 6
             {**raw, "notify": {"gateway_url": "http://x", "gateway_command": ["x"]}}))
     with pytest.raises(config.ConfigError, match="vapid_subject"):
         NotifySettings.from_site(config.parse({**raw, "notify": {"vapid_subject": "admin"}}))
+
+
+def test_a_missing_vapid_key_or_token_is_a_config_error_naming_the_key(tmp_path):
+    from web.alerts import from_settings
+    raw = tomllib.loads(SMALL_SITE.format(port=1883))
+    site = config.parse({**raw, "notify": {"vapid_key": str(tmp_path / "none.pem")}})
+    with pytest.raises(config.ConfigError, match="notify.vapid_key.*web-push-keys"):
+        from_settings(site, NotifySettings.from_site(site), tmp_path, b"s" * 32)
+    site = config.parse({**raw, "notify": {"gateway_url": "http://127.0.0.1:9/send",
+                                           "gateway_token_file": str(tmp_path / "none")}})
+    with pytest.raises(config.ConfigError, match="gateway_token_file"):
+        from_settings(site, NotifySettings.from_site(site), tmp_path, b"s" * 32)
+    assert from_settings(config.parse(raw), NotifySettings.from_site(config.parse(raw)),
+                         tmp_path, b"s" * 32) is None       # nothing configured: off
