@@ -90,8 +90,8 @@ def web(args: argparse.Namespace) -> int:
     accounts = Accounts(managers, site, state_dir=survey_path.parent,
                         session_hours=settings.session_hours)
     notify = NotifySettings.from_site(site)
-    alerts = alerts_from_settings(site, notify, survey_path.parent,
-                                  siteconfig.ticket_secret(site))
+    secret = siteconfig.ticket_secret(site)     # read once: the page and the alerts share it
+    alerts = alerts_from_settings(site, notify, survey_path.parent, secret)
     queue_db = Path(args.db) if args.db else None
     if queue_db is not None and not queue_db.is_file():
         print(f"antrian web: --db {queue_db}: no such file", file=sys.stderr)
@@ -102,7 +102,7 @@ def web(args: argparse.Namespace) -> int:
                    accounts=accounts, queue_db=queue_db,
                    reports_dir=Path(args.reports) if args.reports else None,
                    edge=Edge(settings.trusted_proxies, settings.hsts_seconds),
-                   header_timeout=settings.header_timeout, alerts=alerts,
+                   header_timeout=settings.header_timeout, alerts=alerts, ticket_secret=secret,
                    alert_options={"test_origins": notify.test_push_origins,
                                   "per_minute": notify.per_minute})
     try:
