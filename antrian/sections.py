@@ -86,13 +86,18 @@ WEB = section("web", {"host", "port", "max_streams", "managers", "survey", "surv
                       # the network edge (issue 12, web/settings.py edge_settings)
                       "trusted_proxies", "hsts_seconds", "max_streams_per_address",
                       "header_timeout"})
+# web/settings.py NotifySettings: near-turn alerts by Web Push and by text (docs/web.md).
+NOTIFY = section("notify", {"vapid_key", "vapid_subject", "gateway_url", "gateway_command",
+                            "gateway_token_file", "gateway_form", "gateway_phone_field",
+                            "gateway_text_field", "gateway_per_minute", "per_minute",
+                            "test_push_origins"})
 # mqtt/maintenance.py: the maintenance face of every role.
 MAINTENANCE = section("maintenance", {"health_interval"})
 # the queue service's edge (issue 12): the recall cooldown and each sender's rate limit.
 QUEUE = section("queue", {"recall_cooldown_s", "rate_per_s", "burst"})
 
 SECTIONS: dict[str, Section] = {s.name: s for s in (
-    BROKER, OPENING, SERVICE, COUNTER, KIOSK, PANEL, BOARD, VOICE, WEB, MAINTENANCE, QUEUE)}
+    BROKER, OPENING, SERVICE, COUNTER, KIOSK, PANEL, BOARD, VOICE, WEB, NOTIFY, MAINTENANCE, QUEUE)}
 
 
 # -- the check ----------------------------------------------------------------------------------

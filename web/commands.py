@@ -42,6 +42,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--agency", default=None, help="the agency an agency account sees")
     p.set_defaults(func=web_user)
 
+    p = sub.add_parser("web-push-keys", help="write the VAPID key of near-turn Web Push alerts")
+    p.add_argument("--config", required=True, help="site TOML")
+    p.add_argument("--out", default=None, help="the PEM file (default: [notify] vapid_key)")
+    p.add_argument("--force", action="store_true", help="replace an existing key (every "
+                   "browser's subscription then stops working)")
+    p.set_defaults(func=web_push_keys)
+
     p = sub.add_parser("report", help="the day's report for the building manager (CSV + PNG)")
     p.add_argument("--config", required=True, help="site TOML")
     p.add_argument("--day", default="today",
@@ -69,8 +76,10 @@ def web(args: argparse.Namespace) -> int:
         return 2
     from reports.survey_store import SurveyStore, default_path
     from web.accounts import Accounts
+    from web.alerts import from_settings as alerts_from_settings
     from web.http import Edge
     from web.role import WebRole
+    from web.settings import NotifySettings
 
     survey_path = Path(args.survey_db) if args.survey_db else default_path()
     survey = SurveyStore(survey_path) if settings.survey else None
@@ -80,6 +89,9 @@ def web(args: argparse.Namespace) -> int:
                     "(antrian web-user add ...)", managers)
     accounts = Accounts(managers, site, state_dir=survey_path.parent,
                         session_hours=settings.session_hours)
+    notify = NotifySettings.from_site(site)
+    secret = siteconfig.ticket_secret(site)     # read once: the page and the alerts share it
+    alerts = alerts_from_settings(site, notify, survey_path.parent, secret)
     queue_db = Path(args.db) if args.db else None
     if queue_db is not None and not queue_db.is_file():
         print(f"antrian web: --db {queue_db}: no such file", file=sys.stderr)
@@ -90,7 +102,9 @@ def web(args: argparse.Namespace) -> int:
                    accounts=accounts, queue_db=queue_db,
                    reports_dir=Path(args.reports) if args.reports else None,
                    edge=Edge(settings.trusted_proxies, settings.hsts_seconds),
-                   header_timeout=settings.header_timeout)
+                   header_timeout=settings.header_timeout, alerts=alerts, ticket_secret=secret,
+                   alert_options={"test_origins": notify.test_push_origins,
+                                  "per_minute": notify.per_minute})
     try:
         status = role.serve()
     finally:
@@ -99,6 +113,33 @@ def web(args: argparse.Namespace) -> int:
     if status:
         print(f"antrian web: cannot listen on {host}:{port}", file=sys.stderr)
     return status
+
+
+# -- antrian web-push-keys -----------------------------------------------------------------------
+
+def web_push_keys(args: argparse.Namespace) -> int:
+    """A new P-256 key as PEM (mode 0600), and its public half, which browsers are given."""
+    import os
+
+    from web.push import Vapid
+    from web.settings import NotifySettings
+
+    site = siteconfig.load(args.config)
+    out = Path(args.out) if args.out else NotifySettings.from_site(site).vapid_key
+    if out is None:
+        print("antrian web-push-keys: give --out or set [notify] vapid_key", file=sys.stderr)
+        return 2
+    if out.exists() and not args.force:
+        print(f"antrian web-push-keys: {out} exists (--force replaces it; subscribed browsers "
+              "then get nothing)", file=sys.stderr)
+        return 1
+    vapid = Vapid.generate()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(vapid.pem())
+    print(f"wrote {out}; public key (applicationServerKey): {vapid.public}")
+    return 0
 
 
 # -- antrian report ------------------------------------------------------------------------------

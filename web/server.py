@@ -19,7 +19,8 @@ Routes (GET and HEAD only, but for the survey's answers and the managers' login;
   ``message``, ``snapshot``, ``ping``), resumable with ``Last-Event-ID``;
 - ``/static/<file>``, ``/healthz``;
 - the SKM survey (``/survey/<ticket>``, ``POST /api/v1/survey``, ``/api/v1/skm``):
-  ``web.survey_http``; the manager's pages (``/manage/``, ``/api/v1/manage/...``): ``web.manage``.
+  ``web.survey_http``; the manager's pages (``/manage/``, ``/api/v1/manage/...``): ``web.manage``;
+- near-turn alerts (``/api/v1/alerts``: Web Push and texts): ``web.alerts_http``.
 """
 
 from __future__ import annotations
@@ -89,8 +90,9 @@ class WebApp:
                  static: Path = STATIC, survey=None, survey_per_minute: int = 20,
                  accounts=None, queue_db: Path | None = None, reports_dir: Path | None = None,
                  ticket_secret: bytes | None = None, edge: Edge | None = None,
-                 header_timeout: float = 10.0):
+                 header_timeout: float = 10.0, alerts=None, alert_options=None):
         from antrian.config import ticket_secret as site_ticket_secret
+        from web.alerts_http import AlertsHttp
         from web.manage import ManagerHttp
         from web.survey_http import SurveyHttp
 
@@ -120,6 +122,11 @@ class WebApp:
         # The survey (web.survey_http) and the manager's pages (web.manage): see their modules.
         self.survey_http = SurveyHttp(self, survey, per_minute=survey_per_minute)
         self.manage = ManagerHttp(self, accounts, queue_db=queue_db, reports_dir=reports_dir)
+        # Near-turn alerts (web.alerts), told after each rebuild; None: only the open page alerts.
+        self.alerts = alerts
+        if alerts is not None:
+            alerts.public = self.public
+        self.alerts_http = AlertsHttp(self, alerts, **(alert_options or {}))
         self.app = self._build()
         self._flush()
 
@@ -170,6 +177,11 @@ class WebApp:
         self.services = Prepared(msgspec.json.encode(self.public.document), LIVE_JSON)
         if update.frames:
             self._broadcast(update)
+        if self.alerts is not None:
+            try:
+                self.alerts.check(self.clock())
+            except Exception:   # an alert must never stop the page
+                log.exception("checking the near-turn alerts failed")
 
     def _broadcast(self, update: Update) -> None:
         blob = b"".join(frame(name, data, update.version) for name, data in update.frames)
@@ -238,6 +250,7 @@ class WebApp:
         r.add_get(r"/static/{path:[A-Za-z0-9._\-/]{1,80}}", self.static_file)
         self.survey_http.routes(r)
         self.manage.routes(r)
+        self.alerts_http.routes(r)
         r.add_route("*", "/{tail:.*}", self.fallback)
         app.on_startup.append(self._on_startup)
         app.on_shutdown.append(self._on_shutdown)
@@ -259,6 +272,8 @@ class WebApp:
         self.streams.clear()
         self.streams_by_client.clear()
         self.manage.close()
+        if self.alerts is not None:
+            await self.alerts.close()
 
     async def page(self, request: web.Request) -> web.Response:
         self.requests += 1
@@ -355,6 +370,7 @@ class WebApp:
                 "refused_streams": self.refused_streams, "synced": self.public.synced,
                 "services": len(self.public.services), "online": self.public.queue_online,
                 "connected": self.public.connected, **self.survey_http.figures(),
+                **self.alerts_http.figures(),
                 **self.manage.figures()}
 
     # -- running -----------------------------------------------------------------------------

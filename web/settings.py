@@ -88,3 +88,73 @@ def edge_settings(raw: dict) -> dict:
     if not 2 <= out["header_timeout"] <= 300:
         raise ConfigError("web.header_timeout: must be 2..300 seconds")
     return out
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """The ``[notify]`` table: near-turn alerts by Web Push and by text (docs/web.md).
+
+        [notify]
+        vapid_key = "vapid.pem"      # `antrian web-push-keys` writes it; absent: no Web Push
+        vapid_subject = "mailto:admin@mpp.example.go.id"
+        gateway_url = "http://127.0.0.1:9000/send"   # a WhatsApp/SMS gateway; absent: no texts
+        gateway_command = ["gammu-smsd-inject", "TEXT", "{phone}", "-text", "{text}"]
+        gateway_token_file = "gateway.token"         # sent as Authorization: Bearer
+        gateway_form = false         # true: a form post instead of JSON
+        gateway_phone_field = "to"
+        gateway_text_field = "text"
+        gateway_per_minute = 30      # texts a minute for the building
+        per_minute = 10              # alert requests a minute from one address
+        test_push_origins = []       # push services allowed over http (tests only)
+    """
+    vapid_key: Path | None = None
+    vapid_subject: str = "mailto:admin@localhost"
+    gateway_url: str | None = None
+    gateway_command: tuple[str, ...] = ()
+    gateway_token_file: Path | None = None
+    gateway_form: bool = False
+    gateway_phone_field: str = "to"
+    gateway_text_field: str = "text"
+    gateway_per_minute: int = 30
+    per_minute: int = 10
+    test_push_origins: tuple[str, ...] = ()
+
+    @classmethod
+    def from_site(cls, site: Site) -> "NotifySettings":
+        # Key names are checked at load against antrian.sections.NOTIFY.
+        raw = need(site.raw, "notify", dict, "notify", {})
+
+        def path(key: str) -> Path | None:
+            value = need(raw, key, str, "notify", None)
+            if value is None:
+                return None
+            p = Path(value)
+            return p if p.is_absolute() or site.path is None else site.path.parent / p
+
+        command = need(raw, "gateway_command", list, "notify", [])
+        origins = need(raw, "test_push_origins", list, "notify", [])
+        s = cls(vapid_key=path("vapid_key"),
+                vapid_subject=need(raw, "vapid_subject", str, "notify", cls.vapid_subject),
+                gateway_url=need(raw, "gateway_url", str, "notify", None),
+                gateway_command=tuple(command), gateway_token_file=path("gateway_token_file"),
+                gateway_form=need(raw, "gateway_form", bool, "notify", False),
+                gateway_phone_field=need(raw, "gateway_phone_field", str, "notify", "to"),
+                gateway_text_field=need(raw, "gateway_text_field", str, "notify", "text"),
+                gateway_per_minute=need(raw, "gateway_per_minute", int, "notify", 30),
+                per_minute=need(raw, "per_minute", int, "notify", 10),
+                test_push_origins=tuple(origins))
+        if not all(isinstance(a, str) for a in (*command, *origins)):
+            raise ConfigError("notify.gateway_command, test_push_origins: lists of strings")
+        if s.gateway_url and s.gateway_command:
+            raise ConfigError("notify: gateway_url or gateway_command, not both")
+        if s.gateway_url and not s.gateway_url.startswith(("http://", "https://")):
+            raise ConfigError("notify.gateway_url: an http:// or https:// URL")
+        if not s.vapid_subject.startswith(("mailto:", "https://")):
+            raise ConfigError("notify.vapid_subject: mailto:... or https://... (RFC 8292)")
+        if not 1 <= s.gateway_per_minute <= 600 or not 1 <= s.per_minute <= 600:
+            raise ConfigError("notify.gateway_per_minute, per_minute: 1..600")
+        return s
+
+    @property
+    def texts(self) -> bool:
+        return bool(self.gateway_url or self.gateway_command)

@@ -81,11 +81,13 @@
   var source = null, lastEvent = 0, polling = false, streamTrouble = false;
   var ticketTimer = null;
   var openDetails = {};        // service id -> its standard's details are open
+  var remind = AntrianRemind.create({ lang: lang, onChange: function () { renderTicket(); } });   // remind.js
 
   function t(key) { return T[lang][key]; }
 
   function applyLanguage() {
     Antrian.translate(T, lang);
+    remind.setLanguage(lang);
     if (doc) renderAll();
     renderTicket();
   }
@@ -324,6 +326,7 @@
       if (ticketInfo.status === "called" && before !== "called") calledAlert(ticketInfo);
       if (ticketInfo.status !== "called") clearAlert();
       renderTicket();
+      remind.update(ticketInfo);
     }).catch(function () { /* the banner says the connection is down; keep what we show */ });
   }
 
@@ -357,6 +360,7 @@
       b.appendChild(el("span", null, t("est_wait")));
       facts.appendChild(a); facts.appendChild(b);
       box.appendChild(facts);
+      if (i.ticket && i.day) box.appendChild(remind.render(i, myKey));   // "Ingatkan saya"
     }
     if (i.status === "done" && i.ticket && !(doc && doc.survey === false)) {
       if (myKey) {       // only whoever holds the slip may rate: its QR code carries the key
