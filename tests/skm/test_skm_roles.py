@@ -177,8 +177,11 @@ def test_a_wrong_password_a_changed_one_and_a_logout_end_access(rig, hashes):
 
 def test_guessing_passwords_is_slowed_down(rig):
     async def check(app, base, s):
-        statuses = [(await login(s, base, "pengelola", f"tebak-{i}"))[0] for i in range(12)]
-        assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
+        # Ten tries a minute: the limit refills as time passes, and twelve Argon2 checks on a
+        # loaded machine can take long enough for one more try to be let through.
+        statuses = [(await login(s, base, "pengelola", f"tebak-{i}"))[0] for i in range(14)]
+        assert statuses[:10] == [401] * 10 and set(statuses[10:]) <= {401, 429}
+        assert statuses[-2:] == [429, 429] or statuses[10:].count(429) >= 3
     run(rig, check)
 
 
