@@ -82,16 +82,23 @@ class WebApp:
         site's (``antrian.config.ticket_secret``).
     :param edge: trusted proxies and HSTS (``web.http.Edge``).
     :param header_timeout: seconds a connection may take to send a request's headers (and a
-        POST its body) before it is closed (slowloris)."""
+        POST its body) before it is closed (slowloris).
+    :param audit: the staff's audit log (``web.audit.AuditLog``; None: kept in memory).
+    :param ack_timeout: seconds a staff press waits for the queue's acknowledgement."""
 
     def __init__(self, site: Site, *, clock: Callable[[], float] = time.time,
                  max_streams: int = 3000, max_streams_per_address: int = 20,
                  static: Path = STATIC, survey=None, survey_per_minute: int = 20,
                  accounts=None, queue_db: Path | None = None, reports_dir: Path | None = None,
                  ticket_secret: bytes | None = None, edge: Edge | None = None,
-                 header_timeout: float = 10.0):
+                 header_timeout: float = 10.0, audit=None, ack_timeout: float = 4.0):
         from antrian.config import ticket_secret as site_ticket_secret
+        from web.audit import AuditLog
+        from web.console import ConsoleHttp
+        from web.floor import FloorHttp
         from web.manage import ManagerHttp
+        from web.staff_link import StaffLink
+        from web.staff_views import Arrivals
         from web.survey_http import SurveyHttp
 
         self.site = site
@@ -120,6 +127,14 @@ class WebApp:
         # The survey (web.survey_http) and the manager's pages (web.manage): see their modules.
         self.survey_http = SurveyHttp(self, survey, per_minute=survey_per_minute)
         self.manage = ManagerHttp(self, accounts, queue_db=queue_db, reports_dir=reports_dir)
+        # Staff (issue 14): presses and supervisors' commands go out through the staff link,
+        # whose publish the role attaches (web.role); each is kept in the audit log.
+        self.audit = audit if audit is not None else AuditLog(None)
+        self.arrivals = Arrivals()
+        self.staff = StaffLink(self.public.topics, connected=lambda: self.public.connected,
+                               ack_timeout=ack_timeout)
+        self.console = ConsoleHttp(self)
+        self.floor = FloorHttp(self)
         self.app = self._build()
         self._flush()
 
@@ -128,11 +143,24 @@ class WebApp:
     def receive(self, topic: str, payload: bytes, *, retained: bool = False) -> None:
         """Fold in an MQTT message (on the event loop) and schedule the rebuild. The barrier
         (the retained state has all arrived) is rebuilt at once: lookups wait for it."""
+        self._staff_receive(topic, payload)
         if self.public.receive(topic, payload, retained=retained):
             if self.public.synced and not self.public.snapshot.synced:
                 self._flush()
             else:
                 self._schedule()
+
+    def _staff_receive(self, topic: str, payload: bytes) -> None:
+        """What the staff pages hear besides the public state: when tickets were issued, and
+        the acknowledgements of their presses and commands (after the state is folded in)."""
+        try:
+            if topic == self.public.topics.ticket:
+                self.arrivals.ticket(msgspec.json.decode(payload))
+            elif self.staff.presses or self.staff.commands:
+                self.loop.call_soon(self.staff.receive, topic, payload) if self.loop \
+                    else self.staff.receive(topic, payload)
+        except Exception:   # a bad message must not stop the page
+            log.debug("staff: ignored %s", topic, exc_info=True)
 
     def receive_threadsafe(self, topic: str, payload: bytes, message: Any = None) -> None:
         """paho's thread: hand the message to the loop, nothing else."""
@@ -238,6 +266,8 @@ class WebApp:
         r.add_get(r"/static/{path:[A-Za-z0-9._\-/]{1,80}}", self.static_file)
         self.survey_http.routes(r)
         self.manage.routes(r)
+        self.console.routes(r)
+        self.floor.routes(r)
         r.add_route("*", "/{tail:.*}", self.fallback)
         app.on_startup.append(self._on_startup)
         app.on_shutdown.append(self._on_shutdown)
@@ -355,7 +385,8 @@ class WebApp:
                 "refused_streams": self.refused_streams, "synced": self.public.synced,
                 "services": len(self.public.services), "online": self.public.queue_online,
                 "connected": self.public.connected, **self.survey_http.figures(),
-                **self.manage.figures()}
+                **self.manage.figures(), **self.staff.figures(), **self.console.figures(),
+                **self.floor.figures()}
 
     # -- running -----------------------------------------------------------------------------
 
