@@ -55,6 +55,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--survey-db", default=None,
                    help="the SKM survey's SQLite file (default: as `antrian web`); the SKM "
                         "section is left out when it does not exist")
+    p.add_argument("--audit-db", default=None,
+                   help="the web's staff audit log (default: web-audit.db beside the survey "
+                        "file): per-officer figures, officers.csv and officers_<agency>.csv")
     p.set_defaults(func=report)
 
 
@@ -138,6 +141,12 @@ def report(args: argparse.Namespace) -> int:
         print(f"antrian report: no survey file at {survey_db}", file=sys.stderr)
         return 2
     written = write_report(site, db, day, Path(args.out), survey_db=survey_db)
+    from reports import officers
+    audit_db = Path(args.audit_db) if args.audit_db else survey_db.parent / "web-audit.db"
+    if args.audit_db and not audit_db.is_file():
+        print(f"antrian report: no audit log at {audit_db}", file=sys.stderr)
+        return 2
+    written = list(written) + officers.write(site, audit_db, day, Path(args.out))
     for path in written:
         print(path)
     return 0

@@ -4,6 +4,8 @@
     GET  /api/v1/floor                      per agency and service: the line, the longest wait,
                                             the estimate, counters open/idle/closed, flags
     POST /api/v1/floor/<command>            open, close, assign, message, reset
+    GET  /api/v1/manage/officers?day=       per-officer figures (reports.officers): the
+                                            manager's all, an agency's its counters' officers
 
 A command goes to the queue service as its maintenance command (``cmnd/queue/<command>``, with a
 transaction and the response topic ``reply/web/<transaction>``) and answers with the queue's
@@ -40,6 +42,7 @@ class FloorHttp:
         r.add_get("/manage/floor", self.page)
         r.add_get("/api/v1/floor", self.floor)
         r.add_post(r"/api/v1/floor/{command:[a-z]{1,16}}", self.command)
+        r.add_get("/api/v1/manage/officers", self.officers)
 
     def _supervisor(self, request: web.Request):
         account = self.app.manage.account(request)
@@ -70,6 +73,21 @@ class FloorHttp:
                          agencies_of(app.site, account))
         doc["user"] = {"user": account.user, "role": account.role, "agency": account.agency}
         return private(200, doc)
+
+    async def officers(self, request: web.Request) -> web.Response:
+        from reports.officers import figures, visible
+        from web.http import BadQuery, day_param
+        account, refused = self._supervisor(request)
+        if refused is not None:
+            return refused
+        app = self.app
+        try:
+            day = day_param(request, "day", app.public.today(app.clock()))
+        except BadQuery as e:
+            return refusal(400, "bad_request", str(e))
+        rows = figures(app.site, app.audit.day(day, app.site.tz, app.site.reset_at))
+        return private(200, {"day": day, "officers": visible(
+            rows, None if account.role == "manager" else account.agency)})
 
     async def command(self, request: web.Request) -> web.Response:
         name = request.match_info["command"]
