@@ -253,3 +253,27 @@ def test_a_cross_site_press_is_refused(rig):
             assert r.status == 403
         assert queue.published == []
     run(rig, test)
+
+
+def test_a_recall_inside_the_queues_cooldown_shows_its_reason_and_is_audited(rig):
+    """The queue refuses a recall within its cooldown (code too_soon, issue 12): the officer
+    reads why in Indonesian, the refusal is logged with her name."""
+    async def test(app, base, s, queue):
+        await login(s, base, "sari")
+        assert (await press(s, base, "3", action="next", id="w-00000020", expect=None))[0] == 200
+        answer = queue.answer
+
+        def cooling_down(topic, payload):
+            body = msgspec.json.decode(payload)
+            if body["action"] != "recall":
+                return answer(topic, payload)
+            app.receive("antrian/test/error/counter-3", schemas.encode(schemas.Error(
+                error="recall within the 10 s cooldown", id=body["id"], code="too_soon")))
+        queue.answer = cooling_down
+        status, body = await press(s, base, "3", action="recall", id="w-00000021",
+                                   expect="C001")
+        assert status == 429 and body["code"] == "too_soon"
+        assert "terlalu cepat" in body["message"]["id"] and "cooldown" in body["error"]
+    run(rig, test)
+    last = rig[2].between(0, 1e12)[-1]
+    assert (last.user, last.action, last.outcome) == ("sari", "recall", "too_soon")
