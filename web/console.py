@@ -199,7 +199,7 @@ class ConsoleHttp:
                      entry.outcome)
 
     def figures(self) -> dict[str, Any]:
-        return {"staff_presses": self.presses, "staff_refused": self.refused}
+        return {"console_presses": self.presses, "console_refused": self.refused}
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
