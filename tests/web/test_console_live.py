@@ -254,3 +254,31 @@ def login_cookie(web) -> str:
     assert status == 200, body
     raw = headers.get("Set-Cookie", "")
     return raw.split(";", 1)[0]
+
+
+def test_a_recall_inside_the_real_queues_cooldown_is_refused_with_its_reason(tmp_path, broker,
+                                                                              hashed):
+    """The queue's own cooldown (issue 12's [queue] recall_cooldown_s), through the web."""
+    pytest.importorskip("mqtt.queue_edge", reason="the queue's edge (issue 12) is not merged")
+    site = write_site(tmp_path / "site.toml", broker.port, EXTRA.replace(
+        "recall_cooldown_s = 0", "recall_cooldown_s = 60"))
+    acc.write(tmp_path / "managers.toml", None, {
+        "sari": acc.Account("sari", "officer", hashed, counters=("3",))})
+    queue = QueueProcess(site, tmp_path / "queue.db", broker).start()
+    web = start_web(site, tmp_path)
+    try:
+        queue.take("skck", kiosk="k2")
+        cookie = {"Cookie": login_cookie(web)}
+        status, _, body = web.post("/api/v1/counters/3/press",
+                                   {"action": "next", "id": "w-cool-0001", "expect": None}, cookie)
+        assert status == 200, body
+        status, _, body = web.post("/api/v1/counters/3/press",
+                                   {"action": "recall", "id": "w-cool-0002", "expect": "C001"},
+                                   cookie)
+        answer = json.loads(body)
+        assert status == 429 and answer["code"] == "too_soon", answer
+        assert "terlalu cepat" in answer["message"]["id"] and answer["error"]
+        assert calls(queue, "C001", "recall") == []
+    finally:
+        web.stop()
+        queue.close()
