@@ -52,9 +52,10 @@ class Arrivals:
         self.known[key] = value
 
 
-def standard_s(state: dict[str, Any] | None) -> float | None:
-    """The service's published standard duration in seconds (issue 8), or None."""
-    std = (state or {}).get("standard") or {}
+def standard_s(state: dict[str, Any] | None, service=None) -> float | None:
+    """The service's standard duration in seconds (issue 8): as the queue publishes it, else
+    as the site TOML states it (``[[service]] standard``), else None."""
+    std = (state or {}).get("standard") or (service.extra.get("standard") if service else None)
     minutes = std.get("duration_minutes") if isinstance(std, dict) else None
     return float(minutes) * 60 if isinstance(minutes, (int, float)) and minutes > 0 else None
 
@@ -86,7 +87,8 @@ def counter_view(site: Site, public, arrivals: Arrivals, cid: str, now: float
               for t in (public.services.get(sid) or {}).get("missed") or []]
     current = state.get("service")
     since = state.get("since")
-    std = standard_s(public.services.get(current)) if current else None
+    std = (standard_s(public.services.get(current), site.services.get(current))
+           if current else None)
     return {
         "counter": cid, "name": state.get("name") or counter.name,
         "open": bool(state.get("open")), "ticket": state.get("ticket"), "service": current,
@@ -121,7 +123,7 @@ def floor_view(site: Site, public, arrivals: Arrivals, now: float,
         state = public.services.get(sid) or {}
         waiting = waiting_of(public, arrivals, sid, now)
         longest = max((w["waiting_s"] for w in waiting), default=0.0)
-        std = standard_s(state)
+        std = standard_s(state, svc)
         avg = state.get("avg_service_s")
         services[sid] = {
             "id": sid, "name": svc.name, "agency": svc.agency, "known": bool(state),

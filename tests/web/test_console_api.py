@@ -150,6 +150,8 @@ def test_an_agency_supervisor_acts_on_its_counters_only(rig):
         assert status == 403                      # counter 3 serves Polres
         status, body = await press(s, base, "1", action="next", id="w-00000004", expect=None)
         assert status == 200 and body["state"]["ticket"] == "A001"
+        # the current ticket is timed against its service's published standard (10 min)
+        assert body["counter"]["standard_s"] == 600.0 and body["counter"]["held_s"] == 0.0
     run(rig, test)
 
 

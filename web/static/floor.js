@@ -53,6 +53,12 @@
     return t;
   }
 
+  function serviceNames(ids) {
+    var names = {};
+    doc.agencies.forEach(function (a) { a.services.forEach(function (s) { names[s.id] = s.name; }); });
+    return ids.map(function (id) { return names[id] || id; }).join(", ");
+  }
+
   function counters(a) {
     var t = el("table", "figures counters");
     row(t, ["Loket", "Keadaan", "Nomor", "Layanan", ""]);
@@ -69,7 +75,7 @@
         command("open", {counter: c.counter}, c.name + " dibuka"); }));
       else acts.appendChild(button("Tutup…", function () { closeDialog(c); }));
       acts.appendChild(button("Layanan…", function () { assignDialog(c); }));
-      row(t, [c.name, box, c.ticket || "–", c.services.join(", "), acts],
+      row(t, [c.name, box, c.ticket || "–", serviceNames(c.services), acts],
           c.idle_with_waiting ? "flagged" : null);
     });
     return t;
