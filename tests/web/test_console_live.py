@@ -111,6 +111,13 @@ def chromium():
     return pytest.importorskip("playwright.sync_api").sync_playwright
 
 
+def serious(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe
+    found = axe().run(page).response["violations"]
+    return [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
+
+
 def log_in(page, base: str, user: str) -> None:
     page.goto(base + "/manage/login")
     page.fill("#user", user)
@@ -150,6 +157,7 @@ def test_an_officer_works_loket_3_and_the_board_shows_each_step(floor, artifacts
             page.wait_for_function("() => document.querySelector('#missed').textContent"
                                    ".includes('C001')")
             page.screenshot(path=str(artifacts / "console-loket-3.png"), full_page=True)
+            assert serious(page) == []
 
             page.click("#transfer")
             page.select_option("#to", "ktp")
@@ -190,6 +198,7 @@ def test_a_supervisor_closes_a_counter_with_a_reason_and_the_board_shows_it(floo
             assert "menganggur" in page.inner_text("#flags").lower() or \
                 "Loket 3" in page.inner_text("#flags")
             page.screenshot(path=str(artifacts / "floor-polres.png"), full_page=True)
+            assert serious(page) == []
             t = time.time()
             page.click(".counters button:has-text('Tutup')")
             page.fill("#reason", "Rapat koordinasi")
