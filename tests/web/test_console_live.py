@@ -291,3 +291,46 @@ def test_a_recall_inside_the_real_queues_cooldown_is_refused_with_its_reason(tmp
     finally:
         web.stop()
         queue.close()
+
+
+def test_an_answer_lost_on_the_way_back_is_resent_once_and_done_once(floor):
+    """The press reaches the web and the queue, but its answer never reaches the page (the
+    tablet's Wi-Fi drops): the page keeps the action, sends it once more with the same id, and
+    shows it done; the queue called one ticket."""
+    site, queue, web, tmp = floor
+    with chromium()() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        log_in(page, web.base, "sari")
+        page.wait_for_url("**/console/")
+        page.wait_for_function("() => document.querySelector('#waiting').textContent"
+                               ".includes('C003')")
+        sent: list[dict] = []
+
+        def lose_first_answer(route):
+            sent.append(json.loads(route.request.post_data))
+            if len(sent) == 1:
+                route.fetch()          # the web gets it and the queue does it...
+                route.abort("internetdisconnected")     # ...but the answer is lost
+            else:
+                route.continue_()
+        page.route("**/api/v1/counters/3/press", lose_first_answer)
+        page.click("#next")
+        page.wait_for_selector("#status.warn")          # "mengirim ulang sekali"
+        page.wait_for_function("() => document.querySelector('#status.ok') && document"
+                               ".querySelector('#status').textContent.includes('C001')")
+        assert len(sent) == 2 and sent[0]["id"] == sent[1]["id"]
+
+        # Now the connection is gone for good: both tries fail before reaching the web, and
+        # the page says plainly that the action did not happen.
+        page.unroute("**/api/v1/counters/3/press")
+        page.route("**/api/v1/counters/3/press",
+                   lambda route: route.abort("internetdisconnected"))
+        page.click("#next")
+        page.wait_for_function("() => document.querySelector('#status.bad') && document"
+                               ".querySelector('#status').textContent.includes('TIDAK terjadi')")
+        browser.close()
+    barrier = queue.press("1", "open")
+    assert barrier["open"] is True
+    assert len(calls(queue, "C001")) == 1 and calls(queue, "C002") == []
+    assert queue.counter_state("3")["ticket"] == "C001"
