@@ -98,7 +98,6 @@ class WebApp:
         from web.floor import FloorHttp
         from web.manage import ManagerHttp
         from web.staff_link import StaffLink
-        from web.staff_views import Arrivals
         from web.survey_http import SurveyHttp
 
         self.site = site
@@ -130,9 +129,9 @@ class WebApp:
         # Staff (issue 14): presses and supervisors' commands go out through the staff link,
         # whose publish the role attaches (web.role); each is kept in the audit log.
         self.audit = audit if audit is not None else AuditLog(None)
-        self.arrivals = Arrivals()
         self.staff = StaffLink(self.public.topics, connected=lambda: self.public.connected,
                                ack_timeout=ack_timeout)
+        self.arrivals = self.staff.arrivals
         self.console = ConsoleHttp(self)
         self.floor = FloorHttp(self)
         self.app = self._build()
@@ -143,24 +142,13 @@ class WebApp:
     def receive(self, topic: str, payload: bytes, *, retained: bool = False) -> None:
         """Fold in an MQTT message (on the event loop) and schedule the rebuild. The barrier
         (the retained state has all arrived) is rebuilt at once: lookups wait for it."""
-        self._staff_receive(topic, payload)
         if self.public.receive(topic, payload, retained=retained):
             if self.public.synced and not self.public.snapshot.synced:
                 self._flush()
             else:
                 self._schedule()
-
-    def _staff_receive(self, topic: str, payload: bytes) -> None:
-        """What the staff pages hear besides the public state: when tickets were issued, and
-        the acknowledgements of their presses and commands (after the state is folded in)."""
-        try:
-            if topic == self.public.topics.ticket:
-                self.arrivals.ticket(msgspec.json.decode(payload))
-            elif self.staff.presses or self.staff.commands:
-                self.loop.call_soon(self.staff.receive, topic, payload) if self.loop \
-                    else self.staff.receive(topic, payload)
-        except Exception:   # a bad message must not stop the page
-            log.debug("staff: ignored %s", topic, exc_info=True)
+        # then the staff's acknowledgements, which answer from the state just folded in
+        self.staff.hear(topic, payload)
 
     def receive_threadsafe(self, topic: str, payload: bytes, message: Any = None) -> None:
         """paho's thread: hand the message to the loop, nothing else."""

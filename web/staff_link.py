@@ -31,6 +31,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from mqtt.topics import Topics
+from web.staff_views import Arrivals
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,25 @@ class StaffLink:
         self.ack_timeout = ack_timeout
         self.publish = publish
         self.connected = connected
+        self.arrivals = Arrivals()      # when each ticket was issued (the `ticket` events)
         self.presses: dict[tuple[str, str], asyncio.Future] = {}
         self.commands: dict[str, asyncio.Future] = {}
         self.sent = self.acked = self.refused = self.timeouts = 0
 
     # -- in (on the event loop) ---------------------------------------------------------------
 
+    def hear(self, topic: str, payload: bytes) -> None:
+        """Every message the web hears, after the page folded it in; never raises."""
+        try:
+            if topic == self.topics.ticket:
+                self.arrivals.ticket(msgspec.json.decode(payload))
+            elif self.presses or self.commands:
+                self.receive(topic, payload)
+        except Exception:   # a bad message must not stop the page
+            log.debug("staff: ignored %s", topic, exc_info=True)
+
     def receive(self, topic: str, payload: bytes) -> None:
+        """The acknowledgements: a counter state, a counter's error, a reply to a command."""
         if not (self.presses or self.commands):
             return
         levels = self.topics.parse(topic)
