@@ -37,13 +37,15 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT,                   -- transfer: the service; assign: the services; reset: service
     reason TEXT,                   -- close's reason, an out-of-order call's reason
     out_of_order INTEGER NOT NULL DEFAULT 0,
-    outcome TEXT NOT NULL,         -- ok, or the refusal's code (too_soon, stale, no_ack, ...)
-    served_s REAL                  -- service time of the ticket this action finished
+    outcome TEXT NOT NULL,         -- ok, repeated (an id done before), or the refusal's code
+    served_s REAL,                 -- service time of the ticket this action finished
+    request TEXT                   -- the press's request id: a resend is told apart
 );
 CREATE INDEX IF NOT EXISTS audit_ts ON audit (ts);
+CREATE INDEX IF NOT EXISTS audit_request ON audit (request);
 """
 FIELDS = ("ts", "user", "role", "kind", "counter", "action", "ticket", "target", "reason",
-          "out_of_order", "outcome", "served_s")
+          "out_of_order", "outcome", "served_s", "request")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Entry:
     out_of_order: bool = False
     outcome: str = "ok"
     served_s: float | None = None
+    request: str | None = None
 
 
 class AuditLog:
@@ -90,6 +93,17 @@ class AuditLog:
             self.failed += 1
             log.error("audit log %s: cannot record %s by %s: %s", self.path, entry.action,
                       entry.user, e)
+
+    def done(self, counter: str, request: str) -> bool:
+        """Whether a press of this id at this counter is already recorded as done (a double
+        click, or the page's resend after its answer was lost): it is then ``repeated``."""
+        try:
+            with self._lock:
+                return self._db.execute(
+                    "SELECT 1 FROM audit WHERE request = ? AND counter = ? AND outcome = 'ok' "
+                    "LIMIT 1", (request, counter)).fetchone() is not None
+        except sqlite3.Error:
+            return False
 
     def between(self, start: float, end: float) -> list[Entry]:
         with self._lock:

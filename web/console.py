@@ -112,7 +112,9 @@ class ConsoleHttp:
             return _refused(e.code, e.error, e.says)
         held = self.app.public.counters.get(cid) or {}
         if held.get("request") == press["id"]:
-            outcome = Outcome(True, state=held)   # done already (a resend after a restart)
+            # done already (a resend after a restart): answered from the state, not sent; what
+            # the counter held before it is not known here any more
+            outcome, held = Outcome(True, state=held), {}
         else:
             outcome = await self.app.staff.press(cid, press)
         self.presses += 1
@@ -182,21 +184,26 @@ class ConsoleHttp:
 
     def _audit(self, account, cid: str, press: dict[str, Any], note: dict[str, Any],
                held: dict[str, Any], outcome: Outcome) -> None:
+        """One entry per press; a press of an id already recorded as done is ``repeated``
+        (counted once by the report, whichever web process answered first)."""
         action = Action(press["action"])
+        result = "ok" if outcome.ok else str(outcome.code)
+        if outcome.ok and self.app.audit.done(cid, press["id"]):
+            result = "repeated"
         before = held.get("ticket")
         served = None
-        if outcome.ok and action in FINISHING and before and held.get("since"):
+        if result == "ok" and action in FINISHING and before and held.get("since"):
             served = round(max(0.0, self.app.clock() - float(held["since"])), 1)
         ticket = press.get("ticket") or before
-        entry = Entry(self.app.clock(), account.user, account.role, "press", counter=cid,
-                      action=action.value, ticket=ticket, target=note.get("target"),
-                      reason=note.get("reason"), out_of_order=bool(note.get("out_of_order")),
-                      outcome="ok" if outcome.ok else str(outcome.code), served_s=served)
-        self.app.audit.record(entry)
+        self.app.audit.record(Entry(
+            self.app.clock(), account.user, account.role, "press", counter=cid,
+            action=action.value, ticket=ticket, target=note.get("target"),
+            reason=note.get("reason"), out_of_order=bool(note.get("out_of_order")),
+            outcome=result, served_s=served, request=press["id"]))
         if note.get("out_of_order") or action is Action.RECALL:
             log.info("%s at counter %s: %s %s%s -> %s", account.user, cid, action.value,
                      ticket or "-", f" (reason: {note['reason']})" if note.get("reason") else "",
-                     entry.outcome)
+                     result)
 
     def figures(self) -> dict[str, Any]:
         return {"console_presses": self.presses, "console_refused": self.refused}
