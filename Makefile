@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh Debian or Raspberry Pi OS machine:
-#   make demo   # broker, queue service, a board, simulated presses
+#   make demo   # broker, queue service, a board, the visitors' page, simulated visitors and staff
 #   make test   # the whole test suite
 SHELL := /bin/bash
 VENV ?= .venv

@@ -30,27 +30,27 @@ from board_fakes import counter_state, service_state  # noqa: E402
 
 
 def reply_size(size: tuple[int, int]) -> tuple[int, int]:
-    from display.app import BoardApp
+    from display.board import Board
     site = load(ROOT / "examples" / "mpp.toml")
-    app = BoardApp(site, board_config(site, "lobby"), size=size)
-    app.open_screen()
+    app = Board(site, board_config(site, "lobby"), size=size)
+    app.open()
     now = time.time()
     day = datetime.now(site.tz).date().isoformat()
-    t = app.conn.topics
+    t = app.topics
     for i, svc in enumerate(site.services.values()):
         state = service_state(svc.id, name=svc.name + " dan Perubahan Data Kependudukan",
                               agency=svc.agency, prefix=svc.prefix, waiting=40 + i,
                               missed=[f"{svc.prefix}{n:03d}" for n in range(1, 9)], seq=5, day=day)
-        app.handle_message(t.service_state(svc.id), encode(state), True, now)
+        app.on_message(t.service_state(svc.id), encode(state), True, now)
     for i, c in enumerate(site.counters.values()):
         svc = site.services[c.services[0]]
         state = counter_state(c.id, f"{svc.prefix}{100 + i:03d}", service=svc.id, seq=5,
                               name=c.name, day=day)
-        app.handle_message(t.counter_state(c.id), encode(state), True, now)
+        app.on_message(t.counter_state(c.id), encode(state), True, now)
     app.draw(now)
     shown = sum(1 for c in app.cells if c.text)
     assert len(app.model.services) == len(app.board.services) and shown > 20, shown
-    reply = {"ok": True, "data": app.screenshot_png(), "transaction": "t-1"}
+    reply = {"ok": True, "data": app.screen.png(), "transaction": "t-1"}
     body = json.dumps(reply).encode()
     png = len(reply["data"]["png_base64"]) * 3 // 4
     app.close()

@@ -36,7 +36,7 @@ from mqtt.store import Store  # noqa: E402
 from mqtt.topics import Topics  # noqa: E402
 from ticketing.day import service_day  # noqa: E402
 from ticketing.model import DONE  # noqa: E402
-from ticketing.simulate import mpp_plan, plan_toml, simulate  # noqa: E402
+from simulation import mpp_plan, plan_toml, simulate  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:

@@ -36,7 +36,7 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from support.broker import Mosquitto, free_port  # noqa: E402  (tests/broker.py: a private broker)
 from ticketing import service_day  # noqa: E402
-from ticketing.simulate import mpp_plan, plan_toml, simulate  # noqa: E402
+from simulation import mpp_plan, plan_toml, simulate  # noqa: E402
 from web_fixtures import retained_messages  # noqa: E402  (the queue's retained messages)
 
 

@@ -1,10 +1,11 @@
 """`make demo`: the whole system on one machine, with simulated visitors and counter staff.
 
 A private Mosquitto on a free port (the machine's own broker is left alone), the real queue
-service, a board — in a window when there is a screen, otherwise writing screenshots — and a
-stream of takes and presses through the broker, printed as they happen.
+service, a board — in a window when there is a screen, otherwise writing screenshots — the
+visitors' page (its URL printed), and a stream of takes and presses through the broker, printed
+as they happen.
 
-    .venv/bin/python scripts/demo.py [--seconds N] [--rate 1.5] [--no-board]
+    .venv/bin/python scripts/demo.py [--seconds N] [--rate 1.5] [--no-board] [--web-port 8080]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import paho.mqtt.client as paho  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from antrian import config  # noqa: E402
-from antrian.devbroker import Mosquitto  # noqa: E402
+from antrian.devbroker import Mosquitto, free_port  # noqa: E402
 
 OUT = ROOT / "var" / "demo"
 DEMO_BOARD = """
@@ -63,6 +64,8 @@ def main() -> int:
                     help="stop after this long (default: run until Ctrl-C)")
     ap.add_argument("--rate", type=float, default=1.5, help="simulated actions per second")
     ap.add_argument("--no-board", action="store_true")
+    ap.add_argument("--web-port", type=int, default=0,
+                    help="the visitors' page's port (default: a free one)")
     args = ap.parse_args()
 
     if OUT.exists():
@@ -104,6 +107,13 @@ def main() -> int:
             print(f"board: no screen here, so it writes {OUT / 'board.png'} every 3 s")
         procs.append(subprocess.Popen(board, cwd=ROOT, env=env,
                                       stderr=(OUT / "board.log").open("w")))
+
+    web_port = args.web_port or free_port()
+    procs.append(subprocess.Popen([*antrian, "web", "--config", str(site_file), "--host",
+                                   "127.0.0.1", "--port", str(web_port), "--survey-db",
+                                   str(OUT / "survey.db"), "--db", str(OUT / "queue.db")],
+                                  cwd=ROOT, stderr=(OUT / "web.log").open("w")))
+    print(f"visitors' page: http://127.0.0.1:{web_port}/  (log {OUT / 'web.log'})")
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

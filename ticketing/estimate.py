@@ -1,44 +1,44 @@
-"""Waiting-time estimates from the service times observed today.
+"""Waiting-time estimates: the building played forward with what today has shown.
 
-    >>> wait_for(state, "ktp", ahead=3, now=now)          # the queue service: seconds
+    >>> seen = Observed()                                  # the caller holds it all day
+    >>> projection = project(state, now, observed=seen)    # about once a second
+    >>> wait_from(projection, "ktp", order, ahead=3)       # per take: seconds, or None
     >>> retained_waits(services, counters, now)["ktp"]     # the public page: one per ticket
 
-Each service keeps an exponentially weighted average of how long a visitor takes at the counter
-(``Line.avg_service_s``, seeded from the TOML's ``average_minutes``, updated in
-``ticketing.rules``). The estimate plays the building forward with those averages
-(:func:`project`): every open counter becomes free when its current visitor is done (the average
-minus the time already spent, never less than a floor), then takes the ticket ``next`` would give
-it, priority first and then the longest in line across its services, exactly as the rules call.
-Tickets ahead that will not show up (the day's no-show rate so far) cost only the short time a
-counter waits before skipping them.
+:func:`project` plays the building forward: every open counter becomes free when its current
+visitor is likely done (today's visitors who took as long say how much longer: ``Observed``),
+a counter closed until a set time, or still to open in the morning, from then; each free counter
+takes the ticket ``next`` would give it, priority first, then the longest in line across its
+services, exactly as the rules call, and is busy for the day's mean service time (no-shows cost
+only the day's wait before a skip). Visitors are told the median of that (:func:`median_share`),
+stretched for priority visitors still to come. Nothing is cached here: callers hold the
+projection and the ``Observed``.
 
-The queue service knows the order across services (each ticket's ``queued_seq``). The retained
-messages do not: the page orders each service's waiting tickets by their place in their own line
-(:func:`retained_waits`), which is what tickets joining at a steady pace look like, and checks
-itself against the published ``est_wait_s``. ``ticketing/simulate.py`` measures both against the
-waits that really happened (``bench/estimate_accuracy.py``).
+The page knows only the retained messages, not the order across services: it orders each
+service's tickets by their place in their own line (:func:`retained_waits`) and stretches them
+to the published ``est_wait_s``. ``bench/estimate_accuracy.py`` measures both on simulated days
+(``simulation/``, outside the shipped packages).
 """
 
 from __future__ import annotations
 
 import heapq
-import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ticketing.model import QueueState
+from ticketing.observed import RESIDUAL_FLOOR, Observed
 from ticketing.rules import waiting_order
 
-# A visitor still at the counter after the average is expected to need at least this share of the
-# average more (service times have a long tail: the longer it took, the longer it still takes).
-RESIDUAL_FLOOR = 0.55
 # Without a clock reading the estimate assumes each busy counter is half way through.
 RESIDUAL_UNKNOWN = 0.5
 # How long a counter waits for a visitor who does not come before it skips to the next one.
 NO_SHOW_S = 60.0
 # No-show rate before today's data says otherwise, and how many tickets that prior weighs.
 NO_SHOW_PRIOR, NO_SHOW_PRIOR_WEIGHT = 0.05, 20.0
+# Priority visitors still to come can take at most this share of a service's counters.
+PRIORITY_LOAD_MAX = 0.5
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,10 @@ class LineLoad:
     avg_service_s: float
     done: int = 0
     missed: int = 0
+    skip_s: float = NO_SHOW_S         # how long a counter waits for a no-show (today's figure)
+    priority: int = 0                 # priority tickets among ``waiting``
+    priority_rate: float = 0.0        # priority tickets per second taken lately
+    cv: float = 0.0                   # spread of service times (0: report the mean wait)
 
     @property
     def no_show(self) -> float:
@@ -59,7 +63,7 @@ class LineLoad:
     def per_ticket_s(self) -> float:
         """Counter time one ticket ahead costs on average, no-shows included."""
         m = self.no_show
-        return (1 - m) * self.avg_service_s + m * min(NO_SHOW_S, self.avg_service_s)
+        return (1 - m) * self.avg_service_s + m * min(self.skip_s, self.avg_service_s)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class Desk:
     busy_service: str | None = None   # the service of the ticket it holds (None: idle)
     busy_since: float | None = None   # when that ticket was called
     reopens_at: float | None = None   # closed for a break until then (staff said so)
+    free_after: float | None = None   # seconds until free, when the caller knows better
 
 
 # One waiting ticket in calling order: (0 priority / 1 regular, order key, label).
@@ -78,28 +83,82 @@ Entry = tuple[int, float, str]
 @dataclass
 class Projection:
     """Seconds from ``now`` until each waiting ticket is called (``starts``), and until a ticket
-    taken now would be, per service (``new_ticket``; absent: no counter open for it)."""
+    taken now would be, per service (``new_ticket``; absent: no counter open for it). These are
+    means; ``fixed`` and ``new_fixed`` hold the part of each that is known, not drawn from
+    service times (a counter back from a break at a set time, an idle counter's pickup).
+    ``told`` and ``new_told`` are what a visitor is told of them (:meth:`tell`)."""
     starts: dict[str, float]
     new_ticket: dict[str, float]
     lines: dict[str, LineLoad]
     desks: list[Desk]
+    fixed: dict[str, float] = field(default_factory=dict)
+    new_fixed: dict[str, float] = field(default_factory=dict)
+    told: dict[str, float] = field(default_factory=dict)
+    new_told: dict[str, float] = field(default_factory=dict)
+    capacities: dict[str, float] = field(default_factory=dict)
 
     def capacity(self, service: str) -> float:
         """Open counters serving ``service``, each counted by the share it gives it."""
-        return sum(share(d, service, self.lines) for d in self.desks)
+        if service not in self.capacities:
+            self.capacities[service] = sum(share(d, service, self.lines) for d in self.desks)
+        return self.capacities[service]
 
     def wait(self, service: str, order: Sequence[str], ahead: int) -> float | None:
         """The wait of the ticket with ``ahead`` tickets before it in ``order`` (the service's
         calling order); past the end, the extra tickets share the service's open counters."""
-        new = self.new_ticket.get(service)
-        if new is None:
-            return None
-        if 0 <= ahead < len(order):
-            return self.starts.get(order[ahead], new)
-        extra = max(0, ahead - len(order))
-        if not extra:
-            return new
-        return round(new + extra * self.lines[service].per_ticket_s / self.capacity(service), 1)
+        return wait_from(self, service, order, ahead)
+
+    def tell(self, queues: Mapping[str, Sequence[Entry]]) -> "Projection":
+        """What visitors are told: the part of each mean drawn from service times at its median
+        (:func:`median_share`), the known part as it is, and never less than the ticket before
+        in the same line was told (a known break and a drawn visit can otherwise cross)."""
+        for desk in self.desks:       # every service's capacity in one pass over the desks
+            for sid in desk.services:
+                self.capacities[sid] = self.capacities.get(sid, 0.0) + share(desk, sid,
+                                                                             self.lines)
+        starts, fixed, told = self.starts, self.fixed, self.told
+        for sid, queue in queues.items():
+            load, capacity = self.lines.get(sid), self.capacity(sid)
+            spread = (load.cv if load is not None else 0.0) ** 2
+            per = 1.0 / capacity if capacity > 0 else 0.0
+            most = 0.0
+            for k, (_, _, label) in enumerate(queue):
+                mean = starts.get(label)
+                if mean is not None:
+                    known = min(mean, fixed.get(label, 0.0))
+                    # median_share inlined: this runs for every waiting ticket of the building
+                    median = known + (mean - known) / (1.0 + spread / (1.0 + k * per)) ** 0.5
+                    most = median if median > most else most
+                    told[label] = round(most, 1)
+            if sid in self.new_ticket:
+                mean = self.new_ticket[sid]
+                known = min(mean, self.new_fixed.get(sid, 0.0))
+                median = known + (mean - known) * median_share(spread ** 0.5,
+                                                                1.0 + len(queue) * per)
+                self.new_told[sid] = round(max(most, median), 1)
+        return self
+
+    def priority_stretch(self, service: str, ahead: int, capacity: float) -> float:
+        """How much priority visitors still to come lengthen the wait of a regular ticket with
+        ``ahead`` before it: while it waits W they arrive at the day's recent rate and each
+        goes first, so W' = W + rate * W' * per_ticket / capacity."""
+        load = self.lines.get(service)
+        if load is None or not load.priority_rate or ahead < load.priority or capacity <= 0:
+            return 1.0
+        return 1.0 / (1.0 - min(PRIORITY_LOAD_MAX,
+                                load.priority_rate * load.per_ticket_s / capacity))
+
+
+def median_share(cv: float, periods: float) -> float:
+    """The median of a wait of ``periods`` service times of spread ``cv`` (standard deviation
+    over mean), as a share of its mean. The estimate reports the median: half the visitors wait
+    less, half more, which makes the typical error smallest. Such a sum is about lognormal with
+    spread cv / sqrt(periods), whose median is the mean / sqrt(1 + cv^2 / periods).
+
+    >>> round(median_share(0.6, 1), 3), round(median_share(0.6, 9), 3), median_share(0.0, 1)
+    (0.857, 0.981, 1.0)
+    """
+    return 1.0 / (1.0 + cv * cv / max(1.0, periods)) ** 0.5
 
 
 def share(desk: Desk, service: str, lines: Mapping[str, LineLoad]) -> float:
@@ -117,6 +176,8 @@ def share(desk: Desk, service: str, lines: Mapping[str, LineLoad]) -> float:
 def free_in(desk: Desk, lines: Mapping[str, LineLoad], now: float | None) -> float:
     """Seconds until ``desk`` is done with its current visitor (0 when idle), or back from its
     break."""
+    if desk.free_after is not None:
+        return desk.free_after
     if desk.reopens_at is not None:
         return max(0.0, desk.reopens_at - now) if now is not None else RESIDUAL_UNKNOWN * 3600
     if desk.busy_service is None:
@@ -132,18 +193,25 @@ def free_in(desk: Desk, lines: Mapping[str, LineLoad], now: float | None) -> flo
 def play(queues: Mapping[str, Sequence[Entry]], lines: dict[str, LineLoad], desks: list[Desk],
          now: float | None) -> Projection:
     """List scheduling: each counter, as it becomes free, takes the smallest entry at the head
-    of its services' queues and is busy for that service's ``per_ticket_s``.
+    of its services' queues and is busy for that service's ``per_ticket_s`` (here 288 s: 300 s
+    a visit, and 5 % no-shows expected, each skipped after 60 s).
 
     >>> lines = {"ktp": LineLoad(waiting=2, avg_service_s=300)}
     >>> p = play({"ktp": [(1, 1, "A001"), (1, 2, "A002")]}, lines, [Desk(("ktp",))], now=0.0)
     >>> p.starts, p.new_ticket
-    ({'A001': 0.0, 'A002': 300.0}, {'ktp': 600.0})
+    ({'A001': 0.0, 'A002': 288.0}, {'ktp': 576.0})
     """
     head = dict.fromkeys(queues, 0)
-    heap = [(free_in(d, lines, now), i, d.services) for i, d in enumerate(desks)]
+    cost = {sid: load.per_ticket_s for sid, load in lines.items()}
+    free0 = [free_in(d, lines, now) for d in desks]
+    # An idle counter's pickup and a break's end are known; a busy counter's rest is not.
+    known = [0.0 if d.busy_service is not None else f for d, f in zip(desks, free0)]
+    heap = [(f, i, d.services) for i, (d, f) in enumerate(zip(desks, free0))]
     heapq.heapify(heap)
     starts: dict[str, float] = {}
+    fixed: dict[str, float] = {}
     new_ticket: dict[str, float] = {}
+    new_fixed: dict[str, float] = {}
     while heap:
         free, i, services = heapq.heappop(heap)
         best: tuple[Entry, str] | None = None
@@ -154,49 +222,72 @@ def play(queues: Mapping[str, Sequence[Entry]], lines: dict[str, LineLoad], desk
         if best is None:
             # Nothing left ahead of a new ticket at this counter: it would be its next.
             for sid in services:
-                new_ticket.setdefault(sid, round(free, 1))
+                if sid not in new_ticket:
+                    new_ticket[sid], new_fixed[sid] = round(free, 1), known[i]
             continue
         (_, _, label), sid = best
         head[sid] += 1
-        starts[label] = round(free, 1)
-        heapq.heappush(heap, (free + lines[sid].per_ticket_s, i, services))
-    return Projection(starts, new_ticket, lines, desks)
+        starts[label], fixed[label] = round(free, 1), known[i]
+        heapq.heappush(heap, (free + cost[sid], i, services))
+    return Projection(starts, new_ticket, lines, desks, fixed, new_fixed).tell(queues)
 
 
 # -- from the queue state (the queue service) ----------------------------------------------------
 
-def loads_from_state(state: QueueState) -> tuple[dict[str, LineLoad], list[Desk]]:
-    lines = {sid: LineLoad(line.waiting, line.avg_service_s, line.done, len(line.missed))
-             for sid, line in state.lines.items()}
+def loads_from_state(state: QueueState, observed: Observed | None = None,
+                     now: float | None = None) -> tuple[dict[str, LineLoad], list[Desk]]:
+    """The estimate's inputs from the queue state; with ``observed`` (updated to ``state``),
+    today's figures replace the line's running average and the rules of thumb."""
+    if observed is None:
+        lines = {sid: LineLoad(line.waiting, line.avg_service_s, line.done, len(line.missed),
+                               priority=len(line.priority))
+                 for sid, line in state.lines.items()}
+    else:
+        lines = {sid: LineLoad(line.waiting, observed.service_s(sid, line.avg_service_s),
+                               line.done, len(line.missed), skip_s=observed.skip_s(sid),
+                               priority=len(line.priority),
+                               priority_rate=observed.priority_rate(sid, now),
+                               cv=observed.cv(sid))
+                 for sid, line in state.lines.items()}
     desks = []
+    pickup = observed.pickup_s() if observed is not None else None
     for c in state.counters.values():
         if not c.open:
-            # A counter closed until a set time (a break) is capacity again from then on.
-            if getattr(c, "closed_until", None) is not None:
-                desks.append(Desk(tuple(c.services), reopens_at=c.closed_until))
+            # A counter closed until a set time (a break) is capacity again from then on, and
+            # so is one whose staff are late in the morning (from when they are expected).
+            until = c.closed_until
+            if until is None and observed is not None and now is not None:
+                until = observed.opens_at(c.id, now)
+            if until is not None:
+                desks.append(Desk(tuple(c.services), reopens_at=until))
             continue
         ticket = state.tickets.get(c.ticket) if c.ticket else None
-        desks.append(Desk(tuple(c.services), ticket.service if ticket else None,
-                          c.since if ticket else None))
+        if ticket is None:
+            away = observed.back_in(c.id, now) if observed and now is not None else None
+            desks.append(Desk(tuple(c.services), free_after=pickup if away is None else away))
+            continue
+        free = None
+        if observed is not None and now is not None and c.since is not None:
+            load = lines.get(ticket.service)
+            free = observed.remaining_s(ticket.service, max(0.0, now - c.since),
+                                        load.avg_service_s if load else 0.0)
+        desks.append(Desk(tuple(c.services), ticket.service, c.since, free_after=free))
     return lines, desks
 
 
-_last: list[tuple] = []   # (weakref to the state, key, projection): one entry
-
-
-def project(state: QueueState, now: float | None = None) -> Projection:
+def project(state: QueueState, now: float | None = None, *,
+            observed: Observed | None = None) -> Projection:
     """The whole building played forward from ``state`` at ``now``, in the true calling order.
-    Cached for the last (state, seq, now): the queue service asks once per service per batch."""
-    key = (state.seq, now, state.day, len(state.lines), len(state.counters))
-    if _last and _last[0][0]() is state and _last[0][1] == key:
-        return _last[0][2]
-    lines, desks = loads_from_state(state)
+
+    Nothing is cached here: the caller holds the projection as long as it stays good (the queue
+    service for about a second, see :func:`wait_from`), and ``observed``, the day's figures,
+    which this updates (without it a fresh one reads all of today's tickets)."""
+    observed = (observed or Observed()).update(state, now)
+    lines, desks = loads_from_state(state, observed, now)
     queues = {sid: [(0, state.tickets[t].queued_seq, t) for t in line.priority]
               + [(1, state.tickets[t].queued_seq, t) for t in line.regular]
               for sid, line in state.lines.items()}
-    result = play(queues, lines, desks, now)
-    _last[:] = [(weakref.ref(state), key, result)]
-    return result
+    return play(queues, lines, desks, now)
 
 
 def wait_from(projection: Projection, service: str, order: Sequence[str], ahead: int,
@@ -204,41 +295,43 @@ def wait_from(projection: Projection, service: str, order: Sequence[str], ahead:
     """The wait of the ticket with ``ahead`` tickets before it in ``order`` (the service's calling
     order now), from a projection made ``elapsed`` seconds ago. Tickets taken since then were not
     played: each one ahead adds its share of the service's counter time. This lets the queue
-    service play the building forward about once a second instead of once per request."""
-    new = projection.new_ticket.get(service)
+    service play the building forward about once a second instead of once per request.
+
+    The figure is what the projection tells (:meth:`Projection.tell`: medians), with priority
+    visitors still to come added for a regular ticket."""
+    new = projection.new_told.get(service)
     if new is None:
         return None
-    if 0 <= ahead < len(order) and order[ahead] in projection.starts:
-        return round(max(0.0, projection.starts[order[ahead]] - elapsed), 1)
-    starts = projection.starts
-    later = sum(1 for label in order[:ahead] if label not in starts) + max(0, ahead - len(order))
-    base = max(0.0, new - elapsed)
-    if not later:
-        return round(base, 1)
+    told = projection.told
     capacity = projection.capacity(service)
-    if capacity <= 0:
-        return round(base, 1)
-    return round(base + later * projection.lines[service].per_ticket_s / capacity, 1)
+    if 0 <= ahead < len(order) and order[ahead] in told:
+        wait = max(0.0, told[order[ahead]] - elapsed)
+    else:
+        later = sum(1 for label in order[:ahead] if label not in told) + max(0, ahead - len(order))
+        wait = max(0.0, new - elapsed)
+        if later and capacity > 0:
+            load = projection.lines[service]
+            periods = 1.0 + ahead / capacity
+            wait += later * load.per_ticket_s / capacity * median_share(load.cv, periods)
+    return round(wait * projection.priority_stretch(service, ahead, capacity), 1)
 
 
-def servers(state: QueueState, service: str) -> float:
-    """Open counters serving ``service``, each counted by the share of its time it gives it."""
-    lines, desks = loads_from_state(state)
-    return sum(share(d, service, lines) for d in desks)
-
-
-def wait_for(state: QueueState, service: str, ahead: int, *,
-             now: float | None = None) -> float | None:
+def wait_for(state: QueueState, service: str, ahead: int, *, now: float | None = None,
+             projection: Projection | None = None) -> float | None:
     """Estimated seconds until the ticket with ``ahead`` tickets before it in ``service``'s
     calling order is called (``ahead`` = the number waiting: a ticket taken now); None while no
-    counter serving the service is open. Pass ``now`` so busy counters count their time spent.
+    counter serving the service is open. Pass ``now`` so busy counters count their time spent,
+    and ``projection`` (``project(state, now)``) when asking about several services at once.
     """
-    return project(state, now).wait(service, waiting_order(state, service), ahead)
+    if projection is None:
+        projection = project(state, now)
+    return projection.wait(service, waiting_order(state, service), ahead)
 
 
-def service_wait(state: QueueState, service: str, *, now: float | None = None) -> float | None:
+def service_wait(state: QueueState, service: str, *, now: float | None = None,
+                 projection: Projection | None = None) -> float | None:
     """Estimated wait of a ticket taken now."""
-    return wait_for(state, service, state.lines[service].waiting, now=now)
+    return wait_for(state, service, state.lines[service].waiting, now=now, projection=projection)
 
 
 # -- from the retained messages (the public page) ------------------------------------------------

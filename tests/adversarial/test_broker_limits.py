@@ -32,7 +32,9 @@ def test_an_oversized_packet_disconnects_its_sender_only(building, queue):
     thief = building.client("counter-3").connect()
     try:
         assert thief.publish(f"{B}/counter/3/press", b"x" * (bc.MAX_PACKET_SIZE + 1)) == -1
-        assert thief.disconnects == [149]     # MQTT v5 "packet too large"
+        # MQTT v5 "packet too large" (149); on a loaded machine the broker's socket may close
+        # before paho reads that DISCONNECT, and paho reports 128. Either way: disconnected.
+        assert len(thief.disconnects) == 1 and thief.disconnects[0] in (149, 128)
         assert queue.publish(f"{B}/counter/3/state", b"{}") == 0
         assert queue.connected and not queue.disconnects
     finally:

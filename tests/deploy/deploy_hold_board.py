@@ -15,19 +15,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from display import app  # noqa: E402
+from display import board  # noqa: E402
 
 HOLD = os.environ["ANTRIAN_TEST_HOLD"]
-_step = app.BoardApp.step
+_tick = board.Board.tick
 
 
-def held_step(self, *args, **kwargs):
+def held_tick(self, *args, **kwargs):
     while os.path.exists(HOLD):
         time.sleep(0.05)
-    return _step(self, *args, **kwargs)
+    return _tick(self, *args, **kwargs)
 
 
-app.BoardApp.step = held_step
+board.Board.tick = held_tick
 
 from antrian import cli  # noqa: E402
 

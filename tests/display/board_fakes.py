@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import paho.mqtt.client as paho
@@ -9,6 +10,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from mqtt.schemas import Call, CounterState, ServiceState, Serving, encode
 from mqtt.topics import Topics
+from support.waiting import wait_for
 
 DAY = "2026-11-28"
 
@@ -93,17 +95,6 @@ class Publisher:
         self.client.disconnect()
 
 
-def wait_for(condition, timeout: float = 10.0, interval: float = 0.02):
-    """Poll ``condition()`` until it is truthy; returns its value or raises TimeoutError."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"condition not met in {timeout} s")
-
-
 AGENCIES = ["Disdukcapil", "Kantor Imigrasi", "Samsat", "Polres", "BPJS Kesehatan",
             "BPJS Ketenagakerjaan", "KPP Pratama", "Bapenda", "Kantor Pertanahan",
             "Kementerian Agama", "DPMPTSP", "PDAM", "PLN", "Disnaker"]
@@ -133,28 +124,79 @@ def big_site_toml(port: int, services: int = 145, counters: int = 50, boards: st
     return "\n".join(out)
 
 
-def run_until(app, condition, timeout: float = 10.0):
-    """Turn the board's main loop (in this thread, as pygame wants) until ``condition()``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        app.step()
-        value = condition()
-        if value:
-            return value
-    raise TimeoutError(f"board did not get there in {timeout} s")
+class RunningBoard:
+    """A :class:`display.board.Board` serving on its own thread (its owner thread: pygame lives
+    there; SDL's dummy driver allows any one thread). The test reads the board through
+    ``on_board``, which runs on that thread, so it never sees half a frame."""
+
+    def __init__(self, board):
+        self.board = board
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._serve, name="board", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self.board.serve(signals=False)
+        except BaseException as e:   # reported by close()
+            self.error = e
+
+    def __getattr__(self, name):
+        return getattr(self.board, name)
+
+    def on_board(self, fn, timeout: float = 5.0):
+        return self.board.loop.call(fn, timeout=timeout)
+
+    def close(self) -> None:
+        self.board.stop()
+        self.thread.join(15)
+        assert not self.thread.is_alive(), "the board did not stop"
+        assert self.error is None, self.error
+
+
+def run_until(app, condition, timeout: float = 10.0, what: str = "the board"):
+    """Wait until ``condition()``, evaluated on the board's own thread, is true."""
+    return wait_for(lambda: app.on_board(condition), timeout, what)
 
 
 def start_board(site, board_id: str = "lobby", *, size=(1280, 720), counter=None, **kw):
-    """A BoardApp on SDL's dummy driver, connected and ready."""
-    from display.app import BoardApp
+    """A board on SDL's dummy driver, serving on its own thread, connected and ready."""
+    from display.board import Board
     from display.config import board_config, counter_display_config
     cfg = counter_display_config(site, counter) if counter else board_config(site, board_id)
-    app = BoardApp(site, cfg, counter=counter, size=size, **kw)
-    app.open_screen()
-    app.maint.start()
-    app.conn.start()
-    run_until(app, lambda: app.ready)
+    app = RunningBoard(Board(site, cfg, counter=counter, size=size, **kw))
+    wait_for(lambda: app.ready or app.error, 15, "the board ready")
+    assert app.error is None, app.error
     return app
+
+
+class FakeConnection:
+    """What a Board needs of ``mqtt.client.Connection``, without a broker (render tests)."""
+
+    def __init__(self, site):
+        self.site = site
+        self.broker = site.broker
+        self.topics = Topics(site.site)
+        self.component = "fake"
+        self.subscriptions: list[str] = []
+        self.on_message = None
+        self.connected = threading.Event()
+        self.hooks: dict[str, list] = {"connect": [], "disconnect": []}
+
+    def on_connect(self, hook):
+        self.hooks["connect"].append(hook)
+
+    def on_disconnect(self, hook):
+        self.hooks["disconnect"].append(hook)
+
+    def start(self, wait=None):
+        return False
+
+    def stop(self):
+        pass
+
+    def publish(self, *a, **kw):
+        pass
 
 
 def pixel_share(surface, rect, color, tol: int = 30) -> float:

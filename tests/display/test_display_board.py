@@ -69,7 +69,7 @@ def test_a_live_call_flashes_at_once_and_is_queued_for_announcement(board, pub):
               and cell(board, "now.ticket").text == "A011")
     assert board.model.flashing(time.time())
     run_until(board, lambda: cell(board, "now.ticket").bg == YELLOW, timeout=3)
-    assert pixel_share(board.screen, cell(board, "now.ticket").rect, YELLOW) > 0.5
+    assert shares(board, "now.ticket", YELLOW) > 0.5
     assert board.announcer.played + len(board.announcer.queue) == 1
     assert cell(board, "recent.0.ticket").text == "A010"
 
@@ -103,7 +103,7 @@ def test_offline_badge_when_the_queue_service_dies_and_state_stays(board, pub):
     pub.queue_presence("offline")
     run_until(board, lambda: any(c.role == "badge" for c in board.cells))
     badge = cell(board, "badge")
-    assert badge.text.startswith("TIDAK TERHUBUNG") and pixel_share(board.screen, badge.rect, RED) > 0.4
+    assert badge.text.startswith("TIDAK TERHUBUNG") and shares(board, "badge", RED) > 0.4
     assert cell(board, "now.ticket").text == "A010"
     pub.queue_presence("online")
     run_until(board, lambda: not any(c.role == "badge" for c in board.cells))
@@ -126,14 +126,18 @@ def test_bad_messages_are_logged_and_ignored(board, pub, caplog):
 
 
 def maintenance(board, broker, command, args=None, timeout=10):
-    w = Watcher(broker.port)
+    topic = f"antrian/test/stat/board-lobby/{command}"
+    w = Watcher(broker.port, topics=(topic,))
     try:
-        topic = f"antrian/test/stat/board-lobby/{command}"
         w.publish(f"antrian/test/cmnd/board-lobby/{command}", json.dumps(args or {}))
-        run_until(board, lambda: any(t == topic for t, _, _ in w.messages), timeout=timeout)
-        return next(json.loads(p) for t, p, _ in w.messages if t == topic)
+        return w.wait_for(lambda t, b: t == topic, timeout, what=f"the {command} reply")[1]
     finally:
         w.close()
+
+
+def shares(board, key, color) -> float:
+    """The share of ``color`` in a cell's pixels on the window, read on the board's thread."""
+    return board.on_board(lambda: pixel_share(board.screen.window, cell(board, key).rect, color))
 
 
 def test_maintenance_screenshot_returns_the_current_frame(board, broker):
@@ -153,7 +157,7 @@ def test_maintenance_identify_flashes_the_board_id(board, broker):
     assert reply["ok"] and reply["data"]["identifying"] == "board-lobby"
     run_until(board, lambda: any(c.key == "identify" for c in board.cells))
     ident = cell(board, "identify")
-    assert ident.text == "PAPAN lobby" and pixel_share(board.screen, ident.rect, ORANGE) > 0.4
+    assert ident.text == "PAPAN lobby" and shares(board, "identify", ORANGE) > 0.4
     run_until(board, lambda: not any(c.key == "identify" for c in board.cells), timeout=5)
     assert not maintenance(board, broker, "identify", {"seconds": "x"})["ok"]
 
@@ -199,5 +203,54 @@ def test_a_counter_display_shows_its_counter_huge(site, pub):
         pub.call(call("A032", "2", seq=6))
         run_until(app, lambda: cell(app, "counter.ticket").text == "A032")
         run_until(app, lambda: cell(app, "counter.ticket").bg == YELLOW, timeout=3)
+    finally:
+        app.close()
+
+
+def test_a_call_and_the_counter_state_that_follows_go_out_in_one_frame(site, pub, tmp_path):
+    pub.queue_presence("online")
+    pub.counter(counter_state("2", None, seq=10))
+    trace = tmp_path / "frames.trace"
+    # A long wait for the state, so a loaded machine cannot split them: the frame must wait.
+    app = start_board(site, "lobby", trace=trace, coalesce=5.0)
+    try:
+        pub.call(call("A011", "2", seq=11))
+        pub.counter(counter_state("2", "A011", seq=11))
+        run_until(app, lambda: app.model.counters["2"].ticket == "A011" and "A011" in
+                  trace.read_text())
+        first = next(line for line in trace.read_text().splitlines() if "A011" in line)
+        texts = json.loads(first.split("\t")[1])
+        assert texts.count("A011") >= 2, texts     # the big panel and counter 2's row at once
+    finally:
+        app.close()
+
+
+def test_a_stuck_loop_is_reported_by_status_and_recovers(board, broker):
+    import threading
+    held, release = threading.Event(), threading.Event()
+    board.loop.post(lambda: (held.set(), release.wait(15)))   # a frame that hangs
+    assert held.wait(5)
+    try:
+        stuck = maintenance(board, broker, "status")
+        assert stuck["ok"] and stuck["data"]["loop_answering"] is False
+    finally:
+        release.set()
+    assert maintenance(board, broker, "status")["data"]["loop_answering"] is True
+
+
+def test_a_board_that_starts_shows_the_recent_calls_its_neighbours_show(site, pub):
+    import msgspec
+    from board_fakes import DAY
+    pub.queue_presence("online")
+    calls = [call(f"A{n:03d}", str(1 + n % 3), seq=n, ts=time.time() - 60 * (20 - n))
+             for n in range(20, 14, -1)]
+    pub.send(pub.topics.base + "/calls/recent",
+             json.dumps({"day": DAY, "seq": 21,
+                         "calls": [msgspec.to_builtins(c) for c in calls]}), retain=True)
+    app = start_board(site, "lobby")
+    try:
+        run_until(app, lambda: cell(app, "now.ticket").text == "A020", what="the last call")
+        assert cell(app, "recent.0.ticket").text == "A019"
+        assert app.on_board(lambda: app.model.calls_seen) == 0    # history: nothing announced
     finally:
         app.close()

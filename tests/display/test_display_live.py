@@ -21,7 +21,8 @@ from support.site import ROOT, write_site
 from support.queue import QueueProcess
 from display.layout import NAVY, PANEL, YELLOW
 from display.voice import build_pack
-from board_fakes import BOARDS, Publisher, counter_state, pixel_share, wait_for
+from support.waiting import wait_for
+from board_fakes import BOARDS, Publisher, counter_state, pixel_share
 
 pytestmark = pytest.mark.broker
 
@@ -181,8 +182,10 @@ set -u
 {sys.executable} -m antrian.cli display --config {site} --board lobby --size 1280x720 \\
     --run-for 20 > {tmp_path}/board.log 2>&1 &
 pid=$!
+# "ready" is logged in the same turn, after its frame was presented (XShmPutImage, XSync): the
+# pixels are on the X server by then.
 for i in $(seq 1 100); do
-  if grep -q ready {tmp_path}/board.log; then sleep 0.5; break; fi
+  if grep -q ready {tmp_path}/board.log; then break; fi
   sleep 0.1
 done
 import -window root {shot}

@@ -7,7 +7,7 @@ import dataclasses
 import pygame
 import pytest
 
-from display.app import rotate_rect
+from display.screen import merge_rects, rotate_rect
 from display.fonts import Fonts
 from display.layout import NAVY, PANEL, YELLOW, layout
 from display.render import Renderer
@@ -128,24 +128,54 @@ def test_a_board_on_a_tv_turned_on_its_side_draws_rotated(tmp_path):
     import tomllib
     from antrian.config import parse
     from support.site import SMALL_SITE
-    from display.app import BoardApp
+    from display.board import Board
     from display.config import board_config
     from mqtt.schemas import encode
-    from board_fakes import counter_state
+    from board_fakes import FakeConnection, counter_state
     site = parse(tomllib.loads(SMALL_SITE.format(port=1883) +
                                '[[board]]\nid = "side"\nlayout = "portrait"\nrotate = 90\n'
                                'voice = false\n'))
-    app = BoardApp(site, board_config(site, "side"), size=(540, 960), connect=False)
+    app = Board(site, board_config(site, "side"), size=(540, 960),
+                connection=FakeConnection(site))
     try:
-        app.open_screen()
-        assert app.screen.get_size() == (960, 540) and app.canvas.get_size() == (540, 960)
-        app.handle_message("antrian/test/counter/1/state", encode(counter_state("1", "A042")),
-                           True, 0.0)
-        app.step(block=False)
+        app.open()
+        window, canvas = app.screen.window, app.screen.canvas
+        assert window.get_size() == (960, 540) and canvas.get_size() == (540, 960)
+        app.on_message("antrian/test/counter/1/state", encode(counter_state("1", "A042")),
+                       True, 0.0)
+        app.tick()
         assert any(c.text == "A042" and c.role == "now_ticket" for c in app.cells)
-        expected = pygame.transform.rotate(app.canvas, 90)
-        assert pygame.image.tobytes(app.screen, "RGB") == pygame.image.tobytes(expected, "RGB")
-        app.save_screenshot(tmp_path / "side.png")
+        expected = pygame.transform.rotate(canvas, 90)
+        assert pygame.image.tobytes(window, "RGB") == pygame.image.tobytes(expected, "RGB")
+        app.screen.save(tmp_path / "side.png")
         assert pygame.image.load(str(tmp_path / "side.png")).get_size() == (960, 540)
     finally:
         app.close()
+
+
+def test_touching_dirty_rectangles_are_pushed_as_one_and_distant_ones_apart():
+    merged = merge_rects([(0, 0, 100, 50), (100, 0, 100, 50), (0, 1000, 1920, 80)])
+    assert sorted(tuple(r) for r in merged) == [(0, 0, 200, 50), (0, 1000, 1920, 80)]
+    chain = merge_rects([(0, 0, 10, 10), (500, 0, 10, 10), (12, 0, 490, 10)])
+    assert [tuple(r) for r in chain] == [(0, 0, 510, 10)]
+    assert merge_rects([(5, 5, 0, 10)]) == []
+
+
+def test_the_running_text_moved_in_place_has_the_pixels_of_a_full_repaint(fonts):
+    size = (1280, 720)
+    v = view(running_text="Selamat datang di Mal Pelayanan Publik Kota Bogor")
+    cells = layout(v, size)
+    marquee = [c for c in cells if c.marquee][0]
+    moved, fresh = pygame.Surface(size), pygame.Surface(size)
+    r = Renderer(moved, fonts)
+    r.draw(cells, 10.0, full=True)
+    for i in range(1, 60):                       # 60 steps of 40 ms, the strip moved in place
+        r.paint(marquee, 10.0 + i * 0.04)
+    assert r._scrolled is not None
+    expected = Renderer(fresh, fonts)
+    expected.scroll = False
+    expected.draw(cells, 10.0, full=True)
+    expected.paint(marquee, 10.0 + 59 * 0.04)
+    strip = marquee.rect
+    assert (pygame.image.tobytes(moved.subsurface(strip), "RGB")
+            == pygame.image.tobytes(fresh.subsurface(strip), "RGB"))

@@ -6,7 +6,8 @@ import pytest
 
 from ticketing import Press, QueueState, Take, apply, handle
 from ticketing import estimate
-from ticketing.estimate import LineLoad, play, scale_to, service_wait, wait_for
+from ticketing.estimate import LineLoad, median_share, play, scale_to, service_wait, wait_for
+from ticketing.observed import CV_PRIOR
 from ticketing.stats import day_stats, percentile, summary
 
 DAY = "2026-11-28"
@@ -142,8 +143,13 @@ def test_the_average_service_time_follows_the_days_visits(day):
 
 # -- the estimate ----------------------------------------------------------------------------------
 
+def told(mean: float, ahead: int, counters: float = 1.0) -> float:
+    """What a visitor is told of a projected mean wait: its median (``median_share``) with the
+    spread of service times before the day has shown its own."""
+    return round(mean * median_share(CV_PRIOR, 1 + ahead / counters), 1)
+
+
 def test_play_gives_one_counter_one_ticket_per_visit():
-    # (estimate.play's docstring shows 300/600: it predates the no-show share in per_ticket_s)
     lines = {"ktp": LineLoad(waiting=2, avg_service_s=300)}
     per = lines["ktp"].per_ticket_s
     p = play({"ktp": [(1, 1, "A001"), (1, 2, "A002")]}, lines, [estimate.Desk(("ktp",))],
@@ -177,8 +183,8 @@ def test_one_open_idle_counter_serves_the_line_one_ticket_at_a_time():
     d.take(2, "ktp")
     per = LineLoad(2, 300.0).per_ticket_s
     assert wait_for(d.state, "ktp", 0, now=T0 + 3) == 0.0        # A001: called at once
-    assert wait_for(d.state, "ktp", 1, now=T0 + 3) == round(per, 1)
-    assert service_wait(d.state, "ktp", now=T0 + 3) == round(2 * per, 1)
+    assert wait_for(d.state, "ktp", 1, now=T0 + 3) == told(per, 1)
+    assert service_wait(d.state, "ktp", now=T0 + 3) == told(2 * per, 2)
 
 
 def test_two_open_counters_halve_the_wait():
@@ -189,16 +195,16 @@ def test_two_open_counters_halve_the_wait():
         d.take(1 + i, "ktp")
     per = LineLoad(4, 300.0).per_ticket_s
     # A001 and A002 at once, A003 and A004 after one visit each, a new ticket after two
-    assert service_wait(d.state, "ktp", now=T0 + 10) == round(2 * per, 1)
+    assert service_wait(d.state, "ktp", now=T0 + 10) == told(2 * per, 4, counters=2)
 
 
 def test_a_busy_counter_is_free_when_its_visitor_is_likely_done():
     d = Day()
     d.take(0, "skck")
     d.press(0, "3", "next")                                    # 4K-01 since T0, avg 600
-    assert service_wait(d.state, "skck", now=T0 + 100) == 500.0      # 600 - 100 spent
+    assert service_wait(d.state, "skck", now=T0 + 100) == told(500.0, 0)   # 600 - 100 spent
     floor = estimate.RESIDUAL_FLOOR * 600.0
-    assert service_wait(d.state, "skck", now=T0 + 590) == round(floor, 1)   # long visits run on
+    assert service_wait(d.state, "skck", now=T0 + 590) == told(floor, 0)   # long visits run on
 
 
 def test_the_documented_scale_to_example():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ticketing import service_day
-from ticketing.simulate import plan_toml
+from simulation import plan_toml
 import web_fixtures
 from web_fixtures import retained_messages, sim_site, simulated_day, start_web
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
-from ticketing.simulate import mpp_plan, plan_toml, simple_estimate, simulate
+from simulation import mpp_plan, plan_toml, simple_estimate, simulate
 from antrian import config
 import tomllib
 

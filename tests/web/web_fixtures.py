@@ -9,7 +9,7 @@ from antrian import config
 from mqtt import schemas, views
 from mqtt.topics import Topics
 from ticketing.estimate import service_wait
-from ticketing.simulate import mpp_plan, plan_toml, simulate
+from simulation import mpp_plan, plan_toml, simulate
 
 
 @lru_cache(maxsize=4)
