@@ -41,7 +41,6 @@ from display.layout import Cell
 from display.model import Announce, BoardModel
 from display.present import Drawing
 from display.screen import Screen
-from display.speech import announcement
 from mqtt.schemas import BadMessage, Call, CounterState, ServiceState, decode_state
 from mqtt.topics import Topics
 
@@ -131,7 +130,7 @@ class Board(Drawing):
         t = self.topics
         if self.counter:
             return [t.counter_state(self.counter), t.call, t.lwt("queue")]
-        return [t.service_state("+"), t.counter_state("+"), t.call, f"{t.base}/calls/recent",
+        return [t.service_state("+"), t.counter_state("+"), t.call, t.recent_calls,
                 t.lwt("queue"), t.message]
 
     def _connection(self):
@@ -322,9 +321,9 @@ class Board(Drawing):
     def _announce(self, effect: Announce) -> None:
         if self.announcer is None:
             return
-        service = self.site.services.get(effect.call.service)
-        prefix = service.prefix + service.separator if service else None
-        self.announcer.say(announcement(effect.call.ticket, effect.call.counter, prefix))
+        # The model chose the words (the counter's name, the board's language) and the fallback
+        # (the counter's id) for a pack that lacks a word of the name.
+        self.announcer.say(list(effect.words), fallback=list(effect.fallback))
 
     def _check_ready(self) -> None:
         if self.ready or self.connected_at is None:

@@ -110,11 +110,20 @@ def _voice_dir(args, *, create: bool = False) -> Path | None:
     return folder
 
 
+def _words(args) -> list[str]:
+    """Every clip a pack needs: with ``--config``, the site's counter names too."""
+    from display.speech import vocabulary
+    if not getattr(args, "config", None):
+        return vocabulary()
+    from antrian.config import load
+    return vocabulary(load(args.config))
+
+
 def run_voice_build(args) -> int:
     from display.voice import build_pack
     out = _voice_dir(args, create=True)
     try:
-        made = build_pack(out, speed=args.speed)
+        made = build_pack(out, speed=args.speed, words=_words(args))
     except (RuntimeError, OSError) as e:
         print(f"antrian voice build: {e}", file=sys.stderr)
         return 1
@@ -138,17 +147,18 @@ def run_voice_words(args) -> int:
 
 
 def run_voice_check(args) -> int:
-    from display.speech import VOCABULARY, clip_file
+    from display.speech import clip_file
     from display.voice import VoicePack
     folder = _voice_dir(args)
     pack = VoicePack(folder)
     if not pack.exists():
         print(f"no voice pack at {folder}", file=sys.stderr)
         return 1
-    missing = pack.missing(VOCABULARY)
+    words = _words(args)
+    missing = pack.missing(words)
     for word in missing:
         print(f"missing: {clip_file(word)}  ({word})")
-    print(f"{len(VOCABULARY) - len(missing)}/{len(VOCABULARY)} clips in {folder}")
+    print(f"{len(words) - len(missing)}/{len(words)} clips in {folder}")
     return 1 if missing else 0
 
 

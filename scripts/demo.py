@@ -92,7 +92,8 @@ def main() -> int:
         if shutil.which("espeak-ng"):
             # A voice pack from espeak-ng's Indonesian voice (a second), so calls are announced.
             voice = OUT / "voice"
-            subprocess.run([*antrian, "voice", "build", "--out", str(voice)], cwd=ROOT,
+            subprocess.run([*antrian, "voice", "build", "--out", str(voice), "--config",
+                            str(site_file)], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=(OUT / "voice.log").open("w"))
             board += ["--voice", str(voice)]
         env = dict(os.environ)
