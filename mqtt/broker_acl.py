@@ -16,6 +16,8 @@ from mqtt.topics import Topics
 ROLES = ("queue", "ops", "cli", "web", "board", "counter", "kiosk")
 # Accounts that log in on the console listener when there is one (the others never do).
 CONSOLE_ROLES = ("ops", "cli")
+# The queue's maintenance commands the floor view sends (web.floor.COMMANDS).
+WEB_COMMANDS = ("open", "close", "assign", "message", "reset")
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,14 @@ def rules(site: Site, account: Account) -> list[tuple[str, str]]:
         return ([("write", t.kiosk_take()), ("write", t.counter_press())]
                 + [("read", r) for r in reads + [t.ticket, t.error()]])
     if account.role == "web":
-        return [("read", topic) for topic in reads + [t.ticket]]
+        # Staff act through the web (issue 14): presses as each counter, on that counter's
+        # exact leaf (the queue's request-id dedupe makes a resend harmless), their refusals,
+        # and the supervisors' commands to the queue (answered on reply/web/, see own_patterns).
+        counters = list(site.counters)
+        return ([("write", t.counter_press(c)) for c in counters]
+                + [("write", t.cmnd("queue", c)) for c in WEB_COMMANDS]
+                + [("read", topic) for topic in reads + [t.ticket]]
+                + [("read", t.error(f"counter-{c}")) for c in counters])
     if account.role == "board":
         return [("read", topic) for topic in reads]
     if account.role == "counter":
@@ -169,7 +178,7 @@ def _role_note(account: Account) -> str:
     return {"queue": " (the queue's state and events, replies to every requester)",
             "ops": " (commands, state, broker statistics)",
             "cli": " (takes and presses for any kiosk and counter)",
-            "web": " (read only)",
+            "web": " (the page; staff presses as their counters, supervisors' commands)",
             "board": " (read only)",
             "counter": " (presses for this counter only)",
             "kiosk": " (tickets from this kiosk only)"}[account.role]

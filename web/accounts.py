@@ -20,6 +20,12 @@ The file (written by ``antrian web-user``; comments are not kept)::
     agency = "Disdukcapil"
     password_hash = "$argon2id$…"
 
+    [[manager]]
+    user = "sari"
+    role = "officer"             # a counter officer: acts for these counters only
+    counters = ["3", "4"]
+    password_hash = "$argon2id$…"
+
 A session names the user, carries a random id and a fingerprint of their password hash:
 changing a password or removing an account ends its sessions at once; logging out ends that
 session on the server too (its id goes on a revocation list kept in the state directory,
@@ -48,7 +54,7 @@ from web.sessions import SESSION_HOURS, Revoked, Sessions, session_key  # noqa: 
 
 log = logging.getLogger(__name__)
 
-ROLES = ("manager", "agency")
+ROLES = ("manager", "agency", "officer")
 USER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 RELOAD_EVERY = 2.0              # s: how often the file's mtime is looked at
 
@@ -59,9 +65,11 @@ class Account:
     role: str
     password_hash: str
     agency: str | None = None
+    counters: tuple[str, ...] = ()     # an officer's counters (issue 14)
 
     def sees(self, agency: str) -> bool:
-        return self.role == "manager" or agency == self.agency
+        """Whether the account sees an agency's figures (an officer sees none)."""
+        return self.role == "manager" or (self.role == "agency" and agency == self.agency)
 
     @property
     def fingerprint(self) -> str:
@@ -94,7 +102,7 @@ def parse(raw: dict, where: str, site: Site | None = None) -> tuple[str | None, 
     agencies = set(site.agencies) if site is not None else None
     for i, e in enumerate(entries):
         here = f"{where}: manager[{i}]"
-        bad = sorted(set(e) - {"user", "role", "agency", "password_hash"})
+        bad = sorted(set(e) - {"user", "role", "agency", "counters", "password_hash"})
         if bad:
             raise ConfigError(f"{here}: unknown key {bad[0]!r}")
         user, role, agency, pw = e.get("user"), e.get("role"), e.get("agency"), e.get("password_hash")
@@ -104,8 +112,12 @@ def parse(raw: dict, where: str, site: Site | None = None) -> tuple[str | None, 
         if user in accounts:
             raise ConfigError(f"{here}: duplicate user")
         if role not in ROLES:
-            raise ConfigError(f"{here}.role: must be 'manager' or 'agency'")
-        if role == "agency":
+            raise ConfigError(f"{here}.role: must be 'manager', 'agency' or 'officer'")
+        counters = _counters(e.get("counters"), role, here, site)
+        if role == "officer":
+            if agency is not None:
+                raise ConfigError(f"{here}.agency: an officer account names its counters only")
+        elif role == "agency":
             if not isinstance(agency, str) or not agency:
                 raise ConfigError(f"{here}.agency: an agency account names its agency")
             if agencies is not None and agency not in agencies:
@@ -116,8 +128,25 @@ def parse(raw: dict, where: str, site: Site | None = None) -> tuple[str | None, 
         if not isinstance(pw, str) or not pw.startswith("$argon2"):
             raise ConfigError(f"{here}.password_hash: not an Argon2 hash "
                               "(set it with `antrian web-user add`)")
-        accounts[user] = Account(user, role, pw, agency)
+        accounts[user] = Account(user, role, pw, agency, counters)
     return secret, accounts
+
+
+def _counters(raw, role: str, here: str, site: Site | None) -> tuple[str, ...]:
+    """An officer's counters: a non-empty list of the site's counter ids; nobody else has any."""
+    if role != "officer":
+        if raw is not None:
+            raise ConfigError(f"{here}.counters: only an officer account is bound to counters")
+        return ()
+    if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
+        raise ConfigError(f"{here}.counters: an officer account lists its counters "
+                          '(counters = ["3", "4"])')
+    if site is not None:
+        unknown = [c for c in raw if c not in site.counters]
+        if unknown:
+            raise ConfigError(f"{here}.counters: {unknown[0]!r} is not a counter of the site "
+                              f"({', '.join(site.counters)})")
+    return tuple(dict.fromkeys(raw))
 
 
 def read(path: Path, site: Site | None = None) -> tuple[str | None, dict[str, Account]]:
@@ -151,6 +180,8 @@ def write(path: Path, secret: str | None, accounts: dict[str, Account], *,
         lines.append(f"role = {_toml_string(a.role)}")
         if a.agency is not None:
             lines.append(f"agency = {_toml_string(a.agency)}")
+        if a.counters:
+            lines.append("counters = [" + ", ".join(_toml_string(c) for c in a.counters) + "]")
         lines.append(f"password_hash = {_toml_string(a.password_hash)}")
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +290,8 @@ class Accounts:
             secret, accounts = read(self.path, self.site)
             if accounts.get(account.user) != account:
                 return account          # changed meanwhile (web-user): leave it alone
-            fresh = Account(account.user, account.role, new_hash, account.agency)
+            fresh = Account(account.user, account.role, new_hash, account.agency,
+                            account.counters)
             accounts[account.user] = fresh
             try:
                 write(self.path, secret, accounts)

@@ -37,9 +37,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", required=True, help="site TOML")
     p.add_argument("--managers", default=None, help="the accounts file (default: [web] managers)")
     p.add_argument("--user", default=None, help="user name (lowercase)")
-    p.add_argument("--role", choices=["manager", "agency"], default=None,
-                   help="manager: every agency; agency: one agency (give --agency)")
+    p.add_argument("--role", choices=["manager", "agency", "officer"], default=None,
+                   help="manager: every agency; agency: one agency (give --agency); officer: "
+                        "acts for its counters (give --counters)")
     p.add_argument("--agency", default=None, help="the agency an agency account sees")
+    p.add_argument("--counters", default=None,
+                   help="an officer's counters, comma-separated ids of the site TOML: 3,4")
     p.set_defaults(func=web_user)
 
     p = sub.add_parser("web-push-keys", help="write the VAPID key of near-turn Web Push alerts")
@@ -59,6 +62,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--survey-db", default=None,
                    help="the SKM survey's SQLite file (default: as `antrian web`); the SKM "
                         "section is left out when it does not exist")
+    p.add_argument("--audit-db", default=None,
+                   help="the web's staff audit log (default: web-audit.db beside the survey "
+                        "file): per-officer figures, officers.csv and officers_<agency>.csv")
     p.set_defaults(func=report)
 
 
@@ -77,6 +83,7 @@ def web(args: argparse.Namespace) -> int:
     from reports.survey_store import SurveyStore, default_path
     from web.accounts import Accounts
     from web.alerts import from_settings as alerts_from_settings
+    from web.audit import AuditLog, default_path as audit_path
     from web.http import Edge
     from web.role import WebRole
     from web.settings import NotifySettings
@@ -104,7 +111,8 @@ def web(args: argparse.Namespace) -> int:
                    edge=Edge(settings.trusted_proxies, settings.hsts_seconds),
                    header_timeout=settings.header_timeout, alerts=alerts, ticket_secret=secret,
                    alert_options={"test_origins": notify.test_push_origins,
-                                  "per_minute": notify.per_minute})
+                                  "per_minute": notify.per_minute},
+                   audit=AuditLog(audit_path(survey_path.parent)))
     try:
         status = role.serve()
     finally:
@@ -174,6 +182,12 @@ def report(args: argparse.Namespace) -> int:
         print(f"antrian report: no survey file at {survey_db}", file=sys.stderr)
         return 2
     written = write_report(site, db, day, Path(args.out), survey_db=survey_db)
+    from reports import officers
+    audit_db = Path(args.audit_db) if args.audit_db else survey_db.parent / "web-audit.db"
+    if args.audit_db and not audit_db.is_file():
+        print(f"antrian report: no audit log at {audit_db}", file=sys.stderr)
+        return 2
+    written = list(written) + officers.write(site, audit_db, day, Path(args.out))
     for path in written:
         print(path)
     return 0
@@ -205,7 +219,9 @@ def web_user(args: argparse.Namespace) -> int:
     secret, accounts = acc.read(path, site)
     if args.action == "list":
         for a in accounts.values():
-            print(f"{a.user}\t{a.role}\t{a.agency or '(semua instansi)'}")
+            scope = (("loket " + ",".join(a.counters)) if a.role == "officer"
+                     else a.agency or "(semua instansi)")
+            print(f"{a.user}\t{a.role}\t{scope}")
         return 0
     if not args.user or not acc.USER.match(args.user):
         print("antrian web-user: --user: lowercase letters, digits, '.', '_' or '-'",
@@ -222,9 +238,19 @@ def web_user(args: argparse.Namespace) -> int:
     role = args.role or (old.role if old else None)
     agency = args.agency if args.agency is not None else (old.agency if old else None)
     if role is None:
-        print("antrian web-user: --role manager|agency", file=sys.stderr)
+        print("antrian web-user: --role manager|agency|officer", file=sys.stderr)
         return 2
-    if role == "manager":
+    counters: tuple[str, ...] = ()
+    if role == "officer":
+        agency = None
+        counters = (tuple(c.strip() for c in args.counters.split(",") if c.strip())
+                    if args.counters is not None else (old.counters if old else ()))
+        unknown = [c for c in counters if c not in site.counters]
+        if not counters or unknown:
+            print(f"antrian web-user: --counters: the officer's counters, among "
+                  f"{','.join(site.counters)}", file=sys.stderr)
+            return 2
+    elif role == "manager":
         agency = None
     elif agency not in site.agencies:
         print(f"antrian web-user: --agency must be one of the site's agencies: "
@@ -238,7 +264,8 @@ def web_user(args: argparse.Namespace) -> int:
     if len(password) < 10:
         print("antrian web-user: the password needs at least 10 characters", file=sys.stderr)
         return 2
-    accounts[args.user] = acc.Account(args.user, role, acc.hash_password(password), agency)
+    accounts[args.user] = acc.Account(args.user, role, acc.hash_password(password), agency,
+                                      counters)
     acc.write(path, secret, accounts)
     print(f"{'changed' if old else 'added'} {args.user} ({role}{', ' + agency if agency else ''})"
           f" in {path}")

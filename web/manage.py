@@ -121,8 +121,11 @@ class ManagerHttp:
     # -- pages and login -----------------------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.Response:
-        if self.account(request) is None:
+        account = self.account(request)
+        if account is None:
             raise web.HTTPSeeOther("/manage/login")
+        if account.role == "officer":
+            raise web.HTTPSeeOther("/console/")    # an officer's page is their counter
         return _no_store(self.app.static["/static/manage.html"].respond(request))
 
     async def login_page(self, request: web.Request) -> web.Response:
@@ -177,8 +180,8 @@ class ManagerHttp:
         log.info("login: %s (%s%s)", account.user, account.role,
                  f", {account.agency}" if account.agency else "")
         token = self.accounts.sessions.issue(account, time.time())
-        response = (private(200, self._who(account)) if as_json
-                    else web.HTTPSeeOther("/manage/"))
+        response = (private(200, self._who(account)) if as_json else web.HTTPSeeOther(
+            "/console/" if account.role == "officer" else "/manage/"))
         response.set_cookie(COOKIE, token, max_age=int(self.accounts.sessions.seconds), path="/",
                             httponly=True, samesite="Strict", secure=is_secure(request))
         if as_json:
@@ -199,6 +202,7 @@ class ManagerHttp:
     def _who(self, account: Account) -> dict[str, Any]:
         agencies = self._visible_agencies(account)
         return {"user": account.user, "role": account.role, "agency": account.agency,
+                "counters": list(account.counters),
                 "agencies": agencies, "today": self._today(),
                 "services": [{"id": s.id, "name": s.name, "agency": s.agency}
                              for s in self.app.site.services.values() if s.agency in agencies],

@@ -39,14 +39,25 @@ class WebRole:
         self.site, self.host, self.port = site, host, port
         self.app = app or WebApp(site, **app_options)
         topics = Topics(site.site)
-        # Read-only: the page subscribes to the retained state and the calls; it publishes
-        # nothing but its own presence and health (tele/web/...). Its own presence is also the
-        # barrier: published right after subscribing, it arrives after every retained message
-        # the broker held (web.public.PublicState.receive).
+        # The page subscribes to the retained state and the calls; it publishes its own presence
+        # and health (tele/web/...). Its own presence is also the barrier: published right after
+        # subscribing, it arrives after every retained message the broker held
+        # (web.public.PublicState.receive).
         self.connection = connection or Connection(
             site, "web", on_message=self.app.receive_threadsafe, subscriptions=[
                 topics.service_state(), topics.counter_state(), topics.call, topics.lwt("queue"),
                 topics.message, topics.lwt("web")])
+        # Staff (issue 14): presses as their counters and the supervisors' queue commands go
+        # out through web.staff_link; their outcomes come back on the counter state,
+        # error/counter-<id> and reply/web/<transaction>, and the `ticket` events give the
+        # waiting times. None of these is retained, so they are subscribed apart from the
+        # page's state, after its barrier, at every connect. A connection that cannot publish
+        # (a test's) leaves staff actions "disconnected".
+        self.staff_topics = [topics.ticket, topics.error(), f"{topics.base}/reply/web/#"]
+        self.app.staff.publish = getattr(self.connection, "publish", None)
+        if hasattr(self.connection, "client"):
+            self.connection.on_connect(lambda: self.connection.client.subscribe(
+                [(t, 1) for t in self.staff_topics]))
         self.connection.on_connect(lambda: self.app.set_connected_threadsafe(True))
         self.connection.on_disconnect(lambda: self.app.set_connected_threadsafe(False))
         self.maintenance = Maintenance(self.connection, health=self.app.figures)

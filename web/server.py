@@ -83,17 +83,24 @@ class WebApp:
         site's (``antrian.config.ticket_secret``).
     :param edge: trusted proxies and HSTS (``web.http.Edge``).
     :param header_timeout: seconds a connection may take to send a request's headers (and a
-        POST its body) before it is closed (slowloris)."""
+        POST its body) before it is closed (slowloris).
+    :param audit: the staff's audit log (``web.audit.AuditLog``; None: kept in memory).
+    :param ack_timeout: seconds a staff press waits for the queue's acknowledgement."""
 
     def __init__(self, site: Site, *, clock: Callable[[], float] = time.time,
                  max_streams: int = 3000, max_streams_per_address: int = 20,
                  static: Path = STATIC, survey=None, survey_per_minute: int = 20,
                  accounts=None, queue_db: Path | None = None, reports_dir: Path | None = None,
                  ticket_secret: bytes | None = None, edge: Edge | None = None,
-                 header_timeout: float = 10.0, alerts=None, alert_options=None):
+                 header_timeout: float = 10.0, alerts=None, alert_options=None, audit=None,
+                 ack_timeout: float = 4.0):
         from antrian.config import ticket_secret as site_ticket_secret
         from web.alerts_http import AlertsHttp
+        from web.audit import AuditLog
+        from web.console import ConsoleHttp
+        from web.floor import FloorHttp
         from web.manage import ManagerHttp
+        from web.staff_link import StaffLink
         from web.survey_http import SurveyHttp
 
         self.site = site
@@ -127,6 +134,14 @@ class WebApp:
         if alerts is not None:
             alerts.public = self.public
         self.alerts_http = AlertsHttp(self, alerts, **(alert_options or {}))
+        # Staff (issue 14): presses and supervisors' commands go out through the staff link,
+        # whose publish the role attaches (web.role); each is kept in the audit log.
+        self.audit = audit if audit is not None else AuditLog(None)
+        self.staff = StaffLink(self.public.topics, connected=lambda: self.public.connected,
+                               ack_timeout=ack_timeout)
+        self.arrivals = self.staff.arrivals
+        self.console = ConsoleHttp(self)
+        self.floor = FloorHttp(self)
         self.app = self._build()
         self._flush()
 
@@ -140,6 +155,8 @@ class WebApp:
                 self._flush()
             else:
                 self._schedule()
+        # then the staff's acknowledgements, which answer from the state just folded in
+        self.staff.hear(topic, payload)
 
     def receive_threadsafe(self, topic: str, payload: bytes, message: Any = None) -> None:
         """paho's thread: hand the message to the loop, nothing else."""
@@ -251,6 +268,8 @@ class WebApp:
         self.survey_http.routes(r)
         self.manage.routes(r)
         self.alerts_http.routes(r)
+        self.console.routes(r)
+        self.floor.routes(r)
         r.add_route("*", "/{tail:.*}", self.fallback)
         app.on_startup.append(self._on_startup)
         app.on_shutdown.append(self._on_shutdown)
@@ -371,7 +390,8 @@ class WebApp:
                 "services": len(self.public.services), "online": self.public.queue_online,
                 "connected": self.public.connected, **self.survey_http.figures(),
                 **self.alerts_http.figures(),
-                **self.manage.figures()}
+                **self.manage.figures(), **self.staff.figures(), **self.console.figures(),
+                **self.floor.figures()}
 
     # -- running -----------------------------------------------------------------------------
 
