@@ -11,7 +11,11 @@ What every Antrian component gets from here, so none of them repeats it:
   published on every connect and ``offline`` on a clean stop;
 - subscriptions renewed in ``on_connect``, so a broker restart loses none of them;
 - ``on_connect`` hooks to republish retained state after a reconnect;
-- callbacks that never raise into paho's network thread (an exception there kills it).
+- callbacks that never raise into paho's network thread (an exception there kills it);
+- failures a technician can act on, logged once per change rather than at every retry: a
+  refused login names the account and where its password came from, a broker that cannot be
+  reached names host:port and the reason (refused, no route, unknown host) within a couple of
+  seconds of starting.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -29,11 +35,27 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
 
 from antrian.config import Broker, Site, credentials as site_credentials
+from mqtt.consumer import MAX_REPLY_TOPIC, reply_account
 from mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes, Any], None]
+
+
+def password_source(site: Site, given: bool, found: bool) -> str:
+    """Where a component's password came from, for a technician reading a refusal."""
+    if given:
+        return "password given on the command line or by the caller"
+    if found and site.broker.secrets:
+        path = Path(site.broker.secrets)
+        if not path.is_absolute() and site.path is not None:
+            path = Path(site.path).parent / path
+        return f"password from {path}"
+    if site.broker.username:
+        return f"password from [broker] of {site.path or 'the site TOML'}"
+    where = f" ({site.broker.secrets} not found or has no entry)" if site.broker.secrets else ""
+    return f"no password{where}"
 
 
 class Connection:
@@ -48,12 +70,15 @@ class Connection:
         messages sent while this component is away are delivered when it returns.
     :param credentials: (username, password) overriding the TOML's broker account.
     :param manual_ack: PUBACK a message only when :meth:`ack` is called (after it is stored).
+    :param account: the secrets file's account to log in with, when it is not ``component``
+        (the consoles ``ctl`` and ``watch`` log in as ``ops``).
     """
 
     def __init__(self, site: Site, component: str, *, subscriptions: Iterable[str] = (),
                  on_message: MessageHandler | None = None, persistent: bool = False,
                  client_id: str | None = None, credentials: tuple[str, str] | None = None,
-                 broker: Broker | None = None, presence: bool = True, manual_ack: bool = False):
+                 broker: Broker | None = None, presence: bool = True, manual_ack: bool = False,
+                 account: str | None = None):
         self.site = site
         self.topics = Topics(site.site)
         self.component = component
@@ -63,6 +88,16 @@ class Connection:
         self.presence = presence
         self.broker = broker or site.broker
         self.connected = threading.Event()
+        # Set once the SUBACK of this connection's subscriptions is in (cleared on a disconnect):
+        # from then on nothing published to those topics can pass this client by.
+        self.subscribed = threading.Event()
+        # Set at every outcome of a connection attempt (connected, refused, unreachable), so a
+        # short-lived client can tell "wrong password" from "no broker" without waiting it out.
+        self.attempted = threading.Event()
+        self.refused: str | None = None        # why the broker refused the login, while it does
+        self.unreachable: str | None = None    # why the broker could not be reached, while so
+        self._subscribe_mid: int | None = None
+        self._refused_replies: set[str] = set()
         self._on_connect_hooks: list[Callable[[], None]] = []
         self._on_disconnect_hooks: list[Callable[[], None]] = []
         self._stopping = False
@@ -74,8 +109,10 @@ class Connection:
         self.client.max_inflight_messages_set(100)
         self.client.max_queued_messages_set(0)
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
-        user, password = (credentials or site_credentials(site, component)
-                          or (self.broker.username, self.broker.password))
+        found = None if credentials else site_credentials(site, account or component)
+        user, password = (credentials or found or (self.broker.username, self.broker.password))
+        self.username = user or None
+        self.password_source = password_source(site, credentials is not None, found is not None)
         if user:
             self.client.username_pw_set(user, password)
         if self.broker.tls:
@@ -85,6 +122,12 @@ class Connection:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_connect_fail = self._on_connect_fail
+
+    @property
+    def address(self) -> str:
+        return f"{self.broker.host}:{self.broker.port}"
 
     # -- hooks ---------------------------------------------------------------------------------
 
@@ -136,25 +179,49 @@ class Connection:
         if message is not None and message.qos > 0:
             self.client.ack(message.mid, message.qos)
 
-    def reply(self, message: Any, payload: bytes) -> None:
-        """Answer an MQTT v5 request on its response topic, echoing its correlation data."""
+    def reply(self, message: Any, payload: bytes) -> bool:
+        """Answer an MQTT v5 request on its response topic, echoing its correlation data.
+
+        Only a reply topic of this site (``reply/<account>/...``, :func:`mqtt.consumer.
+        reply_account`) is answered; any other response topic is logged once and ignored, so a
+        requester cannot make this component publish where it may not read (issue 12).
+        """
         props_in = getattr(message, "properties", None)
         topic = getattr(props_in, "ResponseTopic", None) if props_in else None
         if not topic:
-            return
+            return False
+        if reply_account(self.site.site, topic) is None:
+            key = topic[:MAX_REPLY_TOPIC]
+            if key not in self._refused_replies:
+                if len(self._refused_replies) < 1000:   # bounded: a flood cannot grow it
+                    self._refused_replies.add(key)
+                log.warning("%s: not answering on response topic %r (from a request on %s): "
+                            "replies go only to antrian/%s/reply/<account>/...", self.component,
+                            key, getattr(message, "topic", "?"), self.site.site)
+            return False
         props = Properties(PacketTypes.PUBLISH)
         corr = getattr(props_in, "CorrelationData", None)
         if corr:
             props.CorrelationData = corr
         self.publish(topic, payload, properties=props)
+        return True
 
     # -- paho callbacks (never raise) ------------------------------------------------------------
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         try:
+            self.unreachable = None
             if reason_code.is_failure:
-                log.error("broker refused %s: %s", self.component, reason_code)
+                why = f"{str(reason_code).lower()} ({self.password_source})"
+                if why != self.refused:   # once per change, not at every retry
+                    log.error("broker at %s refused %s: %s", self.address,
+                              self.username or f"{self.component} (no account)", why)
+                self.refused = why
+                self.attempted.set()
                 return
+            if self.refused:
+                log.info("broker at %s accepts %s again", self.address, self.username)
+            self.refused = None
             # Short-lived console clients (no presence) need not fill the log.
             sock = client.socket()
             if isinstance(sock, socket.socket) and sock.family != socket.AF_UNIX:
@@ -164,20 +231,56 @@ class Connection:
                     "%s connected to %s:%s (session present: %s)", self.component,
                      self.broker.host, self.broker.port, flags.session_present)
             if self.subscriptions:
-                client.subscribe([(t, 1) for t in self.subscriptions])
+                _, self._subscribe_mid = client.subscribe([(t, 1) for t in self.subscriptions])
+            else:
+                self.subscribed.set()
             if self.presence:
                 client.publish(self.topics.lwt(self.component), b"online", qos=1, retain=True)
             for hook in self._on_connect_hooks:
                 hook()
             self.connected.set()
+            self.attempted.set()
         except Exception:
             log.exception("on_connect failed")
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        try:
+            if mid != self._subscribe_mid:
+                return
+            for topic, code in zip(self.subscriptions, reason_codes):
+                if code.is_failure:
+                    log.error("broker at %s refused %s the subscription to %s: %s", self.address,
+                              self.username or self.component, topic, code)
+            self.subscribed.set()
+        except Exception:
+            log.exception("on_subscribe failed")
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        # paho calls this inside its `except OSError` around the connect, so the error is at
+        # hand here though paho does not pass it.
+        try:
+            error = sys.exc_info()[1]
+            if isinstance(error, socket.gaierror):
+                why = f"unknown host ({error.strerror})"
+            elif isinstance(error, OSError) and error.strerror:
+                why = error.strerror.lower()
+            else:
+                why = str(error) or type(error).__name__
+            if why != self.unreachable:
+                log.error("%s cannot reach the broker at %s: %s; retrying", self.component,
+                          self.address, why)
+            self.unreachable = why
+            self.attempted.set()
+        except Exception:
+            log.exception("on_connect_fail failed")
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         try:
             self.connected.clear()
-            if not self._stopping:
-                log.warning("%s lost the broker (%s); reconnecting", self.component, reason_code)
+            self.subscribed.clear()
+            if not self._stopping and not self.refused:   # a refusal was said already
+                log.warning("%s lost the broker at %s (%s); reconnecting", self.component,
+                            self.address, reason_code)
             for hook in self._on_disconnect_hooks:
                 hook()
         except Exception:

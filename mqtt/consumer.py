@@ -1,15 +1,34 @@
 """The consumer side of the contract (docs/mqtt-api.md): what every board, panel, page and
-console needs to read the queue's messages the same way.
+console needs to read the queue's messages, and to ask it something, the same way.
 
     held = {}
     if supersedes(held.get(topic), state.day, state.seq, retained=message.retain):
         held[topic] = (state.day, state.seq)
 
-One rule for freshness, so a board, the page and a panel never disagree on which state is
-current.
+    with Requester(Connection(site, "ctl", presence=False, credentials=ops)).start(5) as ask:
+        reply = ask.request(topics.cmnd("queue", "status"), {}, timeout=5)
+
+- one rule for freshness, so a board, the page and a panel never disagree on which state is
+  current (:func:`supersedes`);
+- the reply topics: where an account reads its answers (:func:`reply_topic`), and which
+  response topics anyone may be answered on (:func:`reply_account`);
+- one request/reply client (:class:`Requester`) for the command line, the console and the web.
 """
 
 from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from typing import Any
+
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+log = logging.getLogger(__name__)
 
 Stamp = tuple[str, int]      # (service day "YYYY-MM-DD", seq)
 
@@ -29,3 +48,167 @@ def supersedes(held: Stamp | None, day: str, seq: int, *, retained: bool = False
     if day != held_day:
         return day > held_day
     return seq >= held_seq
+
+
+# -- reply topics (issue 12) ------------------------------------------------------------------
+
+
+# An account name as the broker knows it: counter-3, kiosk-k1, board-lobby, ops-andi, cli.
+_ACCOUNT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+MAX_REPLY_TOPIC = 200
+
+
+def reply_topic(site: str, account: str, *rest: str) -> str:
+    """Where ``account`` reads the answers to its own requests (the broker lets it read only
+    ``reply/<account>/#``).
+
+    >>> reply_topic("bogor", "counter-3", "press")
+    'antrian/bogor/reply/counter-3/press'
+    """
+    return "/".join(("antrian", site, "reply", account, *rest))
+
+
+def reply_account(site: str, topic: str) -> str | None:
+    """The account a response topic belongs to, or None when it is not a reply topic of this
+    site: only ``antrian/<site>/reply/<account>[/<anything>]`` is answered, so no requester can
+    make a component publish on a topic it does not own (the broker does not check response
+    topics against the requester's rights; whoever answers publishes with its own)."""
+    if not isinstance(topic, str) or len(topic) > MAX_REPLY_TOPIC:
+        return None
+    if any(c in topic for c in "+#\0") or any(not c.isprintable() for c in topic):
+        return None
+    levels = topic.split("/")
+    if levels[:3] != ["antrian", site, "reply"] or len(levels) < 4:
+        return None
+    if not _ACCOUNT.match(levels[3]) or any(not level for level in levels[4:]):
+        return None
+    return levels[3]
+
+
+# -- one request, one reply ------------------------------------------------------------------------
+
+class RequestError(RuntimeError):
+    """A request got no answer; the text says why in words a technician can act on."""
+
+
+class LoginRefused(RequestError):
+    """The broker refused this client's account (wrong or missing password)."""
+
+
+class BrokerUnreachable(RequestError, ConnectionError):
+    """No broker answered at the configured host:port."""
+
+
+class NoAnswer(RequestError, TimeoutError):
+    """The request went out but nothing answered it in time."""
+
+
+def connect(conn: Any, timeout: float) -> None:
+    """Start ``conn`` and wait until the broker has confirmed its subscriptions (SUBACK).
+
+    Raises :class:`LoginRefused` as soon as the broker refuses the account (no point waiting
+    for a retry), :class:`BrokerUnreachable` when nothing answered at host:port in ``timeout``.
+    """
+    conn.start()
+    try:
+        _wait_subscribed(conn, time.monotonic() + timeout, timeout)
+    except RequestError:
+        conn.stop()
+        raise
+
+
+def _wait_subscribed(conn: Any, deadline: float, timeout: float) -> None:
+    # paho retries every 1-5 s; each outcome (refused, unreachable) is known at once.
+    while not conn.subscribed.wait(0.02):
+        if conn.refused:
+            raise LoginRefused(f"the broker at {conn.address} refused the login of "
+                               f"{conn.username or 'an anonymous client'}: {conn.refused}")
+        if time.monotonic() >= deadline:
+            if conn.unreachable:
+                raise BrokerUnreachable(f"cannot reach the broker at {conn.address}: "
+                                        f"{conn.unreachable}")
+            raise BrokerUnreachable(f"no answer from the broker at {conn.address} in "
+                                    f"{timeout:g} s")
+
+
+class Requester:
+    """Requests over MQTT v5: a response topic under this account's own ``reply/`` subtree, a
+    correlation id per request, and the answer matched on it.
+
+        conn = Connection(site, "ctl", presence=False, credentials=ops)
+        with Requester(conn).start(timeout=5) as ask:     # waits for the SUBACK
+            reply = ask.request(topics.cmnd("queue", "status"), {}, timeout=5)
+
+    The reply subscription is part of the connection's own subscriptions, so the request is
+    published only once the broker has confirmed it (paho's ``on_subscribe``): an answer can
+    never arrive before anyone listens for it. No sleeps.
+
+    :param conn: a :class:`mqtt.client.Connection`, not started; its ``on_message`` is taken
+        over (``on_other`` gets what is not a reply).
+    :param on_other: ``on_other(topic, payload, message)`` for the connection's other
+        subscriptions (presence, state), from paho's thread.
+    """
+
+    def __init__(self, conn: Any, *, on_other=None):
+        self.conn = conn
+        account = conn.username or conn.component
+        self.topic = reply_topic(conn.site.site, account, f"{conn.component}-{uuid.uuid4().hex[:12]}")
+        conn.subscriptions.append(self.topic)
+        self.on_other = on_other
+        self._answers: dict[bytes, bytes] = {}
+        self._cond = threading.Condition()
+        conn.on_message = self._on_message
+
+    def _on_message(self, topic: str, payload: bytes, message: Any) -> None:
+        if topic == self.topic:
+            corr = getattr(getattr(message, "properties", None), "CorrelationData", None)
+            if corr:
+                with self._cond:
+                    self._answers[bytes(corr)] = payload
+                    self._cond.notify_all()
+        elif self.on_other is not None:
+            self.on_other(topic, payload, message)
+
+    def start(self, timeout: float) -> "Requester":
+        """Connect and wait until the reply subscription is confirmed (see :func:`connect`)."""
+        connect(self.conn, timeout)
+        return self
+
+    def request(self, topic: str, body: dict | bytes, timeout: float, *,
+                what: str = "the request") -> bytes:
+        """Publish ``body`` to ``topic`` as a request; the raw reply. Raises :class:`NoAnswer`."""
+        corr = uuid.uuid4().hex.encode()
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = self.topic
+        props.CorrelationData = corr
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.conn.publish(topic, payload, properties=props)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while corr not in self._answers:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise NoAnswer(f"no answer to {what} in {timeout:g} s")
+                self._cond.wait(left)
+            return self._answers.pop(corr)
+
+    def barrier(self, timeout: float = 3.0) -> bool:
+        """Send a marker to our own reply topic and wait for it: every message the broker held
+        for this client before (retained presence and state, say) has then arrived, since the
+        broker delivers one client's messages in order. False when the marker did not come back
+        (an account that may not publish there): the caller goes on without the guarantee."""
+        try:
+            self.request(self.topic, b"", timeout, what="our own marker")
+            return True
+        except NoAnswer:
+            log.debug("barrier on %s did not come back", self.topic)
+            return False
+
+    def close(self) -> None:
+        self.conn.stop()
+
+    def __enter__(self) -> "Requester":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

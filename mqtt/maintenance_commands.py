@@ -163,7 +163,7 @@ def ops_connection(site: Site, name: str, subscriptions: list[str], on_message) 
     """A short-lived console client with the technicians' account (no presence of its own)."""
     from mqtt.client import Connection
     return Connection(site, name, subscriptions=subscriptions, on_message=on_message,
-                      presence=False, credentials=siteconfig.credentials(site, "ops"),
+                      presence=False, account="ops",
                       client_id=f"antrian-{site.site}-{name}-{uuid.uuid4().hex[:8]}")
 
 
@@ -175,45 +175,37 @@ class Answer:
 
 
 def request(site: Site, component: str, command: str, args: dict, timeout: float) -> Answer:
-    """Send one command with an MQTT v5 response topic and wait for its reply."""
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
+    """Send one command with an MQTT v5 response topic (under the ops account's own ``reply/``)
+    and wait for its reply. Raises :class:`mqtt.consumer.RequestError` (login refused, broker
+    unreachable); no answer in time leaves ``reply`` None and says what the presence was."""
+    from mqtt.consumer import NoAnswer, Requester
     from mqtt.topics import Topics
 
     topics = Topics(site.site)
-    txn = uuid.uuid4().hex[:12]
-    # Under the component's own stat/ tree: the one place its account may always publish.
-    response = f"{topics.stat(component, command)}/{txn}"
     lwt = topics.lwt(component)
     answer = Answer()
 
-    def on_message(topic: str, payload: bytes, message: Any) -> None:
+    def on_presence(topic: str, payload: bytes, message: Any) -> None:
         if topic == lwt:
-            answer.presence = payload.decode(errors="replace")
-            return
-        try:
-            body = json.loads(payload)
-        except ValueError:
-            return
-        if isinstance(body, dict):
-            answer.reply = body
-            answer.done.set()
+            answer.presence = payload.decode(errors="replace")[:20]
 
-    conn = ops_connection(site, "ctl", [response, lwt], on_message)
     started = time.monotonic()
-    if not conn.start(wait=timeout):
-        conn.stop()
-        raise ConnectionError(f"cannot reach the broker at {conn.broker.host}:{conn.broker.port}")
+    requester = Requester(ops_connection(site, "ctl", [lwt], None), on_other=on_presence)
+    with requester.start(timeout):
+        txn = uuid.uuid4().hex[:12]
+        left = max(0.5, timeout - (time.monotonic() - started))
+        try:
+            payload = requester.request(topics.cmnd(component, command),
+                                        {**args, "transaction": txn}, left,
+                                        what=f"{component} {command}")
+        except NoAnswer:
+            return answer
     try:
-        props = Properties(PacketTypes.PUBLISH)
-        props.ResponseTopic = response
-        props.CorrelationData = txn.encode()
-        conn.publish(topics.cmnd(component, command),
-                     json.dumps({**args, "transaction": txn}).encode(), properties=props)
-        answer.done.wait(max(0.5, timeout - (time.monotonic() - started)))
-    finally:
-        conn.stop()
+        body = json.loads(payload)
+    except ValueError:
+        body = {"ok": False, "error": f"unreadable reply: {payload[:200]!r}"}
+    answer.reply = body if isinstance(body, dict) else {"ok": False, "error": f"reply: {body!r}"}
+    answer.done.set()
     return answer
 
 
@@ -229,9 +221,10 @@ def ctl(args: argparse.Namespace, out: TextIO | None = None) -> int:
             or "#" in args.component + args.command:
         print("antrian ctl: a component or command name cannot hold '/', '+' or '#'", file=sys.stderr)
         return EXIT_USAGE
+    from mqtt.consumer import RequestError
     try:
         answer = request(site, args.component, args.command, payload, args.timeout)
-    except ConnectionError as e:
+    except RequestError as e:
         print(f"antrian ctl: {e}", file=sys.stderr)
         return EXIT_NO_ANSWER
     if answer.reply is None:
@@ -363,12 +356,22 @@ def render_table(snapshot: dict, width: int = 120) -> str:
             (k for k in h if k not in BASE_FIGURES),
             key=lambda k: (FIRST_FIGURES.index(k) if k in FIRST_FIGURES else len(FIRST_FIGURES), k)))
         line = (f"{name[:17]:<18}{state[:8]:<9}{_age(entry['age_s']):>6} "
-                f"{_duration(h.get('uptime_s')):>8} {str(h.get('version', ''))[:7]:<8}"
+                f"{_duration(h.get('uptime_s')):>8} {_version(h)[:7]:<8}"
                 f"{(f'{temp:.0f}°C' if isinstance(temp, (int, float)) else '-'):>6}"
                 f"{(f'{mem:.0f}MB' if isinstance(mem, (int, float)) else '-'):>7}  "
                 f"{str(h.get('host', ''))[:15]:<16}{figures}")
         lines.append(line[:width])
     return "\n".join(lines)
+
+
+def _version(health: dict) -> str:
+    """The release a component runs: a string such as "0.9.0". A number under ``version`` is a
+    role's own figure that shadowed it (the web's page version was shown as "2")."""
+    for key in ("antrian_version", "version"):
+        value = health.get(key)
+        if isinstance(value, str):
+            return value
+    return "-"
 
 
 def _short(value: Any) -> str:
@@ -396,33 +399,32 @@ def _duration(seconds: Any) -> str:
 
 
 def watch(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from mqtt.consumer import RequestError, Requester
+
     out = out or sys.stdout
     site = siteconfig.load(args.config)
     board = Board(site)
     t = board.topics
     conn = ops_connection(site, "watch", [t.lwt(), t.tele_state(), f"{t.base}/stat/+/status"],
-                          lambda topic, payload, message: board.feed(topic, payload))
-
-    def ask_everyone() -> None:
+                          None)
+    requester = Requester(conn, on_other=lambda topic, payload, message: board.feed(topic, payload))
+    try:
+        requester.start(max(args.timeout, 3.0))
+    except RequestError as e:
+        print(f"antrian watch: {e}", file=sys.stderr)
+        return EXIT_NO_ANSWER
+    try:
+        # Every retained presence the broker holds has arrived once our own marker comes back
+        # (the broker keeps one client's messages in order): ask those components now.
+        requester.barrier(timeout=max(args.timeout, 3.0))
         # Health comes every minute; ask now so the table fills within a second.
         for component in board.components():
             conn.publish(t.cmnd(component, "status"), b"{}")
-
-    if not conn.start(wait=max(args.timeout, 3.0)):
-        conn.stop()
-        print(f"antrian watch: cannot reach the broker at {conn.broker.host}:{conn.broker.port}",
-              file=sys.stderr)
-        return EXIT_NO_ANSWER
-    try:
-        time.sleep(0.3)  # retained presence of every component arrives first
-        ask_everyone()
         if args.once:
-            asked = time.monotonic()
-            deadline = asked + args.timeout
-            # Wait for every online component, and a moment for late presence of the others.
-            while time.monotonic() < deadline and not (
-                    board.complete() and time.monotonic() - asked >= min(1.0, args.timeout)):
-                board.changed.wait(0.1)
+            deadline = time.monotonic() + args.timeout
+            # Until every component that says it is online has answered, or the time is up.
+            while not board.complete() and time.monotonic() < deadline:
+                board.changed.wait(max(0.0, min(0.1, deadline - time.monotonic())))
                 board.changed.clear()
             snap = board.snapshot()
             if args.json:
@@ -434,7 +436,7 @@ def watch(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        conn.stop()
+        requester.close()
 
 
 def _width(out: TextIO) -> int:
@@ -455,4 +457,8 @@ def _live(board: Board, out: TextIO, refresh: float, title: str) -> int:
         out.flush()
         board.changed.wait(refresh)
         board.changed.clear()
-        time.sleep(min(refresh, 0.2))  # a burst of answers makes one redraw, not fifty
+        # A burst of answers makes one redraw, not fifty: redraw once the burst has been quiet
+        # for 50 ms, or after 200 ms of it.
+        burst_end = time.monotonic() + min(refresh, 0.2)
+        while time.monotonic() < burst_end and board.changed.wait(0.05):
+            board.changed.clear()
