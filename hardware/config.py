@@ -32,9 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from antrian.config import ConfigError, Site, need, no_unknown, tables
+from ticketing.model import Action
 
 Pin = int | str
-ACTIONS = ("next", "recall", "skip", "close")
+# The buttons a panel may have, named by the queue action they send (``close`` toggles
+# close/open: see hardware.panel.TOGGLE).
+ACTIONS = tuple(a.value for a in (Action.NEXT, Action.RECALL, Action.SKIP, Action.CLOSE))
 
 PANEL_KEYS = {"counter", "button", "led", "buzzer", "hold_time", "double_press_s", "bounce_time",
               "max_press_age_s", "resend_s", "outbox", *ACTIONS}
@@ -188,10 +191,10 @@ def kiosk_config(site: Site, kiosk: str) -> KioskConfig:
     url = need(table, "ticket_url", str, where, None)
     if url is not None:
         try:
-            url.format(public_url="", ticket="", service="", kiosk="", day="")
+            url.format(public_url="", ticket="", service="", kiosk="", day="", key="")
         except (KeyError, IndexError, ValueError) as e:
             raise ConfigError(f"{where}.ticket_url: bad placeholder {e}; use {{public_url}}, "
-                              "{ticket}, {service} or {kiosk}") from None
+                              "{ticket}, {service}, {kiosk}, {day} or {key}") from None
     store = need(table, "store", str, where, None)
     return KioskConfig(
         kiosk=kiosk, name=common.name or f"Kios {kiosk}", services=common.services,

@@ -7,7 +7,10 @@
     app.stop(); app.close()
 
 Subscriptions: the counter's retained state (acknowledgements, the ticket to ``expect``), its
-error topic (refusals), and ``reply/counter-<id>`` for MQTT v5 replies to presses.
+error topic (refusals), and ``reply/counter-<id>/press`` for MQTT v5 replies to presses.
+
+Every message is untrusted: one the panel cannot use is logged once (per topic) and skipped,
+and the panel keeps its last good state.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from hardware.outbox import Outbox
 from hardware.panel import CounterPanel
 from mqtt import schemas
 from mqtt.client import Connection
+from mqtt.consumer import BadMessages, reply_topic
 from mqtt.maintenance import CommandError, Maintenance
 
 log = logging.getLogger(__name__)
@@ -42,10 +46,6 @@ log = logging.getLogger(__name__)
 IDENTIFY_S = 5.0
 KEYS_HELP = ("tombol: n/1/+ = berikutnya, r/2/* = panggil ulang, s/3/- = lewati, "
              "c/0// = tutup/buka loket")
-
-
-def reply_topic(site: Site, component: str) -> str:
-    return f"antrian/{site.site}/reply/{component}"
 
 
 class PanelApp(Device):
@@ -58,14 +58,15 @@ class PanelApp(Device):
 
     def __init__(self, site: Site, cfg: PanelConfig, *, keys: bool = False, pin_factory=None,
                  out: TextIO | None = None, connection: Connection | None = None,
-                 clock: Callable[[], float] = time.time,
+                 loop: Loop | None = None, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic):
         self.site = site
         self.cfg = cfg
         self.counter = cfg.counter
         self.component = f"counter-{cfg.counter}"
-        super().__init__(connection or Connection(site, self.component), Loop(monotonic=monotonic))
-        self.reply_topic = reply_topic(site, self.component)
+        super().__init__(connection or Connection(site, self.component),
+                         loop or Loop(monotonic=monotonic))
+        self.reply_topic = reply_topic(site.site, self.component, "press")
         topics = self.conn.topics
         self.state_topic = topics.counter_state(self.counter)
         self.error_topic = topics.error(self.component)
@@ -93,7 +94,8 @@ class PanelApp(Device):
             monotonic=monotonic, max_press_age_s=cfg.max_press_age_s, resend_s=cfg.resend_s)
         self.keys = (KeyReader(PANEL_KEYS, on_key=lambda a: self.loop.post(self.panel.press, a),
                                help=KEYS_HELP) if keys else None)
-        self.maint = Maintenance(self.conn, health=self.panel.health, on_reload=self.reload)
+        self.bad = BadMessages(log)
+        self.maint = Maintenance(self.conn, health=self.health, on_reload=self.reload)
         self.maint.command("identify")(self.identify)
         log.info("counter %s panel: %s, outbox %s", self.counter,
                  "one button" if cfg.one_button else f"buttons {sorted(cfg.pins)}"
@@ -142,12 +144,17 @@ class PanelApp(Device):
                 self.panel.on_error(msgspec.json.decode(payload, type=schemas.Error))
             elif topic == self.reply_topic:
                 reply = msgspec.json.decode(payload)
-                if isinstance(reply, dict):
-                    self.panel.on_reply(reply)
-        except (schemas.BadMessage, msgspec.DecodeError, msgspec.ValidationError) as e:
-            log.error("ignoring bad message on %s: %s", topic, e)
+                if not isinstance(reply, dict):
+                    raise schemas.BadMessage("a reply is a JSON object")
+                self.panel.on_reply(reply)
+        except (schemas.BadMessage, msgspec.DecodeError, msgspec.ValidationError,
+                UnicodeDecodeError, RecursionError, ValueError, TypeError) as e:
+            self.bad.skip(topic, e)
 
     # -- maintenance -------------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        return {**self.panel.health(), "bad_messages": self.bad.count}
 
     def identify(self, args: dict) -> dict:
         """Blink the panel's LED in its identify pattern for a few seconds ({"seconds": 5})."""

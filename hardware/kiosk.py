@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime
+from urllib.parse import quote
 
 from antrian.config import Site
 from hardware.config import KioskConfig
@@ -36,10 +38,15 @@ from hardware.kiosk_store import KioskStore
 from hardware.printer import OK, STATUS_TEXT, PrinterError
 from hardware.ticket import Slip, render, render_test
 from mqtt import schemas
+from mqtt.consumer import clean_text
 
 log = logging.getLogger(__name__)
 
 READY_TEXT = "Silakan pilih layanan"
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")        # ticketing.keys: base64url
+TICKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,19}$")
+MAX_CLOCK_SKEW_S = 2 * 86400      # a ticket "issued" further from now than this is not printed
 
 
 class Kiosk:
@@ -150,7 +157,8 @@ class Kiosk:
         if state != "asked":
             return                            # an answer to a resend: already handled
         if not self._valid_ticket(event):
-            log.error("ignoring a malformed ticket event for %s: %r", rid, event)
+            log.error("ignoring a malformed ticket event for %s: %s", rid,
+                      clean_text(repr(event), 300))
             return
         self.store.issued(rid, event, ts=self.clock())
         self._pending += 1
@@ -163,7 +171,13 @@ class Kiosk:
 
     def on_error(self, error: schemas.Error) -> None:
         if self.asking is None or error.id != self.asking["id"]:
-            log.warning("service error for kiosk %s (id %s): %s", self.kiosk, error.id, error.error)
+            # Only our own takes concern us: `antrian take` and other clients may ask on this
+            # kiosk's topic, and their refusals are not this kiosk's trouble.
+            ours = isinstance(error.id, str) and self.store.take(error.id) is not None
+            log.log(logging.WARNING if ours else logging.DEBUG,
+                    "service error for kiosk %s (id %s%s): %s", self.kiosk,
+                    clean_text(error.id, 64), "" if ours else ", not one of ours",
+                    clean_text(error.error, 200))
             return
         rid = self.asking["id"]
         self.store.set_take(rid, "refused")
@@ -173,7 +187,7 @@ class Kiosk:
         self.ready_at = self.monotonic() + self.cfg.cooldown_s
         # The queue's reason for visitors, in Indonesian (hours, quota...), when it gives one
         said = error.message.get("id") if isinstance(error.message, dict) else None
-        text = said if isinstance(said, str) and said else error.error
+        text = clean_text(said if isinstance(said, str) and said else error.error, 200)
         self._refuse(f"Maaf, nomor antrean tidak dapat diambil: {text}")
         self._show()
 
@@ -200,8 +214,8 @@ class Kiosk:
         if not status or status.get("open") is not False:
             return None
         text = status.get("text")
-        said = text.get("id") if isinstance(text, dict) else None
-        return said if isinstance(said, str) and said else "layanan sedang tutup"
+        said = clean_text(text.get("id"), 120) if isinstance(text, dict) else ""
+        return said or "layanan sedang tutup"
 
     def standard(self, sid: str) -> dict | None:
         return (self.services.get(sid) or {}).get("standard")
@@ -351,44 +365,67 @@ class Kiosk:
                 self.store.set_take(rid, "abandoned")
                 self.abandoned += 1
 
-    @staticmethod
-    def _valid_ticket(event: dict) -> bool:
-        return (isinstance(event.get("ticket"), str) and isinstance(event.get("service"), str)
-                and isinstance(event.get("ahead"), int)
-                and isinstance(event.get("issued_at"), (int, float)))
+    def _valid_ticket(self, event: dict) -> bool:
+        """Whether a ticket event can be printed as it is: a ticket label, one of the site's
+        services, a count ahead, and an issue time near now (a slip must never fail to print,
+        and a reprint after a restart must not fail for good)."""
+        ahead, issued = event.get("ahead"), event.get("issued_at")
+        return (isinstance(event.get("ticket"), str) and bool(TICKET.match(event["ticket"]))
+                and event.get("service") in self.site.services
+                and isinstance(ahead, int) and not isinstance(ahead, bool)
+                and 0 <= ahead <= 1_000_000
+                and isinstance(issued, (int, float)) and not isinstance(issued, bool)
+                and math.isfinite(issued) and abs(issued - self.clock()) <= MAX_CLOCK_SKEW_S)
+
+    def ticket_url(self, event: dict) -> str | None:
+        """What the slip's QR code opens: the visitor's own ticket page with the day and the
+        ticket's key (``/t/<ticket>?d=<day>&k=<key>``), where they follow it and rate the
+        service. Without a key from the queue the QR still opens the page, without ``k``."""
+        base = (self.site.public_url or "").rstrip("/")
+        ticket = quote(event["ticket"], safe="")
+        day = event.get("day") if isinstance(event.get("day"), str) and DAY.match(
+            event["day"]) else None
+        key = event.get("key")
+        if not (isinstance(key, str) and KEY.match(key)):
+            if key is not None:
+                log.error("ticket %s: its key is not a key (%r); printing the QR without it",
+                          event["ticket"], clean_text(repr(key), 40))
+            else:
+                log.warning("ticket %s came without a key: the QR has none (the visitor cannot "
+                            "rate the service from it)", event["ticket"])
+            key = None
+        if self.cfg.ticket_url:
+            return clean_text(self.cfg.ticket_url.format(
+                public_url=base, ticket=ticket, service=quote(event["service"], safe=""),
+                kiosk=quote(self.kiosk, safe=""), day=day or "", key=key or ""), 500)
+        if not base:
+            return None
+        query = "&".join(f"{k}={v}" for k, v in (("d", day), ("k", key)) if v)
+        return clean_text(f"{base}/t/{ticket}" + (f"?{query}" if query else ""), 500)
 
     def slip(self, event: dict, *, reprint: bool) -> Slip:
         service = self.site.services.get(event["service"])
-        base = (self.site.public_url or "").rstrip("/")
-        if self.cfg.ticket_url:
-            # {day} too, once hardware/config.py's check of the placeholders accepts it
-            url = self.cfg.ticket_url.format(public_url=base, ticket=event["ticket"],
-                                             service=event["service"], kiosk=self.kiosk,
-                                             day=event.get("day") or "")
-        elif base:
-            # The visitor's own ticket on the page (docs/web.md), where they rate the service
-            # once served; d= keeps tomorrow's A016 from showing this one's status.
-            day = event.get("day")
-            url = f"{base}/t/{event['ticket']}" + (f"?d={day}" if isinstance(day, str) else "")
-        else:
-            url = None
+        url = self.ticket_url(event)
         standard = self.standard(event["service"]) or {}
         reqs = standard.get("requirements")
         duration = standard.get("duration_minutes")
         fee = standard.get("fee")
         est = event.get("est_wait_s")
+        est = est if isinstance(est, (int, float)) and not isinstance(est, bool) \
+            and math.isfinite(est) and 0 <= est <= 7 * 86400 else None
+        duration = duration if isinstance(duration, (int, float)) and not isinstance(
+            duration, bool) and math.isfinite(duration) and 0 < duration <= 100_000 else None
         return Slip(site_title=self.site.title,
                     agency=service.agency if service else "",
                     service=service.name if service else event["service"],
                     ticket=event["ticket"],
                     issued_at=datetime.fromtimestamp(event["issued_at"], self.site.tz),
-                    ahead=event["ahead"], est_wait_s=est if isinstance(est, (int, float)) else None,
+                    ahead=event["ahead"], est_wait_s=est,
                     url=url, kiosk_name=self.cfg.name, priority=bool(event.get("priority")),
-                    reprint=reprint, fee=fee if isinstance(fee, str) else None,
-                    duration_minutes=duration if isinstance(duration, (int, float))
-                    and not isinstance(duration, bool) else None,
-                    requirements=tuple(r for r in reqs if isinstance(r, str))
-                    if isinstance(reqs, list) else ())
+                    reprint=reprint, fee=clean_text(fee, 80) if isinstance(fee, str) else None,
+                    duration_minutes=duration,
+                    requirements=tuple(clean_text(r, 140) for r in reqs[:50]
+                                       if isinstance(r, str)) if isinstance(reqs, list) else ())
 
     def _print(self, rid: str, event: dict, *, reprint: bool) -> bool:
         data = render(self.slip(event, reprint=reprint), profile=self.cfg.printer_profile,

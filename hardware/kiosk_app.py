@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 import msgspec
@@ -33,6 +34,7 @@ from antrian.loop import Loop
 from hardware.printer import open_printer
 from mqtt import schemas
 from mqtt.client import Connection
+from mqtt.consumer import BadMessages
 from mqtt.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
@@ -51,11 +53,14 @@ class KioskApp(Device):
     def __init__(self, site: Site, cfg: KioskConfig, *, keys: bool = False,
                  touch: bool | None = None, printer=None, pin_factory=None,
                  out: TextIO | None = None, connection: Connection | None = None,
-                 screen_size: tuple[int, int] | None = None):
+                 loop: Loop | None = None, screen_size: tuple[int, int] | None = None,
+                 clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.site = site
         self.cfg = cfg
         self.component = f"kiosk-{cfg.kiosk}"
-        super().__init__(connection or Connection(site, self.component), Loop())
+        super().__init__(connection or Connection(site, self.component),
+                         loop or Loop(monotonic=monotonic))
         topics = self.conn.topics
         self.take_topic = topics.kiosk_take(cfg.kiosk)
         self.error_topic = topics.error(self.component)
@@ -84,12 +89,13 @@ class KioskApp(Device):
         self.feedback = Feedbacks(self.led, term, self.touch)
         self.store = KioskStore(cfg.store, cfg.kiosk)
         self.kiosk = self.core = Kiosk(site, cfg, self.store, printer, publish=self._publish,
-                                       feedback=self.feedback)
+                                       feedback=self.feedback, clock=clock, monotonic=monotonic)
+        self.bad = BadMessages(log)
         self._priority_next = False
         self.overrides: dict = {}        # command-line settings a reload keeps
         if keys:
             self.keys = KeyReader(self.keymap(), on_key=self._key, help=self.keys_help())
-        self.maint = Maintenance(self.conn, health=self.kiosk.health, on_reload=self.reload)
+        self.maint = Maintenance(self.conn, health=self.health, on_reload=self.reload)
         self.maint.command("identify")(
             lambda args: self.loop.call(self._identify, timeout=30))
         self._stop = threading.Event()
@@ -160,11 +166,14 @@ class KioskApp(Device):
         self.loop.post(self._handle, topic, payload)
 
     def _handle(self, topic: str, payload: bytes) -> None:
+        """One message, on the loop thread. Every message is untrusted: one the kiosk cannot
+        use is logged once per topic and skipped; the kiosk keeps what it had."""
         try:
             if topic == self.ticket_topic:
                 event = msgspec.json.decode(payload)
-                if isinstance(event, dict):
-                    self.kiosk.on_ticket(event)
+                if not isinstance(event, dict):
+                    raise schemas.BadMessage("a ticket event is a JSON object")
+                self.kiosk.on_ticket(event)
             elif topic == self.error_topic:
                 self.kiosk.on_error(msgspec.json.decode(payload, type=schemas.Error))
             else:
@@ -172,13 +181,18 @@ class KioskApp(Device):
                 if len(levels) == 3 and levels[0] == "service" and levels[2] == "state":
                     state = msgspec.json.decode(payload) if payload else None
                     if state is not None and not isinstance(state, dict):
-                        raise msgspec.ValidationError("a service state is a JSON object")
+                        raise schemas.BadMessage("a service state is a JSON object")
                     if self.kiosk.on_service_state(levels[1], state) and self.touch:
                         self.touch.set_services(self.kiosk.services)
-        except (msgspec.DecodeError, msgspec.ValidationError) as e:
-            log.error("ignoring bad message on %s: %s", topic, e)
+        except (schemas.BadMessage, msgspec.DecodeError, msgspec.ValidationError,
+                UnicodeDecodeError, RecursionError, ValueError, TypeError, KeyError,
+                OverflowError) as e:
+            self.bad.skip(topic, e)
 
     # -- maintenance -------------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        return {**self.kiosk.health(), "bad_messages": self.bad.count}
 
     def _identify(self) -> dict:
         self.feedback.identify(5.0)

@@ -22,13 +22,22 @@ from typing import Protocol
 
 from hardware.outbox import BROKEN, CHAIN, UNSET, Expect, Outbox, Pending
 from mqtt import schemas
+from mqtt.consumer import clean_text, supersedes
+from ticketing.model import Action
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("next", "recall", "skip", "open", "close", "toggle")
+# The queue actions a panel sends: the ones that need no argument (``call`` names a ticket,
+# ``transfer`` a service: a console's work, not a button's).
+PANEL_ACTIONS = tuple(a for a in Action if a not in (Action.CALL, Action.TRANSFER))
+# A panel gesture, not a queue action: the close button toggles, and the panel sends ``close``
+# or ``open`` from what it predicts the counter will be.
+TOGGLE = "toggle"
+ACTIONS = (*PANEL_ACTIONS, TOGGLE)
 # Shown on the staff's terminal (the staff reads Indonesian).
-ACTION_WORDS = {"next": "berikutnya", "recall": "panggil ulang", "skip": "lewati",
-                "open": "buka loket", "close": "tutup loket"}
+ACTION_WORDS = {Action.NEXT: "berikutnya", Action.RECALL: "panggil ulang", Action.SKIP: "lewati",
+                Action.OPEN: "buka loket", Action.CLOSE: "tutup loket",
+                Action.CALL: "panggil", Action.TRANSFER: "alihkan"}
 
 
 class Feedback(Protocol):
@@ -84,8 +93,9 @@ class CounterPanel:
         if action not in ACTIONS:
             log.error("unknown panel action %r", action)
             return None
-        if action == "toggle":
-            action = "close" if self._predicted_open() else "open"
+        if action == TOGGLE:
+            action = Action.CLOSE if self._predicted_open() else Action.OPEN
+        action = Action(action).value
         if self._pending:
             expect = CHAIN
         elif self.state is not None:
@@ -121,15 +131,17 @@ class CounterPanel:
         """
         if state.counter != self.counter:
             return
-        if self.state is not None and state.seq < self.state.seq and not retained:
-            log.debug("dropping old counter state seq %s < %s", state.seq, self.state.seq)
+        held = (self.state.day, self.state.seq) if self.state is not None else None
+        if not supersedes(held, state.day, state.seq, retained=retained):
+            log.debug("dropping older counter state %s/%s (holding %s)", state.day, state.seq,
+                      held)
             return
         self.state = state
         head = self._pending[0] if self._pending else None
         if head is not None and state.request == head.id:
             self._finish(head, Expect.known(state.ticket), "ack",
                          f"{ACTION_WORDS.get(head.action, head.action)}: "
-                         f"{state.ticket or 'tidak ada antrean'}")
+                         f"{clean_text(state.ticket, 20) or 'tidak ada antrean'}")
             self._advance()
         self._show()
 
@@ -144,7 +156,8 @@ class CounterPanel:
         # this one was stale, which means the panel's belief was wrong (drop the chain).
         chain = BROKEN if error.code == "stale" else self._resolve(head)
         self._finish(head, chain, "refused",
-                     f"{ACTION_WORDS.get(head.action, head.action)} ditolak: {error.error}")
+                     f"{ACTION_WORDS.get(head.action, head.action)} ditolak: "
+                     f"{clean_text(error.error, 120)}")
         self._advance()
         self._show()
 
@@ -158,13 +171,18 @@ class CounterPanel:
             data = reply.get("data") if isinstance(reply.get("data"), dict) else {}
             ticket = data.get("ticket") if "ticket" in data else (
                 self.state.ticket if self.state else None)
+            if ticket is not None and not isinstance(ticket, str):
+                log.error("ignoring a reply to %s with a ticket that is not text: %r", head.id,
+                          clean_text(repr(ticket), 80))
+                return
             self._finish(head, Expect.known(ticket), "ack",
                          f"{ACTION_WORDS.get(head.action, head.action)}: "
-                         f"{ticket or 'tidak ada antrean'}")
+                         f"{clean_text(ticket, 20) or 'tidak ada antrean'}")
             self._advance()
         else:
-            self.on_error(schemas.Error(error=str(reply.get("error", "refused")), id=head.id,
-                                        code=str(reply.get("code", "bad_request"))))
+            self.on_error(schemas.Error(error=clean_text(reply.get("error", "refused"), 200),
+                                        id=head.id,
+                                        code=clean_text(reply.get("code", "bad_request"), 40)))
             return
         self._show()
 
@@ -218,8 +236,8 @@ class CounterPanel:
         """Whether the counter will be open once every pending press is applied."""
         is_open = self.state.open if self.state is not None else False
         for p in self._pending:
-            if p.action in ("close", "open", "next", "skip"):
-                is_open = p.action != "close"     # next and skip open a closed counter
+            if p.action in (Action.CLOSE, Action.OPEN, Action.NEXT, Action.SKIP):
+                is_open = p.action != Action.CLOSE     # next and skip open a closed counter
         return is_open
 
     def _resolve(self, item: Pending) -> Expect:

@@ -22,6 +22,7 @@ import logging
 import re
 import threading
 import time
+import unicodedata
 import uuid
 from typing import Any
 
@@ -48,6 +49,60 @@ def supersedes(held: Stamp | None, day: str, seq: int, *, retained: bool = False
     if day != held_day:
         return day > held_day
     return seq >= held_seq
+
+
+# -- untrusted messages (issue 12) ------------------------------------------------------------
+
+def clean_text(text: Any, limit: int = 200) -> str:
+    r"""``text`` as something any screen, terminal or printer can show: control and format
+    characters (Unicode Cc, Cf: NUL, ESC of an ESC/POS or terminal sequence, bidi overrides)
+    removed, newlines and tabs made spaces, at most ``limit`` characters.
+
+    >>> clean_text("A\x1b@001\u202e\n ok")
+    'A@001  ok'
+    """
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    out = []
+    for ch in text[:limit * 4]:
+        if ch in "\n\r\t":
+            out.append(" ")
+        elif unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            out.append(ch)
+    return "".join(out)[:limit]
+
+
+class BadMessages:
+    """Skips a message a consumer cannot use, and says so once per topic (then once every
+    ``every`` more), so a flood of garbage cannot flood the log; ``count`` is a health figure.
+
+        bad = BadMessages(log)
+        try:
+            state = schemas.decode_state(payload, schemas.CounterState)
+        except schemas.BadMessage as e:
+            bad.skip(topic, e)
+    """
+
+    def __init__(self, logger: logging.Logger | None = None, *, every: int = 1000,
+                 max_topics: int = 1000):
+        self.log = logger or log
+        self.every = every
+        self.max_topics = max_topics
+        self.count = 0
+        self._per_topic: dict[str, int] = {}
+
+    def skip(self, topic: str, error: Any) -> None:
+        self.count += 1
+        key = topic[:200]
+        seen = self._per_topic.get(key, 0)
+        if key in self._per_topic or len(self._per_topic) < self.max_topics:
+            self._per_topic[key] = seen + 1
+        if seen == 0:
+            self.log.error("ignoring a bad message on %s: %s (kept the last good state; "
+                           "further bad messages there are counted)", key,
+                           clean_text(str(error), 300))
+        elif (seen + 1) % self.every == 0:
+            self.log.error("%d bad messages on %s so far (%d in all)", seen + 1, key, self.count)
 
 
 # -- reply topics (issue 12) ------------------------------------------------------------------
