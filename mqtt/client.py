@@ -96,6 +96,7 @@ class Connection:
         self.attempted = threading.Event()
         self.refused: str | None = None        # why the broker refused the login, while it does
         self.unreachable: str | None = None    # why the broker could not be reached, while so
+        self.failures = 0                      # connection attempts that failed, in all
         self._subscribe_mid: int | None = None
         self._refused_replies: set[str] = set()
         self._on_connect_hooks: list[Callable[[], None]] = []
@@ -217,6 +218,7 @@ class Connection:
                     log.error("broker at %s refused %s: %s", self.address,
                               self.username or f"{self.component} (no account)", why)
                 self.refused = why
+                self.failures += 1
                 self.attempted.set()
                 return
             if self.refused:
@@ -270,6 +272,7 @@ class Connection:
                 log.error("%s cannot reach the broker at %s: %s; retrying", self.component,
                           self.address, why)
             self.unreachable = why
+            self.failures += 1
             self.attempted.set()
         except Exception:
             log.exception("on_connect_fail failed")
