@@ -300,7 +300,7 @@ class Kiosk:
         """Render one slip now, so the first visitor does not wait for the QR and image modules
         to load (a third of a second here, more on a Pi)."""
         render(self.slip({"ticket": "A000", "service": self.cfg.services[0], "ahead": 0,
-                          "issued_at": self.clock()}, reprint=False),
+                          "issued_at": self.clock(), "key": "warm-up-only"}, reprint=False),
                profile=self.cfg.printer_profile, paper_mm=self.paper_mm)
 
     # -- figures -----------------------------------------------------------------------------------

@@ -196,7 +196,7 @@ DATA_TOPICS = {
                     (f"{B}/counter/99/state", schemas.CounterState),
                     (f"{B}/call", schemas.Call), (f"{B}/tele/queue/lwt", None)],
     "counter-3": [(f"{B}/counter/3/state", schemas.CounterState),
-                  (f"{B}/error/counter-3", None), (f"{B}/reply/counter-3", None)],
+                  (f"{B}/error/counter-3", None), (f"{B}/reply/counter-3/press", None)],
     "kiosk-k1": [(f"{B}/ticket", None), (f"{B}/error/kiosk-k1", None)],
 }
 # Commands with effects beyond a reply (a sound, a slip, a new volume): the fuzz renames them
