@@ -211,6 +211,8 @@ class Requester:
         conn.subscriptions.append(self.topic)
         self.on_other = on_other
         self._answers: dict[bytes, bytes] = {}
+        self._waiting: set[bytes] = set()
+        self._also: dict[bytes, Any] = {}
         self._cond = threading.Condition()
         conn.on_message = self._on_message
 
@@ -218,11 +220,22 @@ class Requester:
         if topic == self.topic:
             corr = getattr(getattr(message, "properties", None), "CorrelationData", None)
             if corr:
-                with self._cond:
-                    self._answers[bytes(corr)] = payload
-                    self._cond.notify_all()
-        elif self.on_other is not None:
+                self._answer(bytes(corr), payload)
+            return
+        for corr, also in list(self._also.items()):
+            try:
+                if also(topic, payload):
+                    self._answer(corr, payload)
+            except Exception:        # a predicate must never break paho's thread
+                log.exception("matching %s failed", topic)
+        if self.on_other is not None:
             self.on_other(topic, payload, message)
+
+    def _answer(self, corr: bytes, payload: bytes) -> None:
+        with self._cond:
+            if corr in self._waiting:
+                self._answers[corr] = payload
+                self._cond.notify_all()
 
     def start(self, timeout: float) -> "Requester":
         """Connect and wait until the reply subscription is confirmed (see :func:`connect`)."""
@@ -230,22 +243,37 @@ class Requester:
         return self
 
     def request(self, topic: str, body: dict | bytes, timeout: float, *,
-                what: str = "the request") -> bytes:
-        """Publish ``body`` to ``topic`` as a request; the raw reply. Raises :class:`NoAnswer`."""
+                what: str = "the request", also=None) -> bytes:
+        """Publish ``body`` to ``topic`` as a request; the raw reply. Raises :class:`NoAnswer`.
+
+        ``also(topic, payload) -> bool``: an answer that may come on another subscribed topic of
+        the contract instead (a command's ``stat/`` echo of its transaction, where the broker
+        does not let the component publish on our reply topic).
+        """
         corr = uuid.uuid4().hex.encode()
         props = Properties(PacketTypes.PUBLISH)
         props.ResponseTopic = self.topic
         props.CorrelationData = corr
         payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.conn.publish(topic, payload, properties=props)
-        deadline = time.monotonic() + timeout
         with self._cond:
-            while corr not in self._answers:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise NoAnswer(f"no answer to {what} in {timeout:g} s")
-                self._cond.wait(left)
-            return self._answers.pop(corr)
+            self._waiting.add(corr)
+            if also is not None:
+                self._also[corr] = also
+        try:
+            self.conn.publish(topic, payload, properties=props)
+            deadline = time.monotonic() + timeout
+            with self._cond:
+                while corr not in self._answers:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise NoAnswer(f"no answer to {what} in {timeout:g} s")
+                    self._cond.wait(left)
+                return self._answers.pop(corr)
+        finally:
+            with self._cond:
+                self._waiting.discard(corr)
+                self._also.pop(corr, None)
+                self._answers.pop(corr, None)
 
     def barrier(self, timeout: float = 3.0) -> bool:
         """Send a marker to our own reply topic and wait for it: every message the broker held

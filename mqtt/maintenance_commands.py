@@ -182,22 +182,32 @@ def request(site: Site, component: str, command: str, args: dict, timeout: float
     from mqtt.topics import Topics
 
     topics = Topics(site.site)
-    lwt = topics.lwt(component)
+    lwt, stat = topics.lwt(component), topics.stat(component, command)
     answer = Answer()
+    txn = uuid.uuid4().hex[:12]
 
     def on_presence(topic: str, payload: bytes, message: Any) -> None:
         if topic == lwt:
             answer.presence = payload.decode(errors="replace")[:20]
 
+    def echoed(topic: str, payload: bytes) -> bool:
+        # Every component also publishes the reply on its stat/ topic with our transaction.
+        if topic != stat or txn.encode() not in payload:
+            return False
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            return False
+        return isinstance(body, dict) and body.get("transaction") == txn
+
     started = time.monotonic()
-    requester = Requester(ops_connection(site, "ctl", [lwt], None), on_other=on_presence)
+    requester = Requester(ops_connection(site, "ctl", [lwt, stat], None), on_other=on_presence)
     with requester.start(timeout):
-        txn = uuid.uuid4().hex[:12]
         left = max(0.5, timeout - (time.monotonic() - started))
         try:
             payload = requester.request(topics.cmnd(component, command),
                                         {**args, "transaction": txn}, left,
-                                        what=f"{component} {command}")
+                                        what=f"{component} {command}", also=echoed)
         except NoAnswer:
             return answer
     try:
