@@ -38,14 +38,12 @@ from hardware.kiosk_store import KioskStore
 from hardware.printer import OK, STATUS_TEXT, PrinterError
 from hardware.ticket import Slip, render, render_test
 from mqtt import schemas
-from mqtt.consumer import clean_text
+from mqtt.consumer import SERVICE_DAY as DAY, TICKET_LABEL as TICKET, clean_text
 
 log = logging.getLogger(__name__)
 
 READY_TEXT = "Silakan pilih layanan"
-DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")        # ticketing.keys: base64url
-TICKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,19}$")
 MAX_CLOCK_SKEW_S = 2 * 86400      # a ticket "issued" further from now than this is not printed
 
 

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from hardware.outbox import BROKEN, CHAIN, UNSET, Expect, Outbox, Pending
 from mqtt import schemas
-from mqtt.consumer import clean_text, supersedes
+from mqtt.consumer import TICKET_LABEL, clean_text, plausible_stamp, supersedes
 from ticketing.model import Action
 
 log = logging.getLogger(__name__)
@@ -131,14 +131,19 @@ class CounterPanel:
         """
         if state.counter != self.counter:
             return
+        problem = implausible(state)
+        if problem:
+            raise ValueError(f"counter state: {problem}")
+        head = self._pending[0] if self._pending else None
+        echoes_head = head is not None and state.request == head.id
         held = (self.state.day, self.state.seq) if self.state is not None else None
-        if not supersedes(held, state.day, state.seq, retained=retained):
+        # The echo of the press in flight is fresh by construction: it answers what we just sent.
+        if not echoes_head and not supersedes(held, state.day, state.seq, retained=retained):
             log.debug("dropping older counter state %s/%s (holding %s)", state.day, state.seq,
                       held)
             return
         self.state = state
-        head = self._pending[0] if self._pending else None
-        if head is not None and state.request == head.id:
+        if echoes_head:
             self._finish(head, Expect.known(state.ticket), "ack",
                          f"{ACTION_WORDS.get(head.action, head.action)}: "
                          f"{clean_text(state.ticket, 20) or 'tidak ada antrean'}")
@@ -171,10 +176,9 @@ class CounterPanel:
             data = reply.get("data") if isinstance(reply.get("data"), dict) else {}
             ticket = data.get("ticket") if "ticket" in data else (
                 self.state.ticket if self.state else None)
-            if ticket is not None and not isinstance(ticket, str):
-                log.error("ignoring a reply to %s with a ticket that is not text: %r", head.id,
-                          clean_text(repr(ticket), 80))
-                return
+            if ticket is not None and not (isinstance(ticket, str) and TICKET_LABEL.match(ticket)):
+                raise ValueError(f"reply to {head.id}: ticket {clean_text(repr(ticket), 40)} is "
+                                 "not a ticket label")
             self._finish(head, Expect.known(ticket), "ack",
                          f"{ACTION_WORDS.get(head.action, head.action)}: "
                          f"{clean_text(ticket, 20) or 'tidak ada antrean'}")
@@ -251,7 +255,7 @@ class CounterPanel:
             self.last_ack_latency_ms = ((now - pressed) if pressed is not None
                                         else max(0.0, self.clock() - item.ts)) * 1000
             log.info("press %s %s acknowledged in %.1f ms (ticket %s)", item.id, item.action,
-                     self.last_ack_latency_ms, chain.ticket)
+                     self.last_ack_latency_ms, clean_text(chain.ticket, 20))
         elif kind == "refused":
             self.refused += 1
             log.warning("press %s %s refused: %s", item.id, item.action, text)
@@ -303,6 +307,18 @@ class CounterPanel:
         if mode != self._mode:
             self._mode = mode
             self.feedback.show(mode)
+
+
+def implausible(state: schemas.CounterState) -> str | None:
+    """Why a decoded counter state cannot be the queue's (None when it can): the panel would
+    otherwise hold it, expect its ticket in the next press and be refused as stale."""
+    if not plausible_stamp(state.day, state.seq):
+        return f"stamp {clean_text(state.day, 20)!r}/{state.seq} is not a service day and seq"
+    if state.ticket is not None and not TICKET_LABEL.match(state.ticket):
+        return f"ticket {clean_text(state.ticket, 30)!r} is not a ticket label"
+    if state.request is not None and (len(state.request) > 64 or not state.request.isprintable()):
+        return "request is not a request id"
+    return None
 
 
 def _expect_text(expect: Expect) -> str:

@@ -53,6 +53,20 @@ def supersedes(held: Stamp | None, day: str, seq: int, *, retained: bool = False
 
 # -- untrusted messages (issue 12) ------------------------------------------------------------
 
+# What a ticket label looks like on any consumer: "A012", "4K-010", "1A.7" (the service's prefix,
+# separator and number); anything else in a ticket field is not a ticket.
+TICKET_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,19}$")
+SERVICE_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_SEQ = 2**53          # a seq above this was never counted by a queue service
+
+
+def plausible_stamp(day: Any, seq: Any) -> bool:
+    """Whether ``(day, seq)`` can be a queue service's stamp: a service day and a sequence
+    number it could have reached (a forged stamp would otherwise outrank every real state)."""
+    return (isinstance(day, str) and bool(SERVICE_DAY.match(day)) and isinstance(seq, int)
+            and not isinstance(seq, bool) and 0 <= seq <= MAX_SEQ)
+
+
 def clean_text(text: Any, limit: int = 200) -> str:
     r"""``text`` as something any screen, terminal or printer can show: control and format
     characters (Unicode Cc, Cf: NUL, ESC of an ESC/POS or terminal sequence, bidi overrides)
