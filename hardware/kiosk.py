@@ -26,25 +26,22 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import quote
 
 from antrian.config import Site
 from hardware.config import KioskConfig
 from hardware.kiosk_store import KioskStore
 from hardware.printer import OK, STATUS_TEXT, PrinterError
+from hardware.kiosk_slip import build_slip, printable, ticket_url
 from hardware.ticket import Slip, render, render_test
 from mqtt import schemas
-from mqtt.consumer import SERVICE_DAY as DAY, TICKET_LABEL as TICKET, clean_text
+from mqtt.consumer import clean_text
 
 log = logging.getLogger(__name__)
 
 READY_TEXT = "Silakan pilih layanan"
-KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")        # ticketing.keys: base64url
-MAX_CLOCK_SKEW_S = 2 * 86400      # a ticket "issued" further from now than this is not printed
 
 
 class Kiosk:
@@ -364,66 +361,14 @@ class Kiosk:
                 self.abandoned += 1
 
     def _valid_ticket(self, event: dict) -> bool:
-        """Whether a ticket event can be printed as it is: a ticket label, one of the site's
-        services, a count ahead, and an issue time near now (a slip must never fail to print,
-        and a reprint after a restart must not fail for good)."""
-        ahead, issued = event.get("ahead"), event.get("issued_at")
-        return (isinstance(event.get("ticket"), str) and bool(TICKET.match(event["ticket"]))
-                and event.get("service") in self.site.services
-                and isinstance(ahead, int) and not isinstance(ahead, bool)
-                and 0 <= ahead <= 1_000_000
-                and isinstance(issued, (int, float)) and not isinstance(issued, bool)
-                and math.isfinite(issued) and abs(issued - self.clock()) <= MAX_CLOCK_SKEW_S)
+        return printable(event, self.site, self.clock())
 
     def ticket_url(self, event: dict) -> str | None:
-        """What the slip's QR code opens: the visitor's own ticket page with the day and the
-        ticket's key (``/t/<ticket>?d=<day>&k=<key>``), where they follow it and rate the
-        service. Without a key from the queue the QR still opens the page, without ``k``."""
-        base = (self.site.public_url or "").rstrip("/")
-        ticket = quote(event["ticket"], safe="")
-        day = event.get("day") if isinstance(event.get("day"), str) and DAY.match(
-            event["day"]) else None
-        key = event.get("key")
-        if not (isinstance(key, str) and KEY.match(key)):
-            if key is not None:
-                log.error("ticket %s: its key is not a key (%r); printing the QR without it",
-                          event["ticket"], clean_text(repr(key), 40))
-            else:
-                log.warning("ticket %s came without a key: the QR has none (the visitor cannot "
-                            "rate the service from it)", event["ticket"])
-            key = None
-        if self.cfg.ticket_url:
-            return clean_text(self.cfg.ticket_url.format(
-                public_url=base, ticket=ticket, service=quote(event["service"], safe=""),
-                kiosk=quote(self.kiosk, safe=""), day=day or "", key=key or ""), 500)
-        if not base:
-            return None
-        query = "&".join(f"{k}={v}" for k, v in (("d", day), ("k", key)) if v)
-        return clean_text(f"{base}/t/{ticket}" + (f"?{query}" if query else ""), 500)
+        return ticket_url(self.site, self.cfg, event)
 
     def slip(self, event: dict, *, reprint: bool) -> Slip:
-        service = self.site.services.get(event["service"])
-        url = self.ticket_url(event)
-        standard = self.standard(event["service"]) or {}
-        reqs = standard.get("requirements")
-        duration = standard.get("duration_minutes")
-        fee = standard.get("fee")
-        est = event.get("est_wait_s")
-        est = est if isinstance(est, (int, float)) and not isinstance(est, bool) \
-            and math.isfinite(est) and 0 <= est <= 7 * 86400 else None
-        duration = duration if isinstance(duration, (int, float)) and not isinstance(
-            duration, bool) and math.isfinite(duration) and 0 < duration <= 100_000 else None
-        return Slip(site_title=self.site.title,
-                    agency=service.agency if service else "",
-                    service=service.name if service else event["service"],
-                    ticket=event["ticket"],
-                    issued_at=datetime.fromtimestamp(event["issued_at"], self.site.tz),
-                    ahead=event["ahead"], est_wait_s=est,
-                    url=url, kiosk_name=self.cfg.name, priority=bool(event.get("priority")),
-                    reprint=reprint, fee=clean_text(fee, 80) if isinstance(fee, str) else None,
-                    duration_minutes=duration,
-                    requirements=tuple(clean_text(r, 140) for r in reqs[:50]
-                                       if isinstance(r, str)) if isinstance(reqs, list) else ())
+        return build_slip(self.site, self.cfg, event, self.standard(event["service"]),
+                          reprint=reprint)
 
     def _print(self, rid: str, event: dict, *, reprint: bool) -> bool:
         data = render(self.slip(event, reprint=reprint), profile=self.cfg.printer_profile,
