@@ -27,7 +27,7 @@ def rig(tmp_path):
         sent.append(json.loads(payload))
         return True
 
-    def make(box=box, **kw):
+    def make(box=box, publish=publish, **kw):
         return CounterPanel("1", box, publish=publish, feedback=fb, clock=clock,
                             monotonic=clock, **kw)
     return make, sent, fb, clock, box
@@ -36,8 +36,8 @@ def rig(tmp_path):
 def test_a_press_is_stored_before_it_is_published_and_removed_on_the_echo(rig):
     make, sent, fb, clock, box = rig
     stored_at_publish = []
-    panel = make()
-    panel.publish = lambda p: (stored_at_publish.append(box.depth()), sent.append(json.loads(p)))
+    panel = make(publish=lambda p: (stored_at_publish.append(box.depth()),
+                                    sent.append(json.loads(p))))
     panel.connected()
     panel.on_state(state("other", "A001", seq=1))
     p = panel.press("next")
