@@ -168,7 +168,9 @@ class Kiosk:
         if self.asking is None or error.id != self.asking["id"]:
             # Only our own takes concern us: `antrian take` and other clients may ask on this
             # kiosk's topic, and their refusals are not this kiosk's trouble.
-            ours = isinstance(error.id, str) and self.store.take(error.id) is not None
+            take = self.store.take(error.id) if isinstance(error.id, str) else None
+            # A second copy (error topic and reply topic) of a refusal already handled is quiet.
+            ours = take is not None and take[3] == "asked"
             log.log(logging.WARNING if ours else logging.DEBUG,
                     "service error for kiosk %s (id %s%s): %s", self.kiosk,
                     clean_text(error.id, 64), "" if ours else ", not one of ours",

@@ -4,9 +4,10 @@
     app.start()
     app.run()          # until app.stop(); a touch kiosk runs pygame on this thread
 
-Subscriptions: ``ticket`` (answers, matched by take id), ``error/kiosk-<id>`` (refusals) and
-``service/+/state`` (read-only: each service's opening status and published standard, for the
-screen, the slip and refusing a closed service at once).
+Subscriptions: ``ticket`` (answers, matched by take id), ``error/kiosk-<id>`` (refusals),
+``reply/kiosk-<id>/take`` (the MQTT v5 reply to each take: the ticket or the refusal, whichever
+copy comes first counts) and ``service/+/state`` (read-only: each service's opening status and
+published standard, for the screen, the slip and refusing a closed service at once).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import TextIO
 
 import msgspec
 import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from antrian import config as site_config
 from antrian import sdnotify
@@ -34,7 +37,7 @@ from antrian.loop import Loop
 from hardware.printer import open_printer
 from mqtt import schemas
 from mqtt.client import Connection
-from mqtt.consumer import BadMessages
+from mqtt.consumer import BadMessages, reply_topic
 from mqtt.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
@@ -66,7 +69,12 @@ class KioskApp(Device):
         self.error_topic = topics.error(self.component)
         self.ticket_topic = topics.ticket
         self.service_topic = topics.service_state()
-        self.conn.subscriptions += [self.ticket_topic, self.error_topic, self.service_topic]
+        # MQTT v5 replies to this kiosk's takes (issue 12: under its own reply/ subtree).
+        self.reply_topic = reply_topic(site.site, self.component, "take")
+        self.conn.subscriptions += [self.ticket_topic, self.error_topic, self.service_topic,
+                                    self.reply_topic]
+        self._props = Properties(PacketTypes.PUBLISH)
+        self._props.ResponseTopic = self.reply_topic
         self.conn.on_message = self._on_message
         self.conn.on_connect(lambda: self.loop.post(self.kiosk.connected))
         self.conn.on_disconnect(lambda: self.loop.post(self.kiosk.disconnected))
@@ -160,7 +168,8 @@ class KioskApp(Device):
         self.loop.post(lambda: self.kiosk.tap(service, t, priority=priority))
 
     def _publish(self, payload: bytes) -> bool:
-        return self.conn.publish(self.take_topic, payload).rc == paho.MQTT_ERR_SUCCESS
+        info = self.conn.publish(self.take_topic, payload, properties=self._props)
+        return info.rc == paho.MQTT_ERR_SUCCESS
 
     def _on_message(self, topic: str, payload: bytes, message) -> None:
         self.loop.post(self._handle, topic, payload)
@@ -169,11 +178,15 @@ class KioskApp(Device):
         """One message, on the loop thread. Every message is untrusted: one the kiosk cannot
         use is logged once per topic and skipped; the kiosk keeps what it had."""
         try:
-            if topic == self.ticket_topic:
+            if topic == self.ticket_topic or topic == self.reply_topic:
                 event = msgspec.json.decode(payload)
                 if not isinstance(event, dict):
                     raise schemas.BadMessage("a ticket event is a JSON object")
-                self.kiosk.on_ticket(event)
+                if topic == self.reply_topic and event.get("ok") is False:
+                    # a refusal answered on our reply topic: the same as on error/kiosk-<id>
+                    self.kiosk.on_error(msgspec.convert(event, schemas.Error))
+                else:
+                    self.kiosk.on_ticket(event)
             elif topic == self.error_topic:
                 self.kiosk.on_error(msgspec.json.decode(payload, type=schemas.Error))
             else:

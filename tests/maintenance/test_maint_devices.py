@@ -197,7 +197,8 @@ DATA_TOPICS = {
                     (f"{B}/call", schemas.Call), (f"{B}/tele/queue/lwt", None)],
     "counter-3": [(f"{B}/counter/3/state", schemas.CounterState),
                   (f"{B}/error/counter-3", None), (f"{B}/reply/counter-3/press", None)],
-    "kiosk-k1": [(f"{B}/ticket", None), (f"{B}/error/kiosk-k1", None)],
+    "kiosk-k1": [(f"{B}/ticket", None), (f"{B}/error/kiosk-k1", None),
+                 (f"{B}/reply/kiosk-k1/take", None)],
 }
 # Commands with effects beyond a reply (a sound, a slip, a new volume): the fuzz renames them
 # when their arguments could be valid.
