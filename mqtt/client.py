@@ -43,19 +43,30 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[str, bytes, Any], None]
 
 
-def password_source(site: Site, given: bool, found: bool) -> str:
-    """Where a component's password came from, for a technician reading a refusal."""
+def secrets_path(site: Site) -> Path | None:
+    """The secrets file ``[broker] secrets`` names, resolved against the site TOML's folder."""
+    if not site.broker.secrets:
+        return None
+    path = Path(site.broker.secrets)
+    if not path.is_absolute() and site.path is not None:
+        path = Path(site.path).parent / path
+    return path
+
+
+def password_source(site: Site, account: str, given: bool, found: bool) -> str:
+    """Where an account's password came from, for a technician reading a refusal."""
+    path = secrets_path(site)
     if given:
-        return "password given on the command line or by the caller"
-    if found and site.broker.secrets:
-        path = Path(site.broker.secrets)
-        if not path.is_absolute() and site.path is not None:
-            path = Path(site.path).parent / path
+        return "password given by the caller"
+    if found and path is not None:
         return f"password from {path}"
     if site.broker.username:
         return f"password from [broker] of {site.path or 'the site TOML'}"
-    where = f" ({site.broker.secrets} not found or has no entry)" if site.broker.secrets else ""
-    return f"no password{where}"
+    if path is None:
+        return "no password: the site TOML names no secrets file ([broker] secrets)"
+    if not path.exists():
+        return f"no password: {path} not found"
+    return f"no password: {path} has none for {account}"
 
 
 class Connection:
@@ -113,7 +124,11 @@ class Connection:
         found = None if credentials else site_credentials(site, account or component)
         user, password = (credentials or found or (self.broker.username, self.broker.password))
         self.username = user or None
-        self.password_source = password_source(site, credentials is not None, found is not None)
+        self.account = account or component
+        self.password_source = password_source(site, self.account, credentials is not None,
+                                                found is not None)
+        # A long-running role logs its connection troubles; a console says them itself.
+        self._trouble_level = logging.ERROR if presence else logging.DEBUG
         if user:
             self.client.username_pw_set(user, password)
         if self.broker.tls:
@@ -215,8 +230,8 @@ class Connection:
             if reason_code.is_failure:
                 why = f"{str(reason_code).lower()} ({self.password_source})"
                 if why != self.refused:   # once per change, not at every retry
-                    log.error("broker at %s refused %s: %s", self.address,
-                              self.username or f"{self.component} (no account)", why)
+                    log.log(self._trouble_level, "broker at %s refused %s: %s", self.address,
+                            self.username or self.account, why)
                 self.refused = why
                 self.failures += 1
                 self.attempted.set()
@@ -269,8 +284,8 @@ class Connection:
             else:
                 why = str(error) or type(error).__name__
             if why != self.unreachable:
-                log.error("%s cannot reach the broker at %s: %s; retrying", self.component,
-                          self.address, why)
+                log.log(self._trouble_level, "%s cannot reach the broker at %s: %s; retrying",
+                        self.component, self.address, why)
             self.unreachable = why
             self.failures += 1
             self.attempted.set()

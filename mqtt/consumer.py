@@ -191,7 +191,7 @@ def _wait_subscribed(conn: Any, deadline: float, timeout: float) -> None:
     while not conn.subscribed.wait(0.02):
         if conn.refused:
             raise LoginRefused(f"the broker at {conn.address} refused the login of "
-                               f"{conn.username or 'an anonymous client'}: {conn.refused}")
+                               f"{conn.username or conn.account}: {conn.refused}")
         if time.monotonic() >= deadline:
             if conn.unreachable:
                 raise BrokerUnreachable(f"cannot reach the broker at {conn.address}: "
