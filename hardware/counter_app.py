@@ -154,7 +154,9 @@ class PanelApp(Device):
     # -- maintenance -------------------------------------------------------------------------------
 
     def health(self) -> dict:
-        return {**self.panel.health(), "bad_messages": self.bad.count}
+        return {**self.panel.health(), "bad_messages": self.bad.count,
+                "broker_failures": self.conn.failures,
+                "second_copy_suspected": self.conn.takeovers}
 
     def identify(self, args: dict) -> dict:
         """Blink the panel's LED in its identify pattern for a few seconds ({"seconds": 5})."""

@@ -205,7 +205,9 @@ class KioskApp(Device):
     # -- maintenance -------------------------------------------------------------------------------
 
     def health(self) -> dict:
-        return {**self.kiosk.health(), "bad_messages": self.bad.count}
+        return {**self.kiosk.health(), "bad_messages": self.bad.count,
+                "broker_failures": self.conn.failures,
+                "second_copy_suspected": self.conn.takeovers}
 
     def _identify(self) -> dict:
         self.feedback.identify(5.0)

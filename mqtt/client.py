@@ -25,6 +25,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ from mqtt.topics import Topics
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes, Any], None]
+SESSION_TAKEN_OVER = 0x8E     # MQTT v5 DISCONNECT reason: a client connected with our id
+SHORT_SESSION_S = 10.0        # a session lost sooner than this counts as a short one
+FIGHT_REPORT_EVERY = 50       # after the first report (3 in a row), one line per 50 more
 
 
 def secrets_path(site: Site) -> Path | None:
@@ -108,12 +112,15 @@ class Connection:
         self.refused: str | None = None        # why the broker refused the login, while it does
         self.unreachable: str | None = None    # why the broker could not be reached, while so
         self.failures = 0                      # connection attempts that failed, in all
+        self.takeovers = 0                     # times a second copy was suspected (logged)
+        self.short_sessions = 0                # sessions in a row that ended right away
+        self._connected_at: float | None = None
         self._subscribe_mid: int | None = None
         self._refused_replies: set[str] = set()
         self._on_connect_hooks: list[Callable[[], None]] = []
         self._on_disconnect_hooks: list[Callable[[], None]] = []
         self._stopping = False
-        cid = client_id or f"antrian-{site.site}-{component}"
+        cid = self.client_id = client_id or f"antrian-{site.site}-{component}"
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=cid,
                                   protocol=paho.MQTTv5, reconnect_on_failure=True,
                                   manual_ack=manual_ack)
@@ -255,6 +262,7 @@ class Connection:
                 client.publish(self.topics.lwt(self.component), b"online", qos=1, retain=True)
             for hook in self._on_connect_hooks:
                 hook()
+            self._connected_at = time.monotonic()
             self.connected.set()
             self.attempted.set()
         except Exception:
@@ -296,7 +304,21 @@ class Connection:
         try:
             self.connected.clear()
             self.subscribed.clear()
-            if not self._stopping and not self.refused:   # a refusal was said already
+            lasted = time.monotonic() - self._connected_at if self._connected_at else None
+            self._connected_at = None
+            taken = getattr(reason_code, "value", None) == SESSION_TAKEN_OVER
+            # Mosquitto 2.0 closes the socket of the client whose id was taken, without a
+            # reason: sessions that keep ending right after they start tell the same story.
+            short = taken or (lasted is not None and lasted < SHORT_SESSION_S)
+            self.short_sessions = self.short_sessions + 1 if short and not self._stopping else 0
+            if self.short_sessions and (taken or self.short_sessions % FIGHT_REPORT_EVERY == 3):
+                self.takeovers += 1
+                log.error("%s: the broker at %s keeps dropping this connection right after it "
+                          "starts (%d times in a row): is a second copy of %s running with "
+                          "client id %s? The two will keep pushing each other off",
+                          self.component, self.address, self.short_sessions, self.component,
+                          self.client_id)
+            elif not self._stopping and not self.refused:   # a refusal was said already
                 log.warning("%s lost the broker at %s (%s); reconnecting", self.component,
                             self.address, reason_code)
             for hook in self._on_disconnect_hooks:

@@ -213,3 +213,23 @@ def test_a_refusal_is_seen_at_once_not_after_the_timeout(locked):
     with pytest.raises(LoginRefused, match="refused the login of ops"):
         connect(conn, 30)
     assert time.monotonic() - t0 < 5
+
+
+def test_a_second_copy_of_a_component_is_told_loudly(tmp_path, broker, caplog):
+    site = config.load(write_site(tmp_path / "site.toml", broker.port))
+    first = Connection(site, "counter-1")
+    with caplog.at_level(logging.ERROR, logger="mqtt.client"):
+        connect(first, 5)
+        second = Connection(site, "counter-1")     # the same client id: a second copy
+        try:
+            connect(second, 5)
+            # Mosquitto 2.0 just closes the first one's socket; paho reconnects in 1-5 s and
+            # pushes the second off in turn: three short sessions in a row are the sign.
+            wait_for(lambda: first.takeovers + second.takeovers >= 1, timeout=30,
+                     what="a copy told")
+        finally:
+            second.stop()
+            first.stop()
+    said = [r.getMessage() for r in caplog.records if "second copy" in r.getMessage()]
+    assert said and "is a second copy of counter-1 running with client id " \
+        "antrian-test-counter-1?" in said[0]
