@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 
 import pytest
 
@@ -135,14 +134,14 @@ def test_an_mqtt5_requester_gets_the_outcome_on_its_response_topic(queue_service
 
     queue_service.take("ktp")
     w = queue_service.watcher
-    w.client.subscribe("reply/me", qos=1)
-    time.sleep(0.2)
+    # Issue 12: replies go only to antrian/<site>/reply/<account>/... (the watcher reads antrian/#)
+    me = f"{queue_service.base}/reply/counter-2/press"
     props = Properties(PacketTypes.PUBLISH)
-    props.ResponseTopic = "reply/me"
+    props.ResponseTopic = me
     props.CorrelationData = b"42"
     w.client.publish(f"{queue_service.base}/counter/2/press",
                      json.dumps({"action": "next", "id": "rr-1"}), qos=1, properties=props)
-    _, reply = w.wait_for(lambda t, b: t == "reply/me", what="v5 reply")
+    _, reply = w.wait_for(lambda t, b: t == me, what="v5 reply")
     assert reply["ok"] is True and reply["data"]["ticket"] == "A001"
 
 
