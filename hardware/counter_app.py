@@ -31,6 +31,7 @@ from antrian import sdnotify
 from antrian.config import Site
 from hardware.config import PanelConfig, panel_config
 from hardware.device import Device
+from hardware.gesture import TOGGLE
 from hardware.feedback import Feedbacks, TerminalFeedback
 from hardware.inputs import PANEL_KEYS, KeyReader, Switches
 from antrian.loop import Loop
@@ -39,6 +40,7 @@ from hardware.panel import CounterPanel
 from mqtt import schemas
 from mqtt.client import Connection
 from mqtt.consumer import BadMessages, reply_topic
+from ticketing.model import Action
 from mqtt.maintenance import CommandError, Maintenance
 
 log = logging.getLogger(__name__)
@@ -124,7 +126,7 @@ class PanelApp(Device):
     # -- loop work -------------------------------------------------------------------------------
 
     def _switch_action(self, name: str, action: str, t: float) -> None:
-        self.panel.press("toggle" if action == "close" else action)
+        self.panel.press(TOGGLE if action == Action.CLOSE else action)
 
     def _publish(self, payload: bytes) -> bool:
         info = self.conn.publish(self.press_topic, payload, properties=self._props)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from hardware.gesture import TOGGLE
 from hardware.outbox import BROKEN, CHAIN, UNSET, Expect, Outbox, Pending
 from mqtt import schemas
 from mqtt.consumer import TICKET_LABEL, clean_text, plausible_stamp, supersedes
@@ -30,9 +31,8 @@ log = logging.getLogger(__name__)
 # The queue actions a panel sends: the ones that need no argument (``call`` names a ticket,
 # ``transfer`` a service: a console's work, not a button's).
 PANEL_ACTIONS = tuple(a for a in Action if a not in (Action.CALL, Action.TRANSFER))
-# A panel gesture, not a queue action: the close button toggles, and the panel sends ``close``
-# or ``open`` from what it predicts the counter will be.
-TOGGLE = "toggle"
+# ``toggle`` (hardware.gesture.TOGGLE) is a panel gesture, not a queue action: the close button
+# toggles, and the panel sends ``close`` or ``open`` from what it predicts the counter will be.
 ACTIONS = (*PANEL_ACTIONS, TOGGLE)
 # Shown on the staff's terminal (the staff reads Indonesian).
 ACTION_WORDS = {Action.NEXT: "berikutnya", Action.RECALL: "panggil ulang", Action.SKIP: "lewati",
