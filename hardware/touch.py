@@ -13,6 +13,7 @@ habis (80 nomor)", greyed) or its standard ("Gratis - 15 menit"), from ``set_ser
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from antrian.config import Site
 from hardware.config import KioskConfig
+from mqtt.consumer import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -175,13 +177,15 @@ def button_detail(info: dict | None) -> tuple[bool, str]:
     status = info.get("status") or {}
     if status.get("open") is False:
         text = status.get("text")
-        return False, (text.get("id") if isinstance(text, dict) else None) or "Tutup"
+        said = text.get("id") if isinstance(text, dict) else None
+        return False, clean_text(said, 120) if isinstance(said, str) and said else "Tutup"
     standard = info.get("standard") or {}
     parts = []
     if isinstance(standard.get("fee"), str) and standard["fee"]:
-        parts.append(standard["fee"])
+        parts.append(clean_text(standard["fee"], 80))
     duration = standard.get("duration_minutes")
-    if isinstance(duration, (int, float)) and not isinstance(duration, bool) and duration > 0:
+    if isinstance(duration, (int, float)) and not isinstance(duration, bool) \
+            and math.isfinite(duration) and 0 < duration <= 100_000:
         parts.append(f"{duration:g} menit")
     return True, " - ".join(parts)
 
@@ -370,6 +374,8 @@ class TouchScreen:
     def _text(self, text: str, rect: Rect, px: int, colour, *, align: str = "center",
               wrap_ok: bool = False) -> None:
         x, y, w, h = rect
+        # Text from the queue's messages is untrusted: a NUL stops pygame's render for good.
+        text = clean_text(text, 300)
         size = max(12, px)
         while True:
             font = self.font(size)
