@@ -24,7 +24,7 @@ from mqtt.consumer import SERVICE_DAY, TICKET_LABEL, clean_text
 
 log = logging.getLogger(__name__)
 
-KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")        # ticketing.keys: base64url
+KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")        # ticketing.keys: base64url
 MAX_CLOCK_SKEW_S = 2 * 86400      # a ticket "issued" further from now than this is not printed
 
 

@@ -9,7 +9,10 @@ console needs to read the queue's messages, and to ask it something, the same wa
         reply = ask.request(topics.cmnd("queue", "status"), {}, timeout=5)
 
 - one rule for freshness, so a board, the page and a panel never disagree on which state is
-  current (:func:`supersedes`);
+  current (:func:`supersedes`), and what a stamp or a ticket label can be at all
+  (:func:`plausible_stamp`, ``TICKET_LABEL``);
+- every message is untrusted: text made showable on any screen, terminal or printer
+  (:func:`clean_text`), and a bad message skipped and said once (:class:`BadMessages`);
 - the reply topics: where an account reads its answers (:func:`reply_topic`), and which
   response topics anyone may be answered on (:func:`reply_account`);
 - one request/reply client (:class:`Requester`) for the command line, the console and the web.
@@ -55,8 +58,8 @@ def supersedes(held: Stamp | None, day: str, seq: int, *, retained: bool = False
 
 # What a ticket label looks like on any consumer: "A012", "4K-010", "1A.7" (the service's prefix,
 # separator and number); anything else in a ticket field is not a ticket.
-TICKET_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,19}$")
-SERVICE_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TICKET_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,19}\Z")
+SERVICE_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 MAX_SEQ = 2**53          # a seq above this was never counted by a queue service
 
 
@@ -123,7 +126,7 @@ class BadMessages:
 
 
 # An account name as the broker knows it: counter-3, kiosk-k1, board-lobby, ops-andi, cli.
-_ACCOUNT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_ACCOUNT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
 MAX_REPLY_TOPIC = 200
 
 

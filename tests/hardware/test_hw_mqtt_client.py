@@ -15,8 +15,9 @@ from paho.mqtt.properties import Properties
 from antrian import config
 from maintenance.maint_kit import antrian, write_locked_site
 from mqtt.client import Connection
-from mqtt.consumer import (BadMessages, BrokerUnreachable, LoginRefused, NoAnswer, Requester,
-                           clean_text, connect, reply_account, reply_topic)
+from mqtt.consumer import (TICKET_LABEL, BadMessages, BrokerUnreachable, LoginRefused, NoAnswer,
+                           Requester, clean_text, connect, plausible_stamp, reply_account,
+                           reply_topic)
 from support.broker import Mosquitto, free_port
 from support.mqtt import Watcher
 from support.site import write_site
@@ -44,6 +45,17 @@ def test_clean_text_removes_control_and_format_characters_and_caps_the_length():
     assert clean_text("Pelayanan 😀 KTP-el") == "Pelayanan 😀 KTP-el"
     assert clean_text("x" * 10_000, 50) == "x" * 50
     assert clean_text(None) == "" and clean_text(12) == "12"
+
+
+def test_a_stamp_and_a_ticket_label_are_what_a_queue_service_can_publish():
+    assert plausible_stamp("2026-11-30", 0) and plausible_stamp("2026-11-30", 2**53)
+    for day, seq in [("2026-11-30", -1), ("2026-11-30", 2**53 + 1), ("2026-11-30", True),
+                     ("2026-11-30", 1.5), ("9999", 1), ("2026-11-30\n", 1), (None, 1)]:
+        assert not plausible_stamp(day, seq), (day, seq)
+    for label in ("A012", "4K-010", "1A.7", "B 001"):
+        assert TICKET_LABEL.match(label)
+    for label in ("", "-A1", "A\x1b01", "A" * 21, "A\u202e01", "<b>1</b>"):
+        assert not TICKET_LABEL.match(label), label
 
 
 def test_a_flood_of_bad_messages_is_logged_once_per_topic_and_counted(caplog):
