@@ -22,6 +22,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from antrian.devbroker import stop_process
+from support.mqtt import decode
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_AUTHORIZED = 135
@@ -60,7 +61,12 @@ def connack(port: int, username: str | None = None, password: str | None = None,
 
 
 class Client:
-    """A recording MQTT v5 client with an account; ``publish`` returns the PUBACK reason code."""
+    """A recording MQTT v5 client with an account; ``publish`` returns the PUBACK reason code.
+
+    What support.mqtt.Watcher does, plus what the broker tests need and it does not keep: the
+    PUBACK reason code of each publish (135: not authorized) and each message's v5 properties
+    (response topic, correlation data). It decodes as the Watcher does (``support.mqtt.decode``).
+    """
 
     def __init__(self, port: int, username: str | None = None, password: str | None = None, *,
                  topics=("antrian/#",), transport: str = "tcp", tls_ca: str | None = None,
@@ -161,10 +167,7 @@ class Client:
         with self.cond:
             while True:
                 for topic, payload, _, _ in self.messages[since:]:
-                    try:
-                        body = json.loads(payload) if payload else None
-                    except ValueError:
-                        body = payload
+                    body = decode(payload)
                     if predicate(topic, body):
                         return topic, body
                 left = deadline - time.monotonic()
