@@ -154,8 +154,13 @@ class CounterPanel:
         """A refusal on ``error/counter-<id>``: the press is done (nothing changed)."""
         head = self._pending[0] if self._pending else None
         if head is None or error.id != head.id:
-            log.warning("service error for counter %s (id %s): %s", self.counter, error.id,
-                        error.error)
+            # `antrian press` and consoles may press for this counter too: their refusals are
+            # not this panel's trouble (its own ids begin with c<counter>-).
+            ours = isinstance(error.id, str) and error.id.startswith(self.outbox.ids.prefix + "-")
+            log.log(logging.WARNING if ours else logging.DEBUG,
+                    "service error for counter %s (id %s%s): %s", self.counter,
+                    clean_text(error.id, 64), "" if ours else ", not one of ours",
+                    clean_text(error.error, 200))
             return
         # A refused press changed nothing: the next press meets what this one expected, unless
         # this one was stale, which means the panel's belief was wrong (drop the chain).

@@ -246,3 +246,17 @@ def test_a_state_that_cannot_be_the_queues_is_refused_and_the_panel_keeps_its_ow
     assert panel.state.day == "2026-11-29"
     panel.on_state(state(None, "A077", seq=999))          # yesterday's, however high
     assert panel.state.day == "2026-11-29" and panel.state.ticket == "A001"
+
+
+def test_refusals_of_presses_the_panel_never_made_are_not_its_warnings(rig, caplog):
+    import logging
+    make, sent, fb, clock, box = rig
+    panel = make()
+    panel.connected()
+    with caplog.at_level(logging.DEBUG, logger="hardware.panel"):
+        panel.on_error(schemas.Error(error="no ticket to recall", id="cli-1234", code="not_allowed"))
+        panel.on_error(schemas.Error(error="late", id=f"{box.ids.prefix}-x-9", code="stale"))
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if "service error" in r.getMessage()]
+    assert [level for level, _ in said] == [logging.DEBUG, logging.WARNING]
+    assert "cli-1234, not one of ours" in said[0][1] and "c1-x-9" in said[1][1]
+    assert panel.refused == 0 and fb.signals == []
