@@ -224,7 +224,8 @@ class Requester:
     def __init__(self, conn: Any, *, on_other=None):
         self.conn = conn
         account = conn.username or conn.component
-        self.topic = reply_topic(conn.site.site, account, f"{conn.component}-{uuid.uuid4().hex[:12]}")
+        self.topic = reply_topic(conn.site.site, account,
+                                 f"{conn.component}-{uuid.uuid4().hex[:12]}")
         conn.subscriptions.append(self.topic)
         self.on_other = on_other
         self._answers: dict[bytes, bytes] = {}

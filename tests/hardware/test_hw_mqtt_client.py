@@ -26,7 +26,7 @@ from support.waiting import wait_for
 pytestmark = pytest.mark.broker
 
 
-# -- pure rules ------------------------------------------------------------------------------------
+# -- pure rules -----------------------------------------------------------------------------------
 
 def test_only_a_reply_topic_of_this_site_names_an_account():
     assert reply_account("test", "antrian/test/reply/counter-3/press") == "counter-3"
@@ -140,7 +140,7 @@ def test_a_component_never_replies_on_a_topic_outside_reply(tmp_path, broker, ca
         conn.stop()
 
 
-# -- failures a technician can act on ---------------------------------------------------------------
+# -- failures a technician can act on -------------------------------------------------------------
 
 def test_a_broker_that_is_not_there_is_named_with_host_port_and_reason_within_seconds(tmp_path,
                                                                                       caplog):

@@ -254,9 +254,11 @@ def test_refusals_of_presses_the_panel_never_made_are_not_its_warnings(rig, capl
     panel = make()
     panel.connected()
     with caplog.at_level(logging.DEBUG, logger="hardware.panel"):
-        panel.on_error(schemas.Error(error="no ticket to recall", id="cli-1234", code="not_allowed"))
+        panel.on_error(schemas.Error(error="no ticket to recall", id="cli-1234",
+                                     code="not_allowed"))
         panel.on_error(schemas.Error(error="late", id=f"{box.ids.prefix}-x-9", code="stale"))
-    said = [(r.levelno, r.getMessage()) for r in caplog.records if "service error" in r.getMessage()]
+    said = [(r.levelno, r.getMessage()) for r in caplog.records
+            if "service error" in r.getMessage()]
     assert [level for level, _ in said] == [logging.DEBUG, logging.WARNING]
     assert "cli-1234, not one of ours" in said[0][1] and "c1-x-9" in said[1][1]
     assert panel.refused == 0 and fb.signals == []

@@ -54,7 +54,7 @@ def event(rid, **over):
     return {**base, **over}
 
 
-# -- the slip ---------------------------------------------------------------------------------------
+# -- the slip -------------------------------------------------------------------------------------
 
 def test_the_qr_code_opens_the_ticket_page_with_day_and_key(kiosk):
     k, printer, _ = kiosk
@@ -142,7 +142,7 @@ def test_a_hostile_standard_still_prints_a_slip(kiosk, standard):
     assert len(printer.slips) == 1 and len(printer.slips[0]) < 60_000
 
 
-# -- the processes' message handlers -------------------------------------------------------------
+# -- the processes' message handlers --------------------------------------------------------------
 
 def test_a_kiosk_survives_thousands_of_bad_messages_and_still_takes_a_ticket(tmp_path):
     site = site_config.load(write_site(tmp_path / "site.toml", 1883))
