@@ -29,19 +29,19 @@ from paho.mqtt.properties import Properties
 from antrian import config as site_config
 from antrian import sdnotify
 from antrian.config import Site
+from antrian.loop import Loop
 from hardware.config import PanelConfig, panel_config
 from hardware.device import Device
-from hardware.gesture import TOGGLE
 from hardware.feedback import Feedbacks, TerminalFeedback
+from hardware.gesture import TOGGLE
 from hardware.inputs import PANEL_KEYS, KeyReader, Switches
-from antrian.loop import Loop
 from hardware.outbox import Outbox
 from hardware.panel import CounterPanel
 from mqtt import schemas
 from mqtt.client import Connection
 from mqtt.consumer import BadMessages, reply_topic
-from ticketing.model import Action
 from mqtt.maintenance import CommandError, Maintenance
+from ticketing.model import Action
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,13 @@ from paho.mqtt.properties import Properties
 from antrian import config as site_config
 from antrian import sdnotify
 from antrian.config import ConfigError, Site
+from antrian.loop import Loop
 from hardware.config import KioskConfig, kiosk_config
 from hardware.device import Device
 from hardware.feedback import KIOSK_TEXT, Feedbacks, TerminalFeedback
 from hardware.inputs import KeyReader
 from hardware.kiosk import Kiosk
 from hardware.kiosk_store import KioskStore
-from antrian.loop import Loop
 from hardware.printer import open_printer
 from mqtt import schemas
 from mqtt.client import Connection

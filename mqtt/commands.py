@@ -15,8 +15,8 @@ from pathlib import Path
 from antrian import config as siteconfig
 from mqtt.client import Connection
 from mqtt.consumer import RequestError, Requester, connect
-from ticketing.model import Action
 from mqtt.topics import Topics
+from ticketing.model import Action
 
 log = logging.getLogger(__name__)
 
