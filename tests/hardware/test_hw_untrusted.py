@@ -225,3 +225,68 @@ def test_after_a_flood_across_a_broker_restart_a_press_still_works(queue_service
         w.close()
         app.stop()
         app.close()
+
+
+# -- hypothesis: any message, in any shape -------------------------------------------------------
+
+def _fuzz_settings():
+    from hypothesis import HealthCheck, settings
+    return settings(max_examples=300, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def test_no_message_in_any_shape_stops_a_panel_or_a_kiosk(tmp_path):
+    """Hypothesis drives contract-shaped payloads with hostile values (huge or negative
+    numbers, NaN, control and bidi characters, wrong types, any JSON, raw bytes) into the
+    panel's and the kiosk's message handlers; none raises, and both still work after."""
+    from hypothesis import given, strategies as st
+    from maintenance.maint_strategies import payloads
+
+    site = site_config.load(write_site(tmp_path / "site.toml", 1883))
+    printer = MemoryPrinter()
+    kiosk = KioskApp(site, kiosk_config(site, "k1"), printer=printer, touch=False,
+                     pin_factory=MockFactory())
+    panel = PanelApp(site, PanelConfig(counter="1", pins={"next": 17},
+                                       outbox=tmp_path / "o.db"), pin_factory=MockFactory())
+    kiosk.kiosk.connected()
+    panel.panel.connected()
+    hostile_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+    numbers = st.one_of(st.integers(-2**70, 2**70), st.floats(allow_nan=True,
+                                                              allow_infinity=True))
+    fields = {"ticket": st.one_of(st.just("A001"), hostile_text), "service": st.just("ktp"),
+              "id": hostile_text, "ahead": numbers, "issued_at": numbers, "day": hostile_text,
+              "key": hostile_text, "est_wait_s": numbers, "kiosk": st.just("k1"),
+              "counter": st.just("1"), "seq": numbers, "open": st.booleans(),
+              "request": hostile_text, "error": hostile_text, "code": hostile_text,
+              "ok": st.booleans(), "data": st.fixed_dictionaries({"ticket": hostile_text}),
+              "status": st.fixed_dictionaries({"open": st.booleans(),
+                                               "text": st.fixed_dictionaries(
+                                                   {"id": hostile_text})}),
+              "standard": st.fixed_dictionaries({"fee": hostile_text,
+                                                 "duration_minutes": numbers,
+                                                 "requirements": st.lists(hostile_text)})}
+    kiosk_topics = [kiosk.ticket_topic, kiosk.error_topic, kiosk.reply_topic,
+                    "antrian/test/service/ktp/state"]
+    panel_topics = [panel.state_topic, panel.error_topic, panel.reply_topic]
+
+    @_fuzz_settings()
+    @given(payload=payloads(fields), k=st.integers(0, 3), p=st.integers(0, 2),
+           retained=st.booleans())
+    def feed(payload, k, p, retained):
+        kiosk._handle(kiosk_topics[k], payload)
+        panel._handle(panel_topics[p], payload, retained)
+
+    try:
+        feed()
+        # Both still work: a take is printed, a press is sent and acknowledged.
+        kiosk.kiosk.asking = None
+        kiosk.kiosk.ready_at = float("-inf")
+        kiosk.kiosk.services.clear()
+        rid = kiosk.kiosk.tap("ktp")
+        kiosk._handle(kiosk.ticket_topic, json.dumps(
+            event(rid, ticket="A123", issued_at=kiosk.kiosk.clock())).encode())
+        assert printer.slips and b"A123" in printer.slips[-1]
+    finally:
+        kiosk.close()
+        panel.close()
