@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 
 from support.broker import Mosquitto, free_port  # noqa: E402
+from support.waiting import wait_for  # noqa: E402
 from maint_kit import (Client, DeviceProcess, Fuzzer, LockedSite, ServeProcess, antrian,  # noqa: E402
                        write_locked_site)
 from maint_strategies import ids, payloads  # noqa: E402
@@ -140,16 +141,14 @@ def building(tmp_path_factory):
 
 
 def wait_until(predicate, what: str, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while True:
+    """``support.waiting.wait_for`` on a predicate that reads files a device is still writing
+    (the frame trace): a half-written line counts as not yet."""
+    def settled():
         try:
-            value = predicate()
+            return predicate()
         except (FileNotFoundError, IndexError, ValueError):
-            value = None
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.1)
+            return None
+    return wait_for(settled, timeout, what, interval=0.05)
 
 
 def test_every_device_answers_the_maintenance_face_with_its_own_figures(building, tmp_path):
