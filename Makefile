@@ -11,7 +11,7 @@ APT_TEST := mosquitto mosquitto-clients espeak-ng sox xvfb chromium fonts-dejavu
 APT_DEMO := mosquitto mosquitto-clients espeak-ng sox fonts-dejavu-core
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv apt-test apt-demo bench clean
+.PHONY: demo test lint-imports venv apt-test apt-demo bench clean wheelhouse offline-check
 
 $(VENV)/.installed: pyproject.toml
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3; }
@@ -35,8 +35,25 @@ apt-test:
 apt-demo:
 	$(call apt_install,$(APT_DEMO))
 
+# The layering contract ([tool.importlinter] in pyproject.toml) first: a second, not a suite run.
 test: apt-test venv
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+lint-imports: venv
+	$(VENV)/bin/lint-imports --no-cache
+
+# A building without internet (docs/deploy.md): the dependencies and what pip needs to build
+# the checkout (setuptools, wheel), for `PIP_NO_INDEX=1 PIP_FIND_LINKS=$(WHEELS) install-pi`.
+# Made on a machine of the Pis' kind (aarch64, the same Python) with the internet.
+WHEELS ?= wheels
+WHEELHOUSE_EXTRAS ?= [pi]
+wheelhouse: venv
+	$(PY) -m pip download --disable-pip-version-check -q -d $(WHEELS) '.$(WHEELHOUSE_EXTRAS)' 'setuptools>=68' wheel
+
+# The offline recipe, run for real (~1 min of pip; CI runs it after `make test`).
+offline-check: venv
+	ANTRIAN_OFFLINE_CHECK=1 $(PY) -m pytest -q tests/deploy/test_deploy_install.py -k offline_recipe
 
 DEMO_SECONDS ?= 0
 demo: apt-demo venv
@@ -47,4 +64,4 @@ bench: apt-test venv
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var out tests/artifacts .pytest_cache
+	rm -rf $(VENV) var out tests/artifacts .pytest_cache .import_linter_cache .grimp_cache

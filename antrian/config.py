@@ -6,27 +6,30 @@
 
 Each role reads the common part (site, broker, services, counters, kiosks) from here; tables that
 belong to one role only (``[[board]]``, ``[[panel]]``, ...) stay in :attr:`Site.raw` and that role
-validates them with the helpers below, so an error always reads ``board[2].layout: ...``.
+validates their values with the helpers below, so an error always reads ``board[2].layout: ...``.
+The names of every table and key, whichever role reads them, are checked here first, against the
+one registry in :mod:`antrian.sections`: ``kiosk[k1]: unknown key 'printr' (did you mean
+'printer'?; known: ...)`` stops every role at load, not only the kiosk.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from antrian.sections import unknown_key
+
 _log = logging.getLogger(__name__)
 ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 PREFIX = re.compile(r"^[A-Z0-9]{1,4}$")
-# Sections the common loader knows; other top-level tables belong to a role.
-COMMON_KEYS = {"site", "title", "timezone", "reset_at", "public_url", "broker", "service",
-               "counter", "kiosk"}
 
 
 class ConfigError(ValueError):
@@ -44,6 +47,12 @@ class Broker:
     keepalive: int = 15
     # A TOML file, not the site TOML, holding one password per component: see credentials().
     secrets: str | None = None
+    # The technicians' own listener (docs/security.md): consoles and `antrian take/press`.
+    console_port: int | None = None
+
+    def console(self) -> "Broker":
+        """Where technicians' consoles connect: the console listener when the site has one."""
+        return replace(self, port=self.console_port) if self.console_port else self
 
 
 @dataclass(frozen=True)
@@ -177,11 +186,17 @@ def _names(kinds: tuple[type, ...]) -> str:
 
 # -- the common part ----------------------------------------------------------------------------
 
+# The service keys this loader reads; the others (quota, opening, standard) go to Service.extra.
 SERVICE_KEYS = {"id", "prefix", "name", "agency", "separator", "width", "average_minutes"}
 
 
 def parse(raw: dict, path: Path | None = None) -> Site:
-    """Validate a decoded TOML document and build the :class:`Site`."""
+    """Validate a decoded TOML document and build the :class:`Site`.
+
+    Names first: an unknown table or key anywhere in the file is refused before any value is
+    read, so a misspelt ``prefx`` reads as unknown, not as a missing ``prefix``."""
+    if (unknown := unknown_key(raw)) is not None:
+        raise ConfigError(unknown)
     site_id = need_id(raw, "site", "site")
     tz = need(raw, "timezone", str, "timezone", "Asia/Jakarta")
     try:
@@ -189,8 +204,6 @@ def parse(raw: dict, path: Path | None = None) -> Site:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"timezone: unknown time zone {tz!r}") from None
     broker_raw = need(raw, "broker", dict, "broker", {})
-    no_unknown(broker_raw, {"host", "port", "username", "password", "tls", "ca_file", "keepalive",
-                            "secrets"}, "broker")
     broker = Broker(
         host=need(broker_raw, "host", str, "broker", "127.0.0.1"),
         port=need(broker_raw, "port", int, "broker", 1883),
@@ -200,9 +213,13 @@ def parse(raw: dict, path: Path | None = None) -> Site:
         ca_file=need(broker_raw, "ca_file", str, "broker", None),
         keepalive=need(broker_raw, "keepalive", int, "broker", 15),
         secrets=need(broker_raw, "secrets", str, "broker", None),
+        console_port=need(broker_raw, "console_port", int, "broker", None),
     )
-    if not 1 <= broker.port <= 65535:
-        raise ConfigError(f"broker.port: {broker.port} is not a TCP port")
+    for key, port in (("port", broker.port), ("console_port", broker.console_port)):
+        if port is not None and not 1 <= port <= 65535:
+            raise ConfigError(f"broker.{key}: {port} is not a TCP port")
+    if broker.console_port == broker.port:
+        raise ConfigError("broker.console_port: must differ from broker.port")
     if not 5 <= broker.keepalive <= 20:
         raise ConfigError("broker.keepalive: must be 5..20 s so a dead device shows offline quickly")
 
@@ -258,7 +275,6 @@ def parse(raw: dict, path: Path | None = None) -> Site:
     for i, t in enumerate(tables(raw, "counter")):
         cid = need_id(t, "id", f"counter[{i}]")
         where = f"counter[{cid}]"
-        no_unknown(t, {"id", "name", "services"}, where)
         if cid in counters:
             raise ConfigError(f"{where}.id: duplicate counter id")
         counters[cid] = Counter(cid, need(t, "name", str, where, f"Loket {cid}"),
@@ -330,11 +346,33 @@ def credentials(site: Site, component: str) -> tuple[str, str] | None:
     return component, password
 
 
+def console_credentials(site: Site) -> tuple[str, str] | None:
+    """The technician's account for a console (``antrian ctl``, ``watch``, ``status``):
+    ``$ANTRIAN_OPS_ACCOUNT`` when set, else ``ops``, else the one ``ops-<name>`` the secrets
+    file holds (a technician's laptop carries their own account only)."""
+    wanted = os.environ.get("ANTRIAN_OPS_ACCOUNT")
+    if wanted:
+        return credentials(site, wanted)
+    found = credentials(site, "ops")
+    if found is not None:
+        return found
+    secrets = _secrets(site)
+    passwords = secrets[1].get("passwords", {}) if secrets else {}
+    own = sorted(n for n in passwords if isinstance(n, str) and n.startswith("ops-"))
+    return credentials(site, own[0]) if len(own) == 1 else None
+
+
 def _secrets(site: Site) -> tuple[Path, dict] | None:
-    """The secrets file named by ``[broker] secrets`` and its contents (None: no such file)."""
-    if not site.broker.secrets:
+    """The secrets file and its contents (None: no such file): a systemd credential named
+    ``secrets`` when the unit loads one (``LoadCredential=secrets:...``: the web gets its own
+    password and the ticket key that way, docs/security.md), else ``[broker] secrets``."""
+    credentials_dir = os.environ.get("CREDENTIALS_DIRECTORY")
+    if credentials_dir and (Path(credentials_dir) / "secrets").is_file():
+        path = Path(credentials_dir) / "secrets"
+    elif not site.broker.secrets:
         return None
-    path = Path(site.broker.secrets)
+    else:
+        path = Path(site.broker.secrets)
     if not path.is_absolute() and site.path is not None:
         path = site.path.parent / path
     try:

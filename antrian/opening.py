@@ -27,10 +27,12 @@ from datetime import date
 from typing import Any
 
 from antrian.config import ConfigError, Site, need
+from antrian.sections import OPENING
 from ticketing.hours import OpeningRules, parse_week
+from ticketing.model import QueueState
 
-OPENING_KEYS = {"days", "last_ticket_minutes", "national_holidays", "closed_dates", "open_dates",
-                "agency"}
+# The key names live in the one registry (antrian.sections), checked when the site is loaded.
+OPENING_KEYS = set(OPENING.known)
 
 
 @dataclass(frozen=True)
@@ -153,3 +155,47 @@ def standards(site: Site) -> dict[str, Standard]:
         out[sid] = Standard(tuple(reqs), need(table, "fee", str, where, None),
                             float(duration) if duration is not None else None)
     return out
+
+
+def published_standards(site: Site) -> dict[str, dict[str, Any]]:
+    """The standards to publish with each service's state: those the TOML sets."""
+    return {sid: s.as_dict() for sid, s in standards(site).items() if s != Standard()}
+
+
+# -- the building at opening ---------------------------------------------------------------------
+
+def fresh_state(site: Site, day: str) -> QueueState:
+    """The building at opening on ``day``, as the TOML describes it: every line empty, every
+    counter closed (the queue service's first start, and the daily report's replay)."""
+    return QueueState.new(
+        day,
+        [(s.id, s.prefix, s.separator, s.width, s.average_minutes * 60)
+         for s in site.services.values()],
+        [(c.id, c.name, c.services) for c in site.counters.values()])
+
+
+def reconcile(state: QueueState, site: Site) -> list[str]:
+    """Bring a stored state in line with the TOML (services or counters added, names changed);
+    returns what changed. Lines of services no longer in the TOML stay until the day ends."""
+    changes = []
+    base = fresh_state(site, state.day)
+    for sid, line in base.lines.items():
+        old = state.lines.get(sid)
+        if old is None:
+            state.lines[sid] = line
+            changes.append(f"service {sid} added")
+        elif (old.prefix, old.separator, old.width) != (line.prefix, line.separator, line.width):
+            if old.last_number == 0:
+                old.prefix, old.separator, old.width = line.prefix, line.separator, line.width
+                changes.append(f"service {sid}: ticket format {line.label(1)}")
+            else:
+                changes.append(f"service {sid}: new ticket format from tomorrow")
+    for cid, counter in base.counters.items():
+        old = state.counters.get(cid)
+        if old is None:
+            state.counters[cid] = counter
+            changes.append(f"counter {cid} added")
+        elif old.name != counter.name:
+            old.name = counter.name
+            changes.append(f"counter {cid} renamed {counter.name!r}")
+    return changes

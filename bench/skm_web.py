@@ -46,6 +46,7 @@ def pct(values: list[float], q: float) -> float:
 
 def bench_posts(site, state, now: float, tmp: Path) -> dict:
     from web.server import WebApp
+    from ticketing.keys import ticket_key
     from web.survey import RateLimit, SurveyStore
 
     topics = Topics(site.site)
@@ -63,14 +64,16 @@ def bench_posts(site, state, now: float, tmp: Path) -> dict:
             app.receive(topics.service_state(sid), schemas.encode(
                 views.service_state(site, state, sid, now)))
         app.receive(topics.lwt("queue"), b"online")
+        app.receive(topics.lwt("web"), b"online")       # the barrier: the state is in
         app.set_connected(True)
         app._flush()
         runner = await app.start("127.0.0.1", 0)
         url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1/survey"
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as s:
             async def one(ticket: str) -> float:
-                body = json.dumps({"ticket": ticket, "scores": [random.randint(1, 4)
-                                                                for _ in range(9)]})
+                key = ticket_key(app.ticket_secret, site.site, state.day, ticket)
+                body = json.dumps({"ticket": ticket, "key": key,
+                                   "scores": [random.randint(1, 4) for _ in range(9)]})
                 t0 = time.perf_counter()
                 async with s.post(url, data=body,
                                   headers={"Content-Type": "application/json"}) as r:

@@ -16,11 +16,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from antrian.config import ConfigError, Site, need, need_id, no_unknown, tables
+from antrian.config import ConfigError, Site, need, need_id, tables
+from antrian.sections import BOARD, VOICE
 
-BOARD_KEYS = {"id", "title", "services", "agencies", "layout", "language", "running_text",
-              "rotate", "page_seconds", "flash_seconds", "voice", "volume"}
-VOICE_KEYS = {"enabled", "dir", "volume", "gap_ms"}
+# The key names live in the one registry (antrian.sections), checked when the site is loaded.
+BOARD_KEYS, VOICE_KEYS = BOARD.known, VOICE.known
 LAYOUTS = ("landscape", "portrait")
 LANGUAGES = ("id", "en")
 
@@ -81,7 +81,6 @@ def _volume(table: dict, where: str, default: int) -> int:
 def load_voice(site: Site) -> VoiceConfig:
     """The site-wide ``[voice]`` table (all keys optional)."""
     table = need(site.raw, "voice", dict, "voice", {})
-    no_unknown(table, VOICE_KEYS, "voice")
     folder = need(table, "dir", str, "voice", None)
     gap = need(table, "gap_ms", int, "voice", 60)
     if not 0 <= gap <= 1000:
@@ -101,7 +100,6 @@ def _seconds(table: dict, key: str, where: str, default: float, low: float, high
 def parse_board(site: Site, table: dict, index: int, voice: VoiceConfig) -> BoardConfig:
     bid = need_id(table, "id", f"board[{index}]")
     where = f"board[{bid}]"
-    no_unknown(table, BOARD_KEYS, where)
     services = need(table, "services", list, where, None)
     agencies = need(table, "agencies", list, where, None)
     if services is not None and agencies is not None:

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from display.model import BoardModel
+from display.names import call_counter_label, counter_label
 
 LABELS = {
     "id": {
-        "now": "NOMOR ANTRIAN", "counter": "LOKET", "waiting": "Menunggu", "service": "Layanan",
-        "recent": "Panggilan Terakhir", "missed": "Tidak Hadir", "closed": "TUTUP",
-        "offline": "OFFLINE", "no_data": "belum ada data", "idle": "-", "board": "PAPAN",
+        "now": "NOMOR ANTREAN", "counter": "LOKET", "waiting": "Menunggu", "service": "Layanan",
+        "recent": "Panggilan Terakhir", "missed": "Terlewat", "closed": "TUTUP",
+        "offline": "TIDAK TERHUBUNG", "no_data": "belum ada data", "idle": "-", "board": "PAPAN",
         "counter_display": "LOKET", "closed_short": "Tutup", "reopens": "Buka lagi",
+        "closed_counters": "Tutup", "opens": "buka",
         "days": ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
         "months": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
                    "September", "Oktober", "November", "Desember"],
@@ -28,7 +30,8 @@ LABELS = {
         "now": "NOW SERVING", "counter": "COUNTER", "waiting": "Waiting", "service": "Service",
         "recent": "Last calls", "missed": "Missed", "closed": "CLOSED", "offline": "OFFLINE",
         "no_data": "no data yet", "idle": "-", "board": "BOARD", "counter_display": "COUNTER",
-        "closed_short": "Closed", "reopens": "Reopens",
+        "closed_short": "Closed", "reopens": "Reopens", "closed_counters": "Closed",
+        "opens": "opens",
         "days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
         "months": ["January", "February", "March", "April", "May", "June", "July", "August",
                    "September", "October", "November", "December"],
@@ -62,7 +65,7 @@ class View:
     now_ticket: str | None
     now_counter: str | None
     flash: bool                       # the panel is in its "inverted" half of a flash
-    counters: tuple[CounterRow, ...]
+    counters: tuple[CounterRow, ...]        # open (or not yet known) first, closed after
     recent: tuple[tuple[str, str], ...]    # (ticket, counter name), newest first
     services: tuple[ServiceRow, ...]
     missed: tuple[str, ...]
@@ -78,13 +81,6 @@ class View:
         return LABELS[self.language]
 
 
-def counter_label(name: str, counter_id: str, language: str) -> str:
-    """The counter as visitors read it; an English board says "Counter 3" for "Loket 3"."""
-    if language == "en" and name.lower() == f"loket {counter_id}".lower():
-        return f"Counter {counter_id}"
-    return name
-
-
 def format_age(seconds: float, language: str) -> str:
     s, m, h = LABELS[language]["units"]
     seconds = int(seconds)
@@ -96,39 +92,32 @@ def format_age(seconds: float, language: str) -> str:
 
 
 def format_date(moment: datetime, language: str) -> str:
+    """"Jumat, 28 November": no year, which nobody in a waiting room needs, so the board's
+    title keeps its room in the header."""
     labels = LABELS[language]
-    return (f"{labels['days'][moment.weekday()]}, {moment.day} "
-            f"{labels['months'][moment.month - 1]} {moment.year}")
+    return f"{labels['days'][moment.weekday()]}, {moment.day} {labels['months'][moment.month - 1]}"
 
 
 def build_view(model: BoardModel, now: float) -> View:
     board, site, lang = model.board, model.site, model.board.language
     labels = LABELS[lang]
     local = datetime.fromtimestamp(now, site.tz)
-    counters = []
-    for cid in board.counters:
-        state = model.counters.get(cid)
-        name = state.name if state else site.counters[cid].name
-        until = None
-        if state and not state.open and state.closed_until:
-            until = datetime.fromtimestamp(state.closed_until, site.tz).strftime("%H:%M")
-        counters.append(CounterRow(counter_label(name, cid, lang),
-                                   state.ticket if state else None,
-                                   state.open if state else None,
-                                   note=(state.closed_reason or None) if state and not state.open
-                                   else None, until=until))
+    counters = [counter_row(model, cid, lang) for cid in board.counters]
+    counters.sort(key=lambda row: row.open is False)   # stable: open ones first, in TOML order
     services = []
     missed: list[str] = []
     for sid in board.services:
         state = model.services.get(sid)
-        services.append(ServiceRow(state.name if state else site.services[sid].name,
-                                   state.waiting if state else None,
+        name = state.name if state and state.name else site.services[sid].name
+        services.append(ServiceRow(name, state.waiting if state else None,
                                    status=service_status(state, lang) if state else None))
-        if state:
+        if state and len(missed) < 200:
             missed.extend(state.missed)
     offline = None
     age = model.data_age(now)
-    if age is not None:
+    if model.offline and not model.ever_connected:
+        offline = f"{labels['offline']} - {site.broker.host}:{site.broker.port}"
+    elif age is not None:
         offline = (f"{labels['offline']} {format_age(age, lang)}" if model.last_message_at
                    else f"{labels['offline']} - {labels['no_data']}")
     current = model.current
@@ -141,14 +130,31 @@ def build_view(model: BoardModel, now: float) -> View:
         language=lang, title=board.title, date=format_date(local, lang),
         clock=local.strftime("%H:%M"),
         now_ticket=current.ticket if current else None,
-        now_counter=counter_label(current.counter_name, current.counter, lang) if current else None,
+        now_counter=shown_counter(model, current) if current else None,
         flash=model.flashing(now) and phase,
         counters=tuple(counters),
-        recent=tuple((c.ticket, counter_label(c.counter_name, c.counter, lang))
-                     for c in model.history),
+        recent=tuple((c.ticket, shown_counter(model, c)) for c in model.history),
         services=tuple(services), missed=tuple(missed), offline=offline,
         running_text=model.message_text or board.running_text, identify=identify, now=now,
         page_seconds=board.page_seconds, ticket_sample=ticket_sample(model))
+
+
+def shown_counter(model: BoardModel, call) -> str:
+    """The counter of a call as the board names it (the call's name, else the TOML's)."""
+    return call_counter_label(model.site, call, model.board.language)
+
+
+def counter_row(model: BoardModel, cid: str, language: str) -> CounterRow:
+    site = model.site
+    state = model.counters.get(cid)
+    name = state.name if state and state.name else site.counters[cid].name
+    if state is None:
+        return CounterRow(counter_label(name, cid, language), None, None)
+    until = None
+    if not state.open and state.closed_until:
+        until = datetime.fromtimestamp(state.closed_until, site.tz).strftime("%H:%M")
+    return CounterRow(counter_label(name, cid, language), state.ticket, state.open,
+                      note=state.closed_reason if not state.open else None, until=until)
 
 
 def service_status(state, language: str) -> str | None:

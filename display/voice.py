@@ -4,11 +4,13 @@
     announcer.say(announcement("A012", "3"))   # queued
     announcer.poll(time.monotonic())           # from the main loop: starts the next when free
 
-A voice pack is a folder of WAV files, one per clip (``nomor_antrian.wav``, ``dua.wav``,
-``belas.wav``, ``ka.wav``...; see :data:`display.speech.VOCABULARY`), plus an optional
-``chime.wav``. ``antrian voice build`` makes one with espeak-ng's Indonesian voice; a folder of
-recorded clips with the same names replaces it. Missing clips are skipped with one log line each,
-so a board without a pack still chimes.
+A voice pack is a folder of WAV files, one per clip (``nomor_antrean.wav``, ``dua.wav``,
+``belas.wav``, ``ka.wav``, ``prioritas.wav``, ``en_twelve.wav``...; see
+:func:`display.speech.vocabulary`), plus an optional ``chime.wav``. ``antrian voice build`` makes
+one with espeak-ng's Indonesian voice (and its English voice for the ``en:`` clips of English
+boards); a folder of recorded clips with the same names replaces it. Missing clips are skipped
+with one log line each, so a board without a pack still chimes; a counter name whose words the
+pack lacks is said by the counter's id instead.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import wave
 from collections import deque
 from pathlib import Path
 
-from display.speech import VOCABULARY, clip_file
+from display.speech import LEGACY_CLIPS, VOCABULARY, clip_file, spoken_text
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +75,11 @@ class VoicePack:
     def clip_path(self, word: str) -> Path | None:
         if self.path is None:
             return None
-        path = self.path / clip_file(word)
-        return path if path.is_file() else None
+        for name in (word, *LEGACY_CLIPS.get(word, ())):
+            path = self.path / clip_file(name)
+            if path.is_file():
+                return path
+        return None
 
     def missing(self, words=VOCABULARY) -> list[str]:
         return [w for w in dict.fromkeys(words) if self.clip_path(w) is None]
@@ -91,7 +96,10 @@ class VoicePack:
 
 def build_pack(out: Path, *, espeak: str = "espeak-ng", voice: str = "id", speed: int = 150,
                words=VOCABULARY) -> list[Path]:
-    """Make a voice pack with espeak-ng (trimmed with sox when present); returns the files."""
+    """Make a voice pack with espeak-ng (trimmed with sox when present); returns the files.
+
+    ``voice`` speaks the plain clips; ``en:`` clips are spoken by espeak-ng's ``en`` voice.
+    Pass ``words=display.speech.vocabulary(site)`` to include the site's counter names."""
     exe = shutil.which(espeak)
     if exe is None:
         raise RuntimeError(f"{espeak} not found: install the Debian package espeak-ng")
@@ -101,7 +109,9 @@ def build_pack(out: Path, *, espeak: str = "espeak-ng", voice: str = "id", speed
     with tempfile.TemporaryDirectory() as tmp:
         for word in words:
             raw = Path(tmp) / "raw.wav"
-            subprocess.run([exe, "-v", voice, "-s", str(speed), "-w", str(raw), word],
+            lang, text = spoken_text(word)
+            subprocess.run([exe, "-v", voice if lang == "id" else lang, "-s", str(speed), "-w",
+                            str(raw), text],
                            check=True, capture_output=True, timeout=30)
             target = out / clip_file(word)
             if sox:
@@ -229,9 +239,14 @@ class Announcer:
 
     # -- queue -----------------------------------------------------------------------------------
 
-    def say(self, words: list[str]) -> None:
+    def say(self, words: list[str], fallback: list[str] | None = None) -> None:
+        """Queue an announcement; when the pack lacks a clip of ``words`` but has every clip of
+        ``fallback`` (a counter said by its id), the fallback is said instead."""
         if not self.enabled:
             return
+        if fallback and self.pack.missing(words) and not self.pack.missing(fallback):
+            log.info("voice pack lacks %s: saying %s", self.pack.missing(words), fallback)
+            words = fallback
         if len(self.queue) >= MAX_QUEUE:
             self.queue.popleft()
             self.dropped += 1

@@ -31,19 +31,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from antrian.config import ConfigError, Site, need, no_unknown, tables
-from ticketing.model import Action
+from antrian.config import ConfigError, Site, need, tables
+from antrian.sections import KIOSK, PANEL, PANEL_ACTIONS
 
 Pin = int | str
-# The buttons a panel may have, named by the queue action they send (``close`` toggles
-# close/open: see hardware.panel.TOGGLE).
-ACTIONS = tuple(a.value for a in (Action.NEXT, Action.RECALL, Action.SKIP, Action.CLOSE))
+ACTIONS = PANEL_ACTIONS
 
-PANEL_KEYS = {"counter", "button", "led", "buzzer", "hold_time", "double_press_s", "bounce_time",
-              "max_press_age_s", "resend_s", "outbox", *ACTIONS}
-KIOSK_KEYS = {"id", "name", "services", "printer", "printer_profile", "buttons", "led", "buzzer",
-              "touch", "fullscreen", "ticket_url", "store", "take_timeout_s", "bounce_time",
-              "cooldown_s", "paper_mm"}
+# The key names live in the one registry (antrian.sections), checked when the site is loaded.
+PANEL_KEYS, KIOSK_KEYS = PANEL.known, KIOSK.known
 
 
 def state_dir() -> Path:
@@ -122,7 +117,6 @@ def _check_unique_pins(pins: dict[str, Pin | None], where: str) -> None:
 
 def parse_panel(table: dict, site: Site, where: str) -> PanelConfig:
     """Validate one ``[[panel]]`` table."""
-    no_unknown(table, PANEL_KEYS, where)
     counter = need(table, "counter", str, where)
     if counter not in site.counters:
         raise ConfigError(f"{where}.counter: unknown counter {counter!r}")
@@ -178,7 +172,6 @@ def kiosk_config(site: Site, kiosk: str) -> KioskConfig:
     common = site.kiosks[kiosk]
     table = next(t for t in tables(site.raw, "kiosk") if t.get("id") == kiosk)
     where = f"kiosk[{kiosk}]"
-    no_unknown(table, KIOSK_KEYS, where)
     raw_buttons = need(table, "buttons", dict, where, {})
     buttons: dict[str, Pin] = {}
     for service, _ in raw_buttons.items():

@@ -39,7 +39,7 @@ from hardware.outbox import Outbox
 from hardware.panel import CounterPanel
 from mqtt import schemas
 from mqtt.client import Connection
-from mqtt.consumer import BadMessages, reply_topic
+from mqtt.consumer import BadMessages
 from mqtt.maintenance import CommandError, Maintenance
 from ticketing.model import Action
 
@@ -68,8 +68,8 @@ class PanelApp(Device):
         self.component = f"counter-{cfg.counter}"
         super().__init__(connection or Connection(site, self.component),
                          loop or Loop(monotonic=monotonic))
-        self.reply_topic = reply_topic(site.site, self.component, "press")
         topics = self.conn.topics
+        self.reply_topic = topics.reply(self.component, "press")
         self.state_topic = topics.counter_state(self.counter)
         self.error_topic = topics.error(self.component)
         self.press_topic = topics.counter_press(self.counter)

@@ -37,7 +37,7 @@ from hardware.kiosk_store import KioskStore
 from hardware.printer import open_printer
 from mqtt import schemas
 from mqtt.client import Connection
-from mqtt.consumer import BadMessages, reply_topic
+from mqtt.consumer import BadMessages
 from mqtt.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class KioskApp(Device):
         self.ticket_topic = topics.ticket
         self.service_topic = topics.service_state()
         # MQTT v5 replies to this kiosk's takes (issue 12: under its own reply/ subtree).
-        self.reply_topic = reply_topic(site.site, self.component, "take")
+        self.reply_topic = topics.reply(self.component, "take")
         self.conn.subscriptions += [self.ticket_topic, self.error_topic, self.service_topic,
                                     self.reply_topic]
         self._props = Properties(PacketTypes.PUBLISH)

@@ -36,7 +36,6 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
 
 from antrian.config import Broker, Site, credentials as site_credentials
-from mqtt.consumer import MAX_REPLY_TOPIC, reply_account
 from mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -205,16 +204,21 @@ class Connection:
     def reply(self, message: Any, payload: bytes) -> bool:
         """Answer an MQTT v5 request on its response topic, echoing its correlation data.
 
-        Only a reply topic of this site (``reply/<account>/...``, :func:`mqtt.consumer.
-        reply_account`) is answered; any other response topic is logged once and ignored, so a
-        requester cannot make this component publish where it may not read (issue 12).
+        Only a reply topic of this site (``reply/<account>/...``, ``Topics.reply_owner``) or a
+        topic of this component's own ``stat/`` tree is answered; any other response topic is
+        logged once and ignored, so a requester cannot make this component publish where it may
+        not read (issue 12: the broker does not check response topics against the requester's
+        rights, and whoever answers publishes with its own).
         """
         props_in = getattr(message, "properties", None)
         topic = getattr(props_in, "ResponseTopic", None) if props_in else None
         if not topic:
             return False
-        if reply_account(self.site.site, topic) is None:
-            key = topic[:MAX_REPLY_TOPIC]
+        own = self.topics.stat(self.component, "")
+        if self.topics.reply_owner(topic) is None and not (
+                isinstance(topic, str) and topic.startswith(own) and len(topic) <= 256
+                and not any(c in topic for c in "+#\0")):
+            key = str(topic)[:200]
             if key not in self._refused_replies:
                 if len(self._refused_replies) < 1000:   # bounded: a flood cannot grow it
                     self._refused_replies.add(key)

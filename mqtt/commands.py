@@ -72,37 +72,47 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cli_connection(site, subscriptions: list[str] = (), on_message=None) -> Connection:
-    """The command line's own client: account ``cli`` (falling back to ``ops`` where the secrets
-    file has no ``cli``), never a kiosk's or a counter's, so a real device never hears about
-    requests it did not make. A random client id: two technicians' commands never collide."""
-    account = "cli"
-    if site.broker.secrets and siteconfig.credentials(site, "cli") is None:
-        account = "ops"
+def cli_connection(site, subscriptions: list[str] = (), on_message=None, *,
+                   console: bool = False) -> Connection:
+    """The command line's own client on the console listener, never a kiosk's or a counter's
+    account, so a real device never hears about requests it did not make: ``cli`` (the
+    supervisor's account for takes and presses) or, with ``console`` (``antrian status``) or
+    where the secrets file has no ``cli``, the technician's (``ops``, ``ops-<name>``). A random
+    client id: two technicians' commands never collide."""
+    creds = None if console else siteconfig.credentials(site, "cli")
+    if creds is None and site.broker.secrets:
+        creds = siteconfig.console_credentials(site)
     return Connection(site, "cli", subscriptions=list(subscriptions), on_message=on_message,
-                      presence=False, account=account,
+                      presence=False, credentials=creds, account=creds[0] if creds else "cli",
+                      broker=site.broker.console(),
                       client_id=f"antrian-{site.site}-cli-{uuid.uuid4().hex[:8]}")
 
 
-def ask(site, topic: str, body: dict, timeout: float, what: str) -> dict | None:
-    """One request as ``cli``; the queue service's answer, or None (said on stderr)."""
+def ask(site, topic: str, body: dict, timeout: float, what: str, *, answers: list[str],
+        match) -> dict | None:
+    """One request as ``cli``; the queue service's answer, or None (said on stderr).
+
+    The queue answers a take or a press on its contract topics (``ticket``, ``error/<source>``,
+    the counter's state), never on a reply tree of ours (it replies only to the sender's own:
+    the kiosk's, the counter's), so the answer is the first message on ``answers`` for which
+    ``match(topic, body)`` holds."""
+    def found(t: str, payload: bytes) -> bool:
+        try:
+            answer = json.loads(payload)
+        except ValueError:
+            return False
+        return isinstance(answer, dict) and match(t, answer)
+
     started = time.monotonic()
     try:
-        with Requester(cli_connection(site)).start(timeout) as requester:
+        with Requester(cli_connection(site, answers)).start(timeout) as requester:
             left = max(0.5, timeout - (time.monotonic() - started))
-            payload = requester.request(topic, body, left, what=what)
+            payload = requester.request(topic, body, left, what=what, also=found,
+                                        respond=False)
     except RequestError as e:
         print(f"antrian: {e}", file=sys.stderr)
         return None
-    try:
-        answer = json.loads(payload)
-    except ValueError:
-        answer = None
-    if not isinstance(answer, dict):
-        print(f"antrian: the answer to {what} is not a JSON object: {payload[:200]!r}",
-              file=sys.stderr)
-        return None
-    return answer
+    return json.loads(payload)
 
 
 def take(args: argparse.Namespace) -> int:
@@ -113,15 +123,19 @@ def take(args: argparse.Namespace) -> int:
         print(f"antrian: no kiosk offers service {args.service!r}", file=sys.stderr)
         return 2
     rid = f"cli-{uuid.uuid4().hex[:12]}"
+    topics = Topics(site.site)
     body = {"service": args.service, "id": rid, "priority": args.priority}
-    answer = ask(site, Topics(site.site).kiosk_take(kiosk), body, args.timeout,
-                 f"take {rid} (service {args.service})")
+    answer = ask(site, topics.kiosk_take(kiosk), body, args.timeout,
+                 f"take {rid} (service {args.service})",
+                 answers=[topics.ticket, topics.error(f"kiosk-{kiosk}")],
+                 match=lambda t, b: b.get("id") == rid)
     return _print_answer(answer)
 
 
 def press(args: argparse.Namespace) -> int:
     site = siteconfig.load(args.config)
     rid = f"cli-{uuid.uuid4().hex[:12]}"
+    topics = Topics(site.site)
     body: dict = {"action": args.action, "id": rid}
     if args.ticket:
         body["ticket"] = args.ticket
@@ -129,8 +143,11 @@ def press(args: argparse.Namespace) -> int:
         body["to"] = args.to
     if args.expect is not None:
         body["expect"] = args.expect or None
-    answer = ask(site, Topics(site.site).counter_press(args.counter), body, args.timeout,
-                 f"press {rid} ({args.action} at counter {args.counter})")
+    answer = ask(site, topics.counter_press(args.counter), body, args.timeout,
+                 f"press {rid} ({args.action} at counter {args.counter})",
+                 answers=[topics.counter_state(args.counter),
+                          topics.error(f"counter-{args.counter}")],
+                 match=lambda t, b: b.get("request") == rid or b.get("id") == rid)
     return _print_answer(answer)
 
 
@@ -166,7 +183,7 @@ def status(args: argparse.Namespace) -> int:
             complete.set()
 
     conn = cli_connection(site, [topics.service_state(), topics.counter_state(),
-                                 topics.lwt("queue")], on_message)
+                                 topics.lwt("queue")], on_message, console=True)
     try:
         connect(conn, args.timeout)
     except RequestError as e:

@@ -13,8 +13,8 @@ console needs to read the queue's messages, and to ask it something, the same wa
   (:func:`plausible_stamp`, ``TICKET_LABEL``);
 - every message is untrusted: text made showable on any screen, terminal or printer
   (:func:`clean_text`), and a bad message skipped and said once (:class:`BadMessages`);
-- the reply topics: where an account reads its answers (:func:`reply_topic`), and which
-  response topics anyone may be answered on (:func:`reply_account`);
+- the reply topics are ``mqtt.topics.Topics.reply`` (where an account reads its answers) and
+  ``Topics.reply_owner`` (which response topics anyone may be answered on);
 - one request/reply client (:class:`Requester`) for the command line, the console and the web.
 """
 
@@ -25,12 +25,13 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 import uuid
 from typing import Any
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+from mqtt import validate
 
 log = logging.getLogger(__name__)
 
@@ -71,22 +72,17 @@ def plausible_stamp(day: Any, seq: Any) -> bool:
 
 
 def clean_text(text: Any, limit: int = 200) -> str:
-    r"""``text`` as something any screen, terminal or printer can show: control and format
-    characters (Unicode Cc, Cf: NUL, ESC of an ESC/POS or terminal sequence, bidi overrides)
-    removed, newlines and tabs made spaces, at most ``limit`` characters.
+    r"""``text`` as something any screen, terminal or printer can show: the queue edge's rule
+    (``mqtt.validate.clean_text``: no control, format or unassigned characters, so no NUL, no
+    ESC of an ESC/POS or terminal sequence, no bidi override; whitespace folded), for any value
+    a message may hold, at most ``limit`` characters.
 
     >>> clean_text("A\x1b@001\u202e\n ok")
-    'A@001  ok'
+    'A@001 ok'
     """
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    out = []
-    for ch in text[:limit * 4]:
-        if ch in "\n\r\t":
-            out.append(" ")
-        elif unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            out.append(ch)
-    return "".join(out)[:limit]
+    return validate.clean_text(text[:limit * 4], limit)
 
 
 class BadMessages:
@@ -120,41 +116,6 @@ class BadMessages:
                            clean_text(str(error), 300))
         elif (seen + 1) % self.every == 0:
             self.log.error("%d bad messages on %s so far (%d in all)", seen + 1, key, self.count)
-
-
-# -- reply topics (issue 12) ------------------------------------------------------------------
-
-
-# An account name as the broker knows it: counter-3, kiosk-k1, board-lobby, ops-andi, cli.
-_ACCOUNT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
-MAX_REPLY_TOPIC = 200
-
-
-def reply_topic(site: str, account: str, *rest: str) -> str:
-    """Where ``account`` reads the answers to its own requests (the broker lets it read only
-    ``reply/<account>/#``).
-
-    >>> reply_topic("bogor", "counter-3", "press")
-    'antrian/bogor/reply/counter-3/press'
-    """
-    return "/".join(("antrian", site, "reply", account, *rest))
-
-
-def reply_account(site: str, topic: str) -> str | None:
-    """The account a response topic belongs to, or None when it is not a reply topic of this
-    site: only ``antrian/<site>/reply/<account>[/<anything>]`` is answered, so no requester can
-    make a component publish on a topic it does not own (the broker does not check response
-    topics against the requester's rights; whoever answers publishes with its own)."""
-    if not isinstance(topic, str) or len(topic) > MAX_REPLY_TOPIC:
-        return None
-    if any(c in topic for c in "+#\0") or any(not c.isprintable() for c in topic):
-        return None
-    levels = topic.split("/")
-    if levels[:3] != ["antrian", site, "reply"] or len(levels) < 4:
-        return None
-    if not _ACCOUNT.match(levels[3]) or any(not level for level in levels[4:]):
-        return None
-    return levels[3]
 
 
 # -- one request, one reply ------------------------------------------------------------------------
@@ -224,8 +185,7 @@ class Requester:
     def __init__(self, conn: Any, *, on_other=None):
         self.conn = conn
         account = conn.username or conn.component
-        self.topic = reply_topic(conn.site.site, account,
-                                 f"{conn.component}-{uuid.uuid4().hex[:12]}")
+        self.topic = conn.topics.reply(account, f"{conn.component}-{uuid.uuid4().hex[:12]}")
         conn.subscriptions.append(self.topic)
         self.on_other = on_other
         self._answers: dict[bytes, bytes] = {}
@@ -261,17 +221,21 @@ class Requester:
         return self
 
     def request(self, topic: str, body: dict | bytes, timeout: float, *,
-                what: str = "the request", also=None) -> bytes:
+                what: str = "the request", also=None, respond: bool = True) -> bytes:
         """Publish ``body`` to ``topic`` as a request; the raw reply. Raises :class:`NoAnswer`.
 
         ``also(topic, payload) -> bool``: an answer that may come on another subscribed topic of
         the contract instead (a command's ``stat/`` echo of its transaction, where the broker
-        does not let the component publish on our reply topic).
+        does not let the component publish on our reply topic). ``respond=False``: no response
+        topic at all, the answer is the one ``also`` finds (the queue answers a take or a press
+        only on its sender's own reply tree, so `antrian take` reads the ticket event instead).
         """
         corr = uuid.uuid4().hex.encode()
-        props = Properties(PacketTypes.PUBLISH)
-        props.ResponseTopic = self.topic
-        props.CorrelationData = corr
+        props = None
+        if respond:
+            props = Properties(PacketTypes.PUBLISH)
+            props.ResponseTopic = self.topic
+            props.CorrelationData = corr
         payload = body if isinstance(body, bytes) else json.dumps(body).encode()
         with self._cond:
             self._waiting.add(corr)

@@ -9,7 +9,16 @@
 
 - ``cmnd/<component>/<command>`` with a JSON object (or nothing) runs the command; the answer goes
   to ``stat/<component>/<command>`` as ``{"ok": true, "data": ...}`` or ``{"ok": false, "error":
-  ...}``, echoing ``transaction``, and to the MQTT v5 response topic when there is one.
+  ...}``, echoing ``transaction``, and to the MQTT v5 response topic when there is one and it is
+  a reply topic (``antrian/<site>/reply/<account>/...``: the only place a requester may read)
+  or under the component's own ``stat/<component>/`` tree; any other response topic is ignored
+  and logged, at most once a minute.
+- Every command message is acknowledged once it has been answered (with manual acks, as the
+  queue service connects, an unacknowledged command would fill the broker's in-flight window
+  and make the component deaf), including those refused or dropped.
+- A command registered with ``transactional=True`` is called as ``handler(args, transaction)``
+  with the request's validated ``transaction`` id (or None), so the role can store its outcome
+  and answer a redelivery without running it again.
 - ``tele/<component>/state`` every ``interval`` seconds: version, uptime, CPU temperature,
   memory, plus the role's own figures from ``health()``.
 - Built in: ``status`` (the same figures, now), ``help`` (the commands and what they do),
@@ -38,7 +47,8 @@ from pathlib import Path
 from typing import Any
 
 from antrian import __version__
-from antrian.config import ConfigError, need, no_unknown
+from antrian.config import ConfigError, need
+from mqtt import validate
 from mqtt.client import Connection
 
 log = logging.getLogger(__name__)
@@ -50,6 +60,24 @@ Handler = Callable[[dict], Any]
 
 class CommandError(ValueError):
     """A command's arguments are wrong or it cannot run now; the text goes to the reply."""
+
+
+class Throttled:
+    """Log a warning at most once a ``period`` per key: a flood of bad messages must not fill
+    the SD card with the same line."""
+
+    def __init__(self, logger: logging.Logger, period: float = 60.0):
+        self.log = logger
+        self.period = period
+        self._last: dict[str, float] = {}
+
+    def warning(self, key: str, msg: str, *args: Any) -> None:
+        now = time.monotonic()
+        if now - self._last.get(key, -self.period) >= self.period:
+            if len(self._last) > 1000:
+                self._last.clear()
+            self._last[key] = now
+            self.log.warning(msg, *args)
 
 
 def cpu_temperature() -> float | None:
@@ -86,7 +114,6 @@ def health_interval(site: Any, default: float) -> float:
     raw = getattr(site, "raw", None)
     if isinstance(raw, dict) and "maintenance" in raw:
         table = need(raw, "maintenance", dict, "maintenance")
-        no_unknown(table, {"health_interval"}, "maintenance")
         interval = float(need(table, "health_interval", (int, float), "maintenance", default))
         if not 1 <= interval <= 3600:
             raise ConfigError("maintenance.health_interval: must be 1..3600 s")
@@ -129,6 +156,8 @@ class Maintenance:
         self.interval = health_interval(getattr(conn, "site", None), interval)
         self.started = time.time()
         self.commands: dict[str, Handler] = {}
+        self._transactional: set[str] = set()
+        self._throttled = Throttled(log)
         self.command("status")(self._status_command)
         self.command("help")(self._help_command)
         if on_reload:
@@ -141,11 +170,17 @@ class Maintenance:
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def command(self, name: str) -> Callable[[Handler], Handler]:
+    def command(self, name: str, *, transactional: bool = False
+                ) -> Callable[[Handler], Handler]:
         """Register ``handler(args) -> data`` for ``cmnd/<component>/<name>``; the first line of
-        the handler's docstring is what ``help`` says about it."""
+        the handler's docstring is what ``help`` says about it. ``transactional``: called as
+        ``handler(args, transaction)``."""
         def register(handler: Handler) -> Handler:
             self.commands[name.lower()] = handler
+            if transactional:
+                self._transactional.add(name.lower())
+            else:
+                self._transactional.discard(name.lower())
             return handler
         return register
 
@@ -155,7 +190,7 @@ class Maintenance:
 
     def _help_command(self, args: dict) -> dict:
         """The commands of this component and what each does."""
-        return {name: (handler.__doc__ or "").strip().split("\n")[0]
+        return {name: (handler.__doc__ or "").strip().split("\n")[0] or name
                 for name, handler in sorted(self.commands.items())}
 
     # -- figures -------------------------------------------------------------------------------
@@ -197,7 +232,8 @@ class Maintenance:
                 try:
                     self._inbox.put_nowait((topic[len(prefix):], payload, message))
                 except stdqueue.Full:
-                    log.warning("maintenance inbox full; dropped %s", topic)
+                    self._throttled.warning("full", "maintenance inbox full; dropped %s", topic)
+                    self._ack(message)   # dropped is handled: never hold the window
             elif previous:
                 previous(topic, payload, message)
 
@@ -246,6 +282,16 @@ class Maintenance:
                 self._answer(name, payload, message)
             except Exception:  # this thread must survive anything a command does
                 log.exception("reply to %s failed", name)
+            finally:
+                self._ack(message)
+
+    def _ack(self, message: Any) -> None:
+        ack = getattr(self.conn, "ack", None)
+        if ack is not None and message is not None:
+            try:
+                ack(message)
+            except Exception:
+                log.exception("acknowledging a command failed")
 
     def _answer(self, name: str, payload: bytes, message: Any) -> None:
         reply = self.run(name, payload)
@@ -255,11 +301,20 @@ class Maintenance:
             body = json.dumps({"ok": False, "error": f"{name} returned an unusable reply: {e}",
                                **({"transaction": reply["transaction"]}
                                   if "transaction" in reply else {})}).encode()
-        stat = self.conn.topics.stat(self.component, name or "_")
+        safe_name = name if validate.REQUEST_ID.match(name or "") else "_"
+        stat = self.conn.topics.stat(self.component, safe_name)
         self.conn.publish(stat, body)
         props = getattr(message, "properties", None)
-        if getattr(props, "ResponseTopic", None) != stat:  # mosquitto_rr -e <the stat topic>
-            self.conn.reply(message, body)
+        response = getattr(props, "ResponseTopic", None)
+        if not response or response == stat:  # mosquitto_rr -e <the stat topic>: already there
+            return
+        own = self.conn.topics.stat(self.component, "")  # its own stat tree harms nobody
+        if self.conn.topics.reply_owner(response) is None and not (
+                response.startswith(own) and "+" not in response and "#" not in response):
+            self._throttled.warning("reply", "%s: ignored response topic %r (not under "
+                                    "reply/<account>/)", self.component, response[:100])
+            return
+        self.conn.reply(message, body)
 
     def run(self, name: str, payload: bytes) -> dict:
         """Run one command from its raw payload; always returns the reply object."""
@@ -274,13 +329,18 @@ class Maintenance:
             if not isinstance(args, dict):
                 raise CommandError("payload must be a JSON object")
             transaction = args.pop("transaction", None)
-            if transaction is not None and not isinstance(transaction, (str, int)):
+            try:
+                tid = validate.transaction(transaction)
+            except validate.Invalid as e:
                 transaction = None
-                raise CommandError("transaction must be a string or a number")
+                raise CommandError(str(e)) from None
             handler = self.commands.get(name.lower())
             if handler is None:
-                raise CommandError(f"unknown command {name!r}; known: {', '.join(sorted(self.commands))}")
-            reply = {"ok": True, "data": handler(args)}
+                shown = validate.clean_text(name, 40)
+                raise CommandError(f"unknown command {shown!r}; known: {', '.join(sorted(self.commands))}")
+            data = (handler(args, tid) if name.lower() in self._transactional
+                    else handler(args))
+            reply = {"ok": True, "data": data}
         except CommandError as e:
             reply = {"ok": False, "error": str(e)}
         except Exception as e:
@@ -288,5 +348,6 @@ class Maintenance:
             reply = {"ok": False, "error": f"{name} failed: {e}"}
         if transaction is not None:
             reply["transaction"] = transaction
-        log.info("command %s -> %s", name, "ok" if reply["ok"] else reply["error"])
+        log.info("command %s -> %s", validate.clean_text(name, 40),
+                 "ok" if reply["ok"] else reply["error"])
         return reply

@@ -71,14 +71,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--with-ops", action="store_true",
                    help="--device-secrets: add the ops password (technicians run ctl on that Pi)")
     p.add_argument("--port", type=int, help="plain MQTT listener (default: the site's [broker] port)")
-    p.add_argument("--bind", help="listen on this address only (default: every interface)")
+    p.add_argument("--console-port", type=int,
+                   help="technicians' listener (default: the site's [broker] console_port)")
+    p.add_argument("--bind", help="listen on this address only (default: every interface; "
+                                  "--standalone: 127.0.0.1)")
     p.add_argument("--websockets", type=int, metavar="PORT",
                    help="read-only anonymous websockets listener (default: [websockets] of the secrets)")
     p.add_argument("--tls-port", type=int, help="TLS listener port (needs [tls] in the secrets file)")
     p.add_argument("--standalone", action="store_true",
                    help="a whole config (persistence, logging) for `mosquitto -c antrian.conf`")
-    p.add_argument("--data-dir", type=Path, default=Path("/var/lib/mosquitto"),
-                   help="--standalone: persistence folder")
+    p.add_argument("--data-dir", type=Path,
+                   help="--standalone: persistence folder (default: mosquitto-data in --out)")
     p.add_argument("--user", help="the account Mosquitto runs as (default: Mosquitto's own)")
     p.set_defaults(func=broker_config)
 
@@ -92,12 +95,13 @@ def broker_config(args: argparse.Namespace) -> int:
     if args.generate_secrets:
         secrets, added = bc.generate_secrets(site, counter_displays=args.counter_displays)
         if added:
-            print(f"{secrets.path}: new passwords for {', '.join(added)}")
+            print(f"{secrets.path}: new secrets for {', '.join(added)}")
     else:
         secrets = bc.load_secrets(site)
     options = bc.Options(port=args.port, bind=args.bind, websockets=args.websockets,
                          tls_port=args.tls_port, standalone=args.standalone,
-                         data_dir=args.data_dir, user=args.user)
+                         data_dir=args.data_dir, user=args.user,
+                         console_port=args.console_port)
     written = bc.write(site, secrets, args.out, options)
     for warning in written.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -158,10 +162,13 @@ def parse_args(items: list[str]) -> dict:
 
 
 def ops_connection(site: Site, name: str, subscriptions: list[str], on_message) -> Any:
-    """A short-lived console client with the technicians' account (no presence of its own)."""
+    """A short-lived console client with the technicians' account (``ops``, ``ops-<name>`` or
+    ``$ANTRIAN_OPS_ACCOUNT``) on the console listener (no presence of its own)."""
     from mqtt.client import Connection
+    creds = siteconfig.console_credentials(site)
     return Connection(site, name, subscriptions=subscriptions, on_message=on_message,
-                      presence=False, account="ops",
+                      presence=False, credentials=creds, account=creds[0] if creds else "ops",
+                      broker=site.broker.console(),
                       client_id=f"antrian-{site.site}-{name}-{uuid.uuid4().hex[:8]}")
 
 

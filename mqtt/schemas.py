@@ -1,41 +1,49 @@
 """Message schemas of the contract, as msgspec structs; encoding and decoding are pure.
 
     >>> decode_press(b'{"action": "next", "id": "c1-1"}').action
-    'next'
+    <Action.NEXT: 'next'>
 
 Decoding never raises anything but :class:`BadMessage`, whose text is fit for the error topic.
+Wire structs are named for what travels (``PressRequest``, ``TakeRequest``); the domain's
+commands (``ticketing.Press``, ``ticketing.Take``) are built from them by the queue service once
+:mod:`mqtt.validate` has bounded every value.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
+from mqtt import validate
+from ticketing.model import Action
+
 MAX_PAYLOAD = 4096  # requests are tiny; anything larger is refused before parsing
 
-Action = Literal["next", "recall", "skip", "call", "transfer", "open", "close"]
-RequestId = msgspec.Meta(min_length=1, max_length=64)
+RequestId = Annotated[str, msgspec.Meta(pattern=validate.REQUEST_ID.pattern)]
+ShortText = Annotated[str, msgspec.Meta(max_length=400)]   # cleaned and capped after decoding
 
 
 class BadMessage(ValueError):
     """A payload that is not a valid message; the text says why."""
 
 
-class Press(msgspec.Struct, forbid_unknown_fields=False):
+class PressRequest(msgspec.Struct, forbid_unknown_fields=False):
+    """A counter's press, as it travels on ``counter/<id>/press``."""
     action: Action
-    id: str
-    ticket: str | None = None
-    to: str | None = None
-    expect: str | None | msgspec.UnsetType = msgspec.UNSET
+    id: RequestId
+    ticket: ShortText | None = None
+    to: ShortText | None = None
+    expect: ShortText | None | msgspec.UnsetType = msgspec.UNSET
     ts: float | None = None
     until: float | None = None                      # close: reopen by itself at this time
-    reason: str | None = None                       # close: why ("Istirahat"), max 100 chars
+    reason: ShortText | None = None                 # close: why ("Istirahat"), max 100 chars
 
 
-class Take(msgspec.Struct, forbid_unknown_fields=False):
-    service: str
-    id: str
+class TakeRequest(msgspec.Struct, forbid_unknown_fields=False):
+    """A kiosk's take, as it travels on ``kiosk/<id>/take``."""
+    service: ShortText
+    id: RequestId
     priority: bool = False
 
 
@@ -108,6 +116,8 @@ class TicketIssued(msgspec.Struct):
     est_wait_s: float | None
     seq: int
     ts: float
+    # The ticket's key (ticketing.keys): printed in the slip's QR code, checked by the survey.
+    key: str | None = None
 
 
 class Error(msgspec.Struct):
@@ -120,8 +130,8 @@ class Error(msgspec.Struct):
 
 
 _encoder = msgspec.json.Encoder()
-_press = msgspec.json.Decoder(Press)
-_take = msgspec.json.Decoder(Take)
+_press = msgspec.json.Decoder(PressRequest)
+_take = msgspec.json.Decoder(TakeRequest)
 
 
 def encode(msg: object) -> bytes:
@@ -146,24 +156,39 @@ def _decode(decoder: msgspec.json.Decoder, payload: bytes, what: str):
     except RecursionError:
         # 4 KiB of "[[[[..." is enough to exhaust the C stack guard; refuse, do not crash
         raise BadMessage(f"{what} is nested too deeply") from None
-    if not 1 <= len(msg.id) <= 64:
-        raise BadMessage(f"invalid {what}: id must be 1-64 characters")
     return msg
 
 
-def decode_press(payload: bytes) -> Press:
+def decode_press(payload: bytes) -> PressRequest:
+    """A press with every value bounded (``until`` is checked against the clock by the
+    service: :func:`mqtt.validate.until`)."""
     press = _decode(_press, payload, "press")
-    if press.action == "call" and not press.ticket:
-        raise BadMessage("invalid press: 'call' needs a 'ticket'")
-    if press.action == "transfer" and not press.to:
-        raise BadMessage("invalid press: 'transfer' needs 'to' (a service id)")
-    if press.reason is not None and len(press.reason) > 100:
-        raise BadMessage("invalid press: 'reason' is longer than 100 characters")
+    try:
+        if press.action == Action.CALL:
+            press.ticket = validate.ticket_label(press.ticket)
+        elif press.ticket is not None:
+            press.ticket = None                      # only 'call' names a ticket
+        if press.action == Action.TRANSFER:
+            press.to = validate.service_id(press.to, "'transfer' needs 'to', which")
+        if press.expect is not msgspec.UNSET and press.expect is not None:
+            press.expect = validate.ticket_label(press.expect, "expect")
+        if press.ts is not None:
+            press.ts = validate.finite(press.ts, "ts")
+        if press.until is not None:
+            press.until = validate.finite(press.until, "until")
+        press.reason = validate.optional_text(press.reason, validate.REASON_CHARS, "reason")
+    except validate.Invalid as e:
+        raise BadMessage(f"invalid press: {e}") from None
     return press
 
 
-def decode_take(payload: bytes) -> Take:
-    return _decode(_take, payload, "take")
+def decode_take(payload: bytes) -> TakeRequest:
+    take = _decode(_take, payload, "take")
+    try:
+        take.service = validate.service_id(take.service)
+    except validate.Invalid as e:
+        raise BadMessage(f"invalid take: {e}") from None
+    return take
 
 
 def request_id_of(payload: bytes) -> str | None:
@@ -173,7 +198,7 @@ def request_id_of(payload: bytes) -> str | None:
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
     rid = value.get("id") if isinstance(value, dict) else None
-    return rid if isinstance(rid, str) and len(rid) <= 64 else None
+    return rid if isinstance(rid, str) and validate.REQUEST_ID.match(rid) else None
 
 
 def decode_state(payload: bytes, kind: type):

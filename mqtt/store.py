@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketing import QueueState, apply
+from ticketing.events import Event, from_dict, to_dict
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +47,35 @@ SNAPSHOT_FORCE = 50000
 
 
 class Store:
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL"):
+    """The queue's SQLite file. :meth:`read_only` opens it for readers (the daily report, the
+    web process on the queue's Pi) that must never write to it; WAL lets them read while the
+    service runs."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL", readonly: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(f"PRAGMA synchronous={synchronous}")
-        self.db.executescript(SCHEMA)
+        self.readonly = readonly
+        if readonly:
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                      isolation_level=None, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute(f"PRAGMA synchronous={synchronous}")
+            self.db.executescript(SCHEMA)
         self._in_tx = False
         self._since_snapshot = 0
+
+    @classmethod
+    def read_only(cls, path: str | Path) -> "Store":
+        """Open an existing store for reading only (``sqlite3.OperationalError`` if missing)."""
+        return cls(path, readonly=True)
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.close()
 
     # -- loading --------------------------------------------------------------------------------
 
@@ -71,8 +92,14 @@ class Store:
                  self.path, row[0] if row else "-", replayed, state.seq)
         return state
 
-    def events(self, *, after: int = 0, day: str | None = None) -> Iterator[dict[str, Any]]:
-        """Stored events in order (for replay and reports)."""
+    def events(self, *, after: int = 0, day: str | None = None) -> Iterator[Event]:
+        """Stored events in order (for replay)."""
+        for row in self.rows(after=after, day=day):
+            yield from_dict(row)
+
+    def rows(self, *, after: int = 0, day: str | None = None) -> Iterator[dict[str, Any]]:
+        """Stored events in order, as stored (``{"type": ...}``): for readers that skip what
+        they cannot read, such as the daily report."""
         if day is None:
             rows = self.db.execute("SELECT data FROM events WHERE seq > ? ORDER BY seq", (after,))
         else:
@@ -86,9 +113,10 @@ class Store:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def append(self, events: Iterable[dict[str, Any]]) -> None:
+    def append(self, events: Iterable[Event | dict[str, Any]]) -> None:
+        stored = [to_dict(e) if isinstance(e, Event) else e for e in events]
         rows = [(e["seq"], e["day"], e["ts"], e["type"], json.dumps(e, separators=(",", ":")))
-                for e in events]
+                for e in stored]
         if not rows:
             return
         if not self._in_tx:
@@ -120,6 +148,9 @@ class Store:
         self._since_snapshot = 0
 
     def close(self, state: QueueState | None = None) -> None:
+        if self.readonly:
+            self.db.close()
+            return
         if state is not None:
             self.commit()
             self.snapshot(state)

@@ -59,6 +59,29 @@ class Topics:
     def stat(self, component: str, command: str) -> str:
         return f"{self.base}/stat/{component}/{command}"
 
+    def instance(self, component: str) -> str:
+        """Who runs a component now (retained): a second copy of it is told loudly."""
+        return f"{self.base}/tele/{component}/instance"
+
+    @property
+    def recent_calls(self) -> str:
+        """The latest calls, newest first (retained), rebuilt by the queue on start."""
+        return f"{self.base}/calls/recent"
+
+    # replies (issue 12): a requester reads only reply/<its own account>/#
+    def reply(self, requester: str, rest: str = "#") -> str:
+        return f"{self.base}/reply/{requester}/{rest}"
+
+    def reply_owner(self, topic: str | None) -> str | None:
+        """The account a response topic belongs to, or None when it is not a reply topic of
+        this site (or holds wildcards, or is absurdly long)."""
+        if not topic or len(topic) > 256 or "+" in topic or "#" in topic or "\0" in topic:
+            return None
+        levels = self.parse(topic)
+        if len(levels) < 2 or levels[0] != "reply" or not levels[1] or not all(levels[2:]):
+            return None
+        return levels[1]
+
     @property
     def message(self) -> str:
         """Running text for every board (retained)."""

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from antrian.config import Site
 from mqtt import schemas
 from ticketing import QueueState, waiting_order
+from ticketing.events import Called
+
+RECENT_CALLS = 12
 
 
 def service_state(site: Site, state: QueueState, sid: str, ts: float,
@@ -38,15 +43,42 @@ def counter_state(state: QueueState, cid: str, ts: float) -> schemas.CounterStat
         closed_until=c.closed_until, closed_reason=c.closed_reason)
 
 
-def call(state: QueueState, event: dict) -> schemas.Call:
-    ticket = state.tickets[event["ticket"]]
-    counter = state.counters[event["counter"]]
+def call(state: QueueState, event: Called) -> schemas.Call:
+    ticket = state.tickets[event.ticket]
+    counter = state.counters[event.counter]
     return schemas.Call(ticket=ticket.label, service=ticket.service, counter=counter.id,
-                        counter_name=counter.name, kind=event["kind"], seq=event["seq"],
-                        ts=event["ts"])
+                        counter_name=counter.name, kind=event.kind, seq=event.seq,
+                        ts=event.ts)
 
 
-def ticket_issued(outcome: dict, est_wait_s: float | None) -> schemas.TicketIssued:
+class RecentCalls:
+    """``calls/recent`` (retained): the day's latest calls, newest first, at most 12."""
+
+    def __init__(self, state: QueueState, called: Iterable[Called] = ()):
+        """``called``: the day's stored calls, oldest first (rebuilt after a restart)."""
+        self.calls: list[schemas.Call] = []
+        for event in called:
+            self.add(state, event)
+
+    def add(self, state: QueueState, event: Called) -> schemas.Call | None:
+        """Note a call just applied; its message for ``call`` (None: nothing to show)."""
+        if event.ticket in state.tickets and event.counter in state.counters:
+            message = call(state, event)
+            self.calls.insert(0, message)
+            del self.calls[RECENT_CALLS:]
+            return message
+        return None
+
+    def prune(self, state: QueueState) -> None:
+        """Drop the calls of tickets a new day or a reset ended."""
+        self.calls = [c for c in self.calls if c.ticket in state.tickets]
+
+    def message(self, state: QueueState) -> dict:
+        return {"day": state.day, "seq": state.seq, "calls": self.calls}
+
+
+def ticket_issued(outcome: dict, est_wait_s: float | None,
+                  key: str | None = None) -> schemas.TicketIssued:
     """From a take's stored outcome, so a repeated take gets the same ticket and time again;
     only ``est_wait_s`` is today's estimate, not the first one."""
     sid = outcome["service"]
@@ -55,4 +87,4 @@ def ticket_issued(outcome: dict, est_wait_s: float | None) -> schemas.TicketIssu
         id=outcome.get("id", ""), priority=outcome["priority"], ahead=outcome["ahead"],
         day=outcome["day"], issued_at=outcome["ts"],
         est_wait_s=est_wait_s,
-        seq=outcome["seq"], ts=outcome["ts"])
+        seq=outcome["seq"], ts=outcome["ts"], key=key)

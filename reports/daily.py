@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from antrian.config import Site
+from antrian.opening import fresh_state   # the building at opening, as the queue starts it
 from ticketing import QueueState, apply
 from ticketing.model import CounterNow, Line
 from ticketing.stats import day_stats
+from mqtt.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,6 @@ def _known(state: QueueState, event: dict) -> None:
 
 def replay(site: Site, events: Iterable[dict[str, Any]], day: str) -> DayLog:
     """Fold one day's stored events into a :class:`DayLog`."""
-    from mqtt.service import fresh_state   # the building at opening, as the queue starts it
-
     state = fresh_state(site, day)
     out = DayLog(site, day, state)
     for event in events:
@@ -280,12 +279,8 @@ def _blank(value: Any) -> Any:
 def day_events(db: str | Path, day: str) -> Iterator[dict[str, Any]]:
     """One day's events from the queue's SQLite log, opened read-only (the report, and the web
     process on the queue's Pi, never write to it; WAL lets them read while it runs)."""
-    con = sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)
-    try:
-        for (data,) in con.execute("SELECT data FROM events WHERE day = ? ORDER BY seq", (day,)):
-            yield json.loads(data)
-    finally:
-        con.close()
+    with Store.read_only(db) as store:
+        yield from store.rows(day=day)
 
 
 def read_day(site: Site, db: str | Path, day: str) -> DayLog:

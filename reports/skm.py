@@ -1,6 +1,6 @@
 """The SKM survey in the report and on the manager's page: results per agency, CSV and a chart.
 
-    store = SurveyStore("var/survey.db", readonly=True)
+    store = SurveyStore.reader("var/survey.db")          # reports.survey_store.SurveyReader
     result(store, "2026-11-01", "2026-11-30", agency="Disdukcapil")   # ticketing.skm.summarise
     write_skm(site, "var/survey.db", "2026-11-30", Path("out"))       # skm.csv, skm.png
 
@@ -127,13 +127,13 @@ def chart(site_result: dict[str, Any], agencies: dict[str, dict[str, Any]], titl
 def write_skm(site: Site, survey_db: str | Path, day: str, out: Path) -> list[Path]:
     """``skm.csv`` (the day and the month up to it, the whole MPP and each agency) and
     ``skm.png``. A missing survey file is said, not an error (the survey may be off)."""
-    from web.survey import SurveyStore
+    from reports.survey_store import SurveyStore
 
     path = Path(survey_db)
     if not path.is_file():
         log.warning("no survey file at %s: the report has no SKM section", path)
         return []
-    store = SurveyStore(path, readonly=True)
+    store = SurveyStore.reader(path)
     try:
         month = date.fromisoformat(day).replace(day=1).isoformat()
         rows = []

@@ -36,6 +36,11 @@ class Stale(QueueError):
     code = "stale"
 
 
+class TooSoon(QueueError):
+    """The same press again too soon (a recall inside the cooldown): nothing is announced."""
+    code = "too_soon"
+
+
 class Closed(QueueError):
     """The service takes no tickets now (hours, break, cutoff, quota, holiday)."""
     code = "closed"

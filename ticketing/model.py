@@ -97,6 +97,7 @@ class CounterNow:
     request: str | None = None     # the last press applied: the panel's acknowledgement
     closed_until: float | None = None  # closed for a while by staff: reopens by itself then
     closed_reason: str | None = None
+    last_call_at: float | None = None  # the last call or recall here: the recall cooldown
 
 
 @dataclass

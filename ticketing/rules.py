@@ -1,122 +1,52 @@
 """The rules of calling: commands in, events out.
 
 ``handle(state, command, now)`` checks a command against the state and returns the events it
-causes, raising a :class:`~ticketing.errors.QueueError` when the rules refuse it; it never
-changes the state. ``apply(state, event)`` folds one event in. Events are plain dicts (they are
-stored as JSON and replayed after a restart): ``{"type", "seq", "ts", ...}``; the last event of a
-request carries ``request`` (the sender-scoped key) and ``outcome``, so a repeated request gets the
-first outcome back and changes nothing.
+causes (frozen dataclasses, :mod:`ticketing.events`), raising a
+:class:`~ticketing.errors.QueueError` when the rules refuse it; it never changes the state.
+``apply(state, event)`` (:mod:`ticketing.fold`) folds one event in. The last event of a request
+carries ``request`` (the sender-scoped key) and ``outcome``, so a repeated request gets the first
+outcome back and changes nothing. :func:`ticketing.service.decide` does all three steps.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
-from datetime import datetime
-
-from ticketing.errors import (BadRequest, Closed, NotAllowed, Stale, UnknownCounter,
+from ticketing import events as ev
+from ticketing.commands import (RECALL_COOLDOWN_S, UNSET, Assign, Press, ResetLine, Rollover,
+                                Take, Tick)
+from ticketing.errors import (BadRequest, Closed, NotAllowed, Stale, TooSoon, UnknownCounter,
                               UnknownService, UnknownTicket)
-from ticketing.hours import OpeningRules, status as opening_status
-from ticketing.model import CALLED, DONE, MISSED, WAITING, CounterNow, QueueState, Ticket
+from ticketing.fold import (SERVICE_TIME_RANGE, SERVICE_TIME_WEIGHT, apply, reset_tickets,
+                            waiting_order)
+from ticketing.hours import status as opening_status
+from ticketing.model import CALLED, MISSED, WAITING, Action, CounterNow, QueueState
 
-# How fast today's observed service times replace the prior (exponentially weighted average).
-SERVICE_TIME_WEIGHT = 0.2
-# Service times outside this range are slips of a finger (next pressed twice) or a forgotten
-# counter; they do not move the average.
-SERVICE_TIME_RANGE = (10.0, 4 * 3600.0)
-UNSET: Any = object()
-ACTIONS = ("next", "recall", "skip", "call", "transfer", "open", "close")
+ACTIONS = tuple(Action)  # kept for older imports: the one list is ticketing.model.Action
 
-
-# -- commands ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Take:
-    """A visitor takes a ticket at a kiosk (``offered``: the kiosk's services, None for all)."""
-    service: str
-    request: str
-    request_id: str = ""
-    kiosk: str | None = None
-    priority: bool = False
-    offered: tuple[str, ...] | None = None
-    # The service's opening rules and the site's local time now (None: always open).
-    opening: OpeningRules | None = None
-    local_time: datetime | None = None
+__all__ = ["handle", "apply", "repeated", "next_for", "waiting_order", "ACTIONS", "UNSET",
+           "RECALL_COOLDOWN_S", "SERVICE_TIME_RANGE", "SERVICE_TIME_WEIGHT", "Take", "Press",
+           "Tick", "Rollover", "Assign", "ResetLine"]
 
 
-@dataclass(frozen=True)
-class Press:
-    """A counter's button: next, recall, skip, call, transfer, open, close."""
-    counter: str
-    action: str
-    request: str
-    request_id: str = ""
-    ticket: str | None = None
-    to: str | None = None
-    expect: Any = UNSET
-    until: float | None = None      # close: reopen by itself at this time
-    reason: str | None = None       # close: why, shown on boards ("Istirahat")
-
-
-@dataclass(frozen=True)
-class Tick:
-    """Time passes: counters closed for a while reopen when their time is up."""
-
-
-@dataclass(frozen=True)
-class Rollover:
-    """A new service day begins: numbering restarts, the old day's lines expire."""
-    day: str
-
-
-@dataclass(frozen=True)
-class Assign:
-    """Change which services a counter serves (a supervisor's decision, not a button)."""
-    counter: str
-    services: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ResetLine:
-    """Start a service's day over (``service`` None: every service): waiting tickets expire and
-    numbering restarts. Used after a test run or a mistake at opening time."""
-    service: str | None = None
-
-
-# -- deciding ----------------------------------------------------------------------------------
-
-def repeated(state: QueueState, request: str) -> dict[str, Any] | None:
+def repeated(state: QueueState, request: str | None) -> dict[str, Any] | None:
     """The first outcome of a request already applied, or None."""
-    return state.requests.get(request)
+    return state.requests.get(request) if request else None
 
 
-def handle(state: QueueState, command: Any, now: float) -> list[dict[str, Any]]:
+def handle(state: QueueState, command: Any, now: float) -> list[ev.Event]:
     """The events ``command`` causes at time ``now``; raises QueueError when refused."""
-    if isinstance(command, Take):
-        events = _take(state, command)
-    elif isinstance(command, Press):
-        events = _press(state, command, now)
-    elif isinstance(command, Rollover):
-        events = _rollover(state, command)
-    elif isinstance(command, Assign):
-        events = _assign(state, command)
-    elif isinstance(command, ResetLine):
-        events = _reset(state, command)
-    elif isinstance(command, Tick):
-        events = [{"type": "opened", "counter": c.id, "scheduled": True}
-                  for c in state.counters.values()
-                  if not c.open and c.closed_until is not None and c.closed_until <= now]
-    else:
+    decide = _DECIDERS.get(type(command))
+    if decide is None:
         raise BadRequest(f"unknown command {type(command).__name__}")
-    for i, event in enumerate(events, start=1):
-        event["seq"] = state.seq + i
-        event["ts"] = now
-        event.setdefault("day", state.day)
-    return events
+    events = decide(state, command, now)
+    return [dataclasses.replace(e, seq=state.seq + i, ts=now, day=e.day or state.day)
+            for i, e in enumerate(events, start=1)]
 
 
-def _take(state: QueueState, cmd: Take) -> list[dict]:
+def _take(state: QueueState, cmd: Take, now: float) -> list[ev.Event]:
     line = state.lines.get(cmd.service)
     if line is None:
         raise UnknownService(f"unknown service {cmd.service!r}")
@@ -130,11 +60,11 @@ def _take(state: QueueState, cmd: Take) -> list[dict]:
     number = line.last_number + 1
     label = line.label(number)
     ahead = len(line.priority) if cmd.priority else line.waiting
-    return [{"type": "issued", "ticket": label, "service": cmd.service, "number": number,
-             "priority": cmd.priority, "kiosk": cmd.kiosk, "request": cmd.request,
-             "outcome": {"ticket": label, "service": cmd.service, "priority": cmd.priority,
-                         "ahead": ahead, "kiosk": cmd.kiosk, "id": cmd.request_id,
-                         "day": state.day}}]
+    return [ev.Issued(ticket=label, service=cmd.service, number=number, priority=cmd.priority,
+                      kiosk=cmd.kiosk, request=cmd.request,
+                      outcome={"ticket": label, "service": cmd.service, "priority": cmd.priority,
+                               "ahead": ahead, "kiosk": cmd.kiosk, "id": cmd.request_id,
+                               "day": state.day})]
 
 
 def _counter(state: QueueState, counter_id: str) -> CounterNow:
@@ -160,268 +90,166 @@ def next_for(state: QueueState, counter: CounterNow) -> str | None:
     return best[2] if best else None
 
 
-def _press(state: QueueState, cmd: Press, now: float) -> list[dict]:
+# -- a counter's press ----------------------------------------------------------------------
+
+class _Desk:
+    """One press being decided: the events so far and what the counter holds after them."""
+
+    def __init__(self, state: QueueState, counter: CounterNow, cmd: Press, now: float):
+        self.state, self.counter, self.cmd, self.now = state, counter, cmd, now
+        self.current = counter.ticket
+        self.after = counter.ticket
+        self.events: list[ev.Event] = []
+
+    def ensure_open(self) -> None:
+        if not self.counter.open:
+            self.events.append(ev.Opened(counter=self.counter.id))
+
+    def finish_current(self, kind: type[ev.Event] = ev.Finished) -> None:
+        if self.current:
+            self.events.append(kind(ticket=self.current, counter=self.counter.id))
+            self.after = None
+
+    def call(self, label: str | None) -> None:
+        if label:
+            self.events.append(ev.Called(ticket=label, counter=self.counter.id, kind="call"))
+            self.after = label
+
+    def holding(self, verb: str) -> str:
+        if not self.current:
+            raise NotAllowed(f"{self.counter.name} has no ticket to {verb}")
+        return self.current
+
+
+def _next(d: _Desk) -> None:
+    d.ensure_open()
+    d.finish_current()
+    d.call(next_for(d.state, d.counter))
+
+
+def _skip(d: _Desk) -> None:
+    d.holding("skip")
+    d.finish_current(ev.Missed)
+    d.call(next_for(d.state, d.counter))
+
+
+def _recall(d: _Desk) -> None:
+    label = d.holding("recall")
+    last = d.counter.last_call_at
+    if last is not None and d.now - last < d.cmd.recall_cooldown:
+        raise TooSoon(f"{label} was called {d.now - last:.0f} s ago; recall again after "
+                      f"{d.cmd.recall_cooldown:.0f} s")
+    d.events.append(ev.Called(ticket=label, counter=d.counter.id, kind="recall"))
+
+
+def _call(d: _Desk) -> None:
+    label = (d.cmd.ticket or "").strip().upper()
+    ticket = d.state.tickets.get(label)
+    if ticket is None:
+        raise UnknownTicket(f"no ticket {label!r} today")
+    if ticket.service not in d.counter.services:
+        raise UnknownTicket(f"{label} is for service {ticket.service!r}, "
+                            f"which {d.counter.name} does not serve")
+    if ticket.status == CALLED:
+        where = (d.state.counters[ticket.counter].name if ticket.counter in d.state.counters
+                 else "another counter")
+        raise NotAllowed(f"{label} is already being served at {where}")
+    if ticket.status not in (WAITING, MISSED):
+        raise NotAllowed(f"{label} is {ticket.status}; only waiting or missed tickets "
+                         "can be called")
+    d.ensure_open()
+    d.finish_current()
+    d.call(label)
+
+
+def _transfer(d: _Desk) -> None:
+    label = d.holding("transfer")
+    to = d.cmd.to or ""
+    if to not in d.state.lines:
+        raise UnknownService(f"unknown service {to!r} to transfer to")
+    if to == d.state.tickets[label].service:
+        raise NotAllowed(f"{label} is already in service {to!r}")
+    d.events.append(ev.Transferred(ticket=label, counter=d.counter.id, to=to))
+    d.after = None
+
+
+def _open(d: _Desk) -> None:
+    if not d.counter.open:
+        d.events.append(ev.Opened(counter=d.counter.id))
+
+
+def _close(d: _Desk) -> None:
+    if d.cmd.until is not None and d.cmd.until <= d.now:
+        raise BadRequest("'until' is already past")
+    d.finish_current()
+    if d.counter.open or d.cmd.until is not None or d.cmd.reason:
+        d.events.append(ev.Closed(counter=d.counter.id, until=d.cmd.until, reason=d.cmd.reason))
+
+
+_ACTIONS: dict[Action, Callable[[_Desk], None]] = {
+    Action.NEXT: _next, Action.SKIP: _skip, Action.RECALL: _recall, Action.CALL: _call,
+    Action.TRANSFER: _transfer, Action.OPEN: _open, Action.CLOSE: _close}
+
+
+def _press(state: QueueState, cmd: Press, now: float) -> list[ev.Event]:
     counter = _counter(state, cmd.counter)
-    if cmd.action not in ACTIONS:
-        raise BadRequest(f"unknown action {cmd.action!r}")
+    try:
+        action = Action(cmd.action)
+    except ValueError:
+        raise BadRequest(f"unknown action {cmd.action!r}") from None
     if cmd.expect is not UNSET and cmd.expect != counter.ticket:
         raise Stale(f"stale press: {counter.name} holds {counter.ticket or 'no ticket'}, "
                     f"the press was for {cmd.expect or 'no ticket'}")
-    current = counter.ticket
-    events: list[dict] = []
-    after = current
-
-    def finish_current(kind: str = "finished") -> None:
-        nonlocal after
-        if current:
-            events.append({"type": kind, "ticket": current, "counter": counter.id})
-            after = None
-
-    def call(label: str | None) -> None:
-        nonlocal after
-        if label:
-            events.append({"type": "called", "ticket": label, "counter": counter.id,
-                           "kind": "call"})
-            after = label
-
-    def ensure_open() -> None:
-        if not counter.open:
-            events.append({"type": "opened", "counter": counter.id})
-
-    action = cmd.action
-    if action == "next":
-        ensure_open()
-        finish_current()
-        call(next_for(state, counter))
-    elif action == "skip":
-        if not current:
-            raise NotAllowed(f"{counter.name} has no ticket to skip")
-        finish_current("missed")
-        call(next_for(state, counter))
-    elif action == "recall":
-        if not current:
-            raise NotAllowed(f"{counter.name} has no ticket to recall")
-        events.append({"type": "called", "ticket": current, "counter": counter.id,
-                       "kind": "recall"})
-    elif action == "call":
-        label = (cmd.ticket or "").strip().upper()
-        ticket = state.tickets.get(label)
-        if ticket is None:
-            raise UnknownTicket(f"no ticket {label!r} today")
-        if ticket.service not in counter.services:
-            raise UnknownTicket(f"{label} is for service {ticket.service!r}, "
-                                f"which {counter.name} does not serve")
-        if ticket.status == CALLED:
-            where = state.counters[ticket.counter].name if ticket.counter else "another counter"
-            raise NotAllowed(f"{label} is already being served at {where}")
-        if ticket.status not in (WAITING, MISSED):
-            raise NotAllowed(f"{label} is {ticket.status}; only waiting or missed tickets "
-                             "can be called")
-        ensure_open()
-        finish_current()
-        call(label)
-    elif action == "transfer":
-        if not current:
-            raise NotAllowed(f"{counter.name} has no ticket to transfer")
-        to = cmd.to or ""
-        if to not in state.lines:
-            raise UnknownService(f"unknown service {to!r} to transfer to")
-        if to == state.tickets[current].service:
-            raise NotAllowed(f"{current} is already in service {to!r}")
-        events.append({"type": "transferred", "ticket": current, "counter": counter.id,
-                       "to": to})
-        after = None
-    elif action == "open":
-        if not counter.open:
-            events.append({"type": "opened", "counter": counter.id})
-    elif action == "close":
-        if cmd.until is not None and cmd.until <= now:
-            raise BadRequest("'until' is already past")
-        finish_current()
-        if counter.open or cmd.until is not None or cmd.reason:
-            events.append({"type": "closed", "counter": counter.id, "until": cmd.until,
-                           "reason": cmd.reason})
-    events.append({"type": "pressed", "counter": counter.id, "action": action,
-                   "request": cmd.request, "request_id": cmd.request_id,
-                   "outcome": {"counter": counter.id, "action": action, "ticket": after,
-                               "previous": current, "id": cmd.request_id, "day": state.day}})
-    return events
+    desk = _Desk(state, counter, cmd, now)
+    _ACTIONS[action](desk)
+    desk.events.append(ev.Pressed(
+        counter=counter.id, action=str(action), request=cmd.request, request_id=cmd.request_id,
+        outcome={"counter": counter.id, "action": str(action), "ticket": desk.after,
+                 "previous": desk.current, "id": cmd.request_id, "day": state.day}))
+    return desk.events
 
 
-def _rollover(state: QueueState, cmd: Rollover) -> list[dict]:
+# -- the day and the supervisor ----------------------------------------------------------------
+
+def _tick(state: QueueState, cmd: Tick, now: float) -> list[ev.Event]:
+    return [ev.Opened(counter=c.id, scheduled=True) for c in state.counters.values()
+            if not c.open and c.closed_until is not None and c.closed_until <= now]
+
+
+def _rollover(state: QueueState, cmd: Rollover, now: float) -> list[ev.Event]:
     if cmd.day <= state.day:
         return []
-    expired = [t.label for t in state.tickets.values() if t.status in (WAITING, MISSED)]
-    finished = [c.ticket for c in state.counters.values() if c.ticket]
-    return [{"type": "rollover", "day": cmd.day, "previous": state.day, "expired": expired,
-             "finished": finished}]
+    expired = tuple(t.label for t in state.tickets.values() if t.status in (WAITING, MISSED))
+    finished = tuple(c.ticket for c in state.counters.values() if c.ticket)
+    return [ev.DayRolled(day=cmd.day, previous=state.day, expired=expired, finished=finished)]
 
 
-def _assign(state: QueueState, cmd: Assign) -> list[dict]:
+def _assign(state: QueueState, cmd: Assign, now: float) -> list[ev.Event]:
     counter = _counter(state, cmd.counter)
     unknown = [s for s in cmd.services if s not in state.lines]
     if unknown:
         raise UnknownService(f"unknown service {unknown[0]!r}")
     if not cmd.services:
         raise BadRequest("a counter must serve at least one service")
-    return [{"type": "assigned", "counter": counter.id, "services": list(cmd.services)}]
+    outcome = ({"counter": counter.id, "services": list(cmd.services), "day": state.day}
+               if cmd.request else None)
+    return [ev.Assigned(counter=counter.id, services=tuple(cmd.services), request=cmd.request,
+                        outcome=outcome)]
 
 
-def _reset(state: QueueState, cmd: ResetLine) -> list[dict]:
+def _reset(state: QueueState, cmd: ResetLine, now: float) -> list[ev.Event]:
     if cmd.service is not None and cmd.service not in state.lines:
         raise UnknownService(f"unknown service {cmd.service!r}")
-    services = [cmd.service] if cmd.service else list(state.lines)
-    gone = _reset_tickets(state, set(services))
-    expired = [label for label in gone if state.tickets[label].status in (WAITING, MISSED)]
-    finished = [c.ticket for c in state.counters.values() if c.ticket in gone]
-    return [{"type": "reset", "services": services, "expired": expired, "finished": finished}]
+    services = (cmd.service,) if cmd.service else tuple(state.lines)
+    gone = reset_tickets(state, set(services))
+    expired = tuple(label for label in gone if state.tickets[label].status in (WAITING, MISSED))
+    finished = tuple(c.ticket for c in state.counters.values() if c.ticket in gone)
+    outcome = ({"reset": cmd.service or "all", "expired": len(expired), "day": state.day}
+               if cmd.request else None)
+    return [ev.LinesReset(services=services, expired=expired, finished=finished,
+                          request=cmd.request, outcome=outcome)]
 
 
-def _reset_tickets(state: QueueState, services: set[str]) -> list[str]:
-    """The tickets a reset of ``services`` ends: those in their lines now, and those issued by
-    them and transferred elsewhere, whose numbers the restarted lines will issue again."""
-    return [label for label, t in state.tickets.items()
-            if t.service in services or (t.issued_service or t.service) in services]
-
-
-# -- folding events in -------------------------------------------------------------------------
-
-def apply(state: QueueState, event: dict[str, Any]) -> None:
-    """Fold one event into the state (also used to replay the stored log)."""
-    kind = event["type"]
-    ts = event["ts"]
-    if kind == "issued":
-        line = state.lines[event["service"]]
-        label = event["ticket"]
-        line.last_number = max(line.last_number, event["number"])
-        state.tickets[label] = Ticket(
-            label=label, service=event["service"], number=event["number"],
-            priority=event["priority"], issued_at=ts, kiosk=event.get("kiosk"),
-            queued_seq=event["seq"], issued_service=event["service"])
-        (line.priority if event["priority"] else line.regular).append(label)
-    elif kind == "called":
-        _called(state, event, ts)
-    elif kind == "finished":
-        _finished(state, event["ticket"], ts)
-    elif kind == "missed":
-        ticket = state.tickets[event["ticket"]]
-        ticket.status = MISSED
-        ticket.finished_at = ts
-        state.lines[ticket.service].missed.append(ticket.label)
-        _leave_counter(state, ticket)
-    elif kind == "transferred":
-        ticket = state.tickets[event["ticket"]]
-        _leave_counter(state, ticket)
-        ticket.transferred_from = ticket.service
-        ticket.service = event["to"]
-        ticket.status = WAITING
-        ticket.queued_seq = event["seq"]
-        line = state.lines[event["to"]]
-        (line.priority if ticket.priority else line.regular).append(ticket.label)
-    elif kind == "opened":
-        counter = state.counters[event["counter"]]
-        counter.open = True
-        counter.closed_until = counter.closed_reason = None
-    elif kind == "closed":
-        counter = state.counters[event["counter"]]
-        counter.open = False
-        counter.ticket = None
-        counter.since = None
-        counter.closed_until = event.get("until")
-        counter.closed_reason = event.get("reason")
-    elif kind == "pressed":
-        state.counters[event["counter"]].request = event.get("request_id") or None
-    elif kind == "assigned":
-        state.counters[event["counter"]].services = tuple(event["services"])
-    elif kind == "rollover":
-        state.day = event["day"]
-        for line in state.lines.values():
-            line.last_number = 0
-            line.priority.clear()
-            line.regular.clear()
-            line.missed.clear()
-            line.done = 0
-        for counter in state.counters.values():
-            counter.ticket = None
-            counter.since = None
-        state.tickets.clear()
-        # Yesterday's request ids stay known for a day, so a late resend is still recognised.
-        state.requests = {k: v for k, v in state.requests.items()
-                          if v.get("day", "") >= event["previous"]}
-    elif kind == "reset":
-        services = set(event["services"])
-        gone = set(_reset_tickets(state, services))
-        for sid in services:
-            line = state.lines[sid]
-            line.last_number = 0
-            line.done = 0
-        for line in state.lines.values():
-            for queue in (line.priority, line.regular):
-                kept = [label for label in queue if label not in gone]
-                queue.clear()
-                queue.extend(kept)
-            line.missed[:] = [label for label in line.missed if label not in gone]
-        for counter in state.counters.values():
-            if counter.ticket in gone:
-                counter.ticket = None
-                counter.since = None
-        state.tickets = {k: t for k, t in state.tickets.items() if k not in gone}
-        # A kiosk resending a take whose ticket the reset ended gets a new ticket, not a label
-        # the restarted line may give to someone else.
-        state.requests = {k: v for k, v in state.requests.items()
-                          if "action" in v or v.get("ticket") not in gone}
-    else:
-        raise ValueError(f"unknown event type {kind!r}")
-    if "request" in event and "outcome" in event:
-        outcome = dict(event["outcome"], seq=event["seq"], ts=ts)
-        state.requests[event["request"]] = outcome
-    state.seq = max(state.seq, event["seq"])
-
-
-def _called(state: QueueState, event: dict, ts: float) -> None:
-    ticket = state.tickets[event["ticket"]]
-    counter = state.counters[event["counter"]]
-    ticket.calls += 1
-    if event["kind"] == "recall":
-        return
-    line = state.lines[ticket.service]
-    if ticket.status == WAITING:
-        (line.priority if ticket.priority else line.regular).remove(ticket.label)
-    elif ticket.status == MISSED:
-        line.missed.remove(ticket.label)
-    ticket.status = CALLED
-    ticket.counter = counter.id
-    ticket.called_at = ts
-    ticket.finished_at = None
-    if ticket.first_called_at is None:
-        ticket.first_called_at = ts
-    counter.ticket = ticket.label
-    counter.since = ts
-    counter.open = True
-    counter.closed_until = counter.closed_reason = None
-
-
-def _finished(state: QueueState, label: str, ts: float) -> None:
-    ticket = state.tickets[label]
-    ticket.status = DONE
-    ticket.finished_at = ts
-    line = state.lines[ticket.service]
-    line.done += 1
-    took = ticket.service_time
-    low, high = SERVICE_TIME_RANGE
-    if took is not None and low <= took <= high:
-        line.avg_service_s += SERVICE_TIME_WEIGHT * (took - line.avg_service_s)
-    _leave_counter(state, ticket)
-
-
-def _leave_counter(state: QueueState, ticket: Ticket) -> None:
-    counter = state.counters.get(ticket.counter or "")
-    if counter is not None and counter.ticket == ticket.label:
-        counter.ticket = None
-        counter.since = None
-
-
-def waiting_order(state: QueueState, service: str) -> list[str]:
-    """A service's waiting tickets in the order its counters will call them."""
-    line = state.lines[service]
-    return [*line.priority, *line.regular]
+_DECIDERS: dict[type, Callable[[QueueState, Any, float], list[ev.Event]]] = {
+    Take: _take, Press: _press, Tick: _tick, Rollover: _rollover, Assign: _assign,
+    ResetLine: _reset}

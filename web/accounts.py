@@ -20,16 +20,17 @@ The file (written by ``antrian web-user``; comments are not kept)::
     agency = "Disdukcapil"
     password_hash = "$argon2id$…"
 
-A session names the user and carries a fingerprint of their password hash: changing a password
-or removing an account ends its sessions at once; role and agency are read from the file at each
-request, so a change applies without logging in again. The file is re-read when it changes.
+A session names the user, carries a random id and a fingerprint of their password hash:
+changing a password or removing an account ends its sessions at once; logging out ends that
+session on the server too (its id goes on a revocation list kept in the state directory,
+``web-revoked.json``, until the session would have expired anyway); role and agency are read
+from the file at each request, so a change applies without logging in again. The file is re-read
+when it changes. A hash made with older Argon2 parameters is replaced at the next good login.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 import logging
 import os
@@ -43,12 +44,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from antrian.config import ConfigError, Site
+from web.sessions import SESSION_HOURS, Revoked, Sessions, session_key  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 ROLES = ("manager", "agency")
 USER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
-SESSION_HOURS = 10.0            # a working day: log in once in the morning
 RELOAD_EVERY = 2.0              # s: how often the file's mtime is looked at
 
 
@@ -174,79 +175,6 @@ def write(path: Path, secret: str | None, accounts: dict[str, Account], *,
         raise
 
 
-class Sessions:
-    """Signed session tokens: ``base64(json).base64(hmac-sha256)``; nothing kept server-side."""
-
-    def __init__(self, key: bytes, hours: float = SESSION_HOURS):
-        self.key = key
-        self.seconds = hours * 3600
-
-    def _sign(self, data: bytes) -> bytes:
-        return hmac.new(self.key, data, hashlib.sha256).digest()
-
-    def issue(self, account: Account, now: float) -> str:
-        data = json.dumps({"u": account.user, "f": account.fingerprint,
-                           "e": int(now + self.seconds)}, separators=(",", ":")).encode()
-        return _b64(data) + "." + _b64(self._sign(data))
-
-    def read(self, token: str, now: float) -> tuple[str, str] | None:
-        """(user, fingerprint) of a valid, unexpired token; None otherwise."""
-        if not token or len(token) > 400 or token.count(".") != 1:
-            return None
-        head, sig = token.split(".")
-        try:
-            data, mac = _unb64(head), _unb64(sig)
-        except ValueError:
-            return None
-        if not hmac.compare_digest(mac, self._sign(data)):
-            return None
-        try:
-            body = json.loads(data)
-            user, fp, expiry = body["u"], body["f"], body["e"]
-        except (ValueError, KeyError, TypeError):
-            return None
-        if not isinstance(expiry, int) or expiry <= now:
-            return None
-        return user, fp
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (ValueError, TypeError):
-        raise ValueError("bad base64") from None
-
-
-def session_key(secret: str | None, state_dir: Path) -> bytes:
-    """The key that signs sessions: the file's ``secret``, else one generated once into the
-    state directory (``web-session.key``, mode 0600), else (read-only disk) one for this run."""
-    if secret:
-        return hashlib.sha256(secret.encode()).digest()
-    path = state_dir / "web-session.key"
-    try:
-        key = path.read_bytes()
-        if len(key) >= 32:
-            return key
-    except FileNotFoundError:
-        pass
-    except OSError as e:
-        log.warning("cannot read %s: %s", path, e)
-    key = pysecrets.token_bytes(32)
-    try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key)
-    except OSError as e:
-        log.warning("cannot keep a session key in %s (%s): sessions end when the web restarts",
-                    path, e)
-    return key
-
-
 class Accounts:
     """The accounts of a managers file, re-read when it changes.
 
@@ -266,7 +194,8 @@ class Accounts:
         if path is not None:
             secret, self.accounts = read(path, site)
             self._stamp = self._stat()
-        self.sessions = Sessions(session_key(secret, state_dir), session_hours)
+        self.sessions = Sessions(session_key(secret, state_dir), session_hours,
+                                 revoked=Revoked(state_dir / "web-revoked.json"))
         # Verifying an unknown user costs as much as a known one: no timing tells who exists.
         self._dummy = None
 
@@ -319,7 +248,31 @@ class Accounts:
         except (VerificationError, InvalidHashError) as e:
             log.error("account %s: its password hash cannot be checked: %s", user, e)
             return None
+        if hasher.check_needs_rehash(account.password_hash):
+            account = self._rehash(account, hasher.hash(password))
         return account
+
+    def _rehash(self, account: Account, new_hash: str) -> Account:
+        """The hash was made with weaker (or other) Argon2 parameters than today's: write the
+        new one. Where the web may not write the file, the old hash stays (said once)."""
+        with self._lock:
+            secret, accounts = read(self.path, self.site)
+            if accounts.get(account.user) != account:
+                return account          # changed meanwhile (web-user): leave it alone
+            fresh = Account(account.user, account.role, new_hash, account.agency)
+            accounts[account.user] = fresh
+            try:
+                write(self.path, secret, accounts)
+            except OSError as e:
+                log.warning("account %s: its password hash uses old Argon2 parameters but %s "
+                            "cannot be written (%s): run `antrian web-user add --user %s` to "
+                            "renew it", account.user, self.path, e, account.user)
+                return account
+            self.accounts = accounts
+            self._stamp = self._stat()
+            log.info("account %s: password hash renewed with the current Argon2 parameters",
+                     account.user)
+            return fresh
 
     def from_token(self, token: str | None, now: float) -> Account | None:
         if not token:

@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gc
 import logging
-import signal
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from antrian import config as siteconfig
-from antrian import sdnotify
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +67,10 @@ def web(args: argparse.Namespace) -> int:
     if not 1 <= port <= 65535:
         print(f"antrian web: --port {port} is not a TCP port", file=sys.stderr)
         return 2
+    from reports.survey_store import SurveyStore, default_path
     from web.accounts import Accounts
-    from web.survey import SurveyStore, default_path
+    from web.http import Edge
+    from web.role import WebRole
 
     survey_path = Path(args.survey_db) if args.survey_db else default_path()
     survey = SurveyStore(survey_path) if settings.survey else None
@@ -86,68 +84,21 @@ def web(args: argparse.Namespace) -> int:
     if queue_db is not None and not queue_db.is_file():
         print(f"antrian web: --db {queue_db}: no such file", file=sys.stderr)
         return 2
-    options = dict(max_streams=settings.max_streams, survey=survey,
-                   survey_per_minute=settings.survey_per_minute, accounts=accounts,
-                   queue_db=queue_db, reports_dir=Path(args.reports) if args.reports else None)
+    role = WebRole(site, host=host, port=port, max_streams=settings.max_streams,
+                   max_streams_per_address=settings.max_streams_per_address,
+                   survey=survey, survey_per_minute=settings.survey_per_minute,
+                   accounts=accounts, queue_db=queue_db,
+                   reports_dir=Path(args.reports) if args.reports else None,
+                   edge=Edge(settings.trusted_proxies, settings.hsts_seconds),
+                   header_timeout=settings.header_timeout)
     try:
-        asyncio.run(_serve(site, host, port, options))
-    except OSError as e:
-        print(f"antrian web: cannot listen on {host}:{port}: {e}", file=sys.stderr)
-        return 1
+        status = role.serve()
     finally:
         if survey is not None:
             survey.close()
-    return 0
-
-
-async def _serve(site: siteconfig.Site, host: str, port: int, options: dict) -> None:
-    from mqtt.client import Connection
-    from mqtt.maintenance import Maintenance
-    from mqtt.topics import Topics
-    from web.server import WebApp, raise_file_limit
-
-    raise_file_limit()
-    app = WebApp(site, **options)
-    app.loop = asyncio.get_running_loop()
-    topics = Topics(site.site)
-    # Read-only: the page subscribes to the retained state and the calls; it publishes nothing
-    # but its own presence and health (tele/web/...), and the broker's ACL for user "web" allows
-    # no more (docs/web.md).
-    conn = Connection(site, "web", on_message=app.receive_threadsafe, subscriptions=[
-        topics.service_state(), topics.counter_state(), topics.call, topics.lwt("queue"),
-        topics.message])
-    conn.on_connect(lambda: app.set_connected_threadsafe(True))
-    conn.on_disconnect(lambda: app.set_connected_threadsafe(False))
-    maintenance = Maintenance(conn, health=app.figures)
-    maintenance.start()
-    conn.start()
-    runner = await app.start(host, port)
-    # Requests allocate many short-lived objects; the long-lived state (services, index,
-    # prepared bodies) need not be traversed by every full collection: fewer, shorter pauses.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
-    log.info("visitors' page of %s on http://%s:%d/ (%d services)", site.site, host, port,
-             len(site.services))
-    sdnotify.ready(f"listening on {host}:{port}")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    watchdog = sdnotify.Watchdog()
-    try:
-        while not stop.is_set():
-            watchdog.tick()   # from the event loop: a stuck loop stops the pings
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=2.0)
-            except TimeoutError:
-                pass
-    finally:
-        sdnotify.stopping()
-        await runner.cleanup()
-        maintenance.stop()
-        conn.stop()
-        log.info("visitors' page stopped")
+    if status:
+        print(f"antrian web: cannot listen on {host}:{port}", file=sys.stderr)
+    return status
 
 
 # -- antrian report ------------------------------------------------------------------------------
@@ -176,7 +127,7 @@ def report(args: argparse.Namespace) -> int:
     if not db.is_file():
         print(f"antrian report: no queue database at {db} (give --db)", file=sys.stderr)
         return 2
-    from web.survey import default_path
+    from reports.survey_store import default_path
     survey_db = Path(args.survey_db) if args.survey_db else default_path()
     if args.survey_db and not survey_db.is_file():
         print(f"antrian report: no survey file at {survey_db}", file=sys.stderr)

@@ -3,6 +3,8 @@ answers, query parsing and the same-origin check for the few POST routes."""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -92,6 +94,68 @@ def day_range(request: web.Request, today: str) -> tuple[str, str]:
     return start, end
 
 
+class Edge:
+    """Who is asking, as far as the network can tell: the client's address (through a trusted
+    reverse proxy's ``X-Forwarded-For``) and whether the request came over TLS (a trusted
+    proxy's ``X-Forwarded-Proto``). Headers from anyone else are ignored: a visitor could
+    otherwise name any address and escape every rate limit.
+
+    :param trusted_proxies: addresses or networks (``"127.0.0.1"``, ``"10.0.0.0/24"``).
+    :param hsts_seconds: ``Strict-Transport-Security`` max-age on answers sent over TLS (0: none).
+    """
+
+    def __init__(self, trusted_proxies: Iterable[str] = (), hsts_seconds: int = 0):
+        self.proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+        self.hsts = f"max-age={hsts_seconds}" if hsts_seconds > 0 else None
+
+    def _trusted(self, address: str | None) -> bool:
+        ip = _ip(address)
+        return ip is not None and any(ip in net for net in self.proxies)
+
+    def address(self, request: web.Request) -> str:
+        peer = request.remote or "?"
+        if not self.proxies or not self._trusted(peer):
+            return peer
+        # The proxy appends the address it saw; walk back over our own proxies only.
+        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
+        for hop in reversed([h for h in hops if h]):
+            if not self._trusted(hop):
+                return hop if _ip(hop) is not None else peer
+        return peer
+
+    def secure(self, request: web.Request) -> bool:
+        if request.transport is not None and request.transport.get_extra_info("sslcontext"):
+            return True
+        return (self._trusted(request.remote)
+                and request.headers.get("X-Forwarded-Proto", "").strip().lower() == "https")
+
+
+EDGE = web.AppKey("edge", Edge)
+
+
+def _ip(text: str | None):
+    try:
+        ip = ipaddress.ip_address((text or "").split("%")[0])
+    except ValueError:
+        return None
+    return ip.ipv4_mapped or ip if ip.version == 6 else ip
+
+
+def rate_key(address: str) -> str:
+    """What rate limits count: an IPv4 address, or an IPv6 client's /64 (one household or
+    phone holds a whole /64 and picks new addresses in it at will)."""
+    ip = _ip(address)
+    if ip is None or ip.version == 4:
+        return str(ip) if ip is not None else address
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def client_key(request: web.Request) -> str:
-    """What rate limits count by: the peer's address (kept in memory only)."""
-    return request.remote or "?"
+    """What rate limits and per-address caps count by (kept in memory only)."""
+    edge = request.app.get(EDGE)
+    return rate_key(edge.address(request) if edge is not None else (request.remote or "?"))
+
+
+def is_secure(request: web.Request) -> bool:
+    edge = request.app.get(EDGE)
+    return edge.secure(request) if edge is not None else request.secure

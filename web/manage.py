@@ -29,7 +29,8 @@ from typing import Any
 from aiohttp import web
 
 from web.accounts import Account, Accounts
-from web.http import BadQuery, client_key, day_param, day_range, private, refusal, same_origin
+from web.http import (BadQuery, client_key, day_param, day_range, is_secure, private, refusal,
+                      same_origin)
 from web.survey import RateLimit
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ COOKIE = "antrian_session"
 FILE = re.compile(r"^[a-z0-9_]{1,40}\.(csv|png|json)$")
 STANDARDS_FRESH_S = 30.0        # today's figures are replayed from the log at most this often
 STANDARDS_DAYS_KEPT = 31
+LOGIN_MAX_BODY = 1024           # bytes: a user name and a password
 
 
 class ManagerHttp:
@@ -137,6 +139,8 @@ class ManagerHttp:
         if not same_origin(request):
             return fail(403, "cross_origin", "log in from this site's own page",
                         "Masuk hanya dari halaman situs ini")
+        if request.content_length is not None and request.content_length > LOGIN_MAX_BODY:
+            return fail(413, "too_large", "request body too large", "Data terlalu besar")
         try:
             if as_json:
                 body = await request.json()
@@ -145,6 +149,8 @@ class ManagerHttp:
             else:
                 body = await request.post()
             user, password = body.get("user"), body.get("password")
+        except web.HTTPRequestEntityTooLarge:
+            return fail(413, "too_large", "request body too large", "Data terlalu besar")
         except (ValueError, web.HTTPException):
             return fail(400, "bad_request", "expected user and password",
                         "Isi nama pengguna dan kata sandi")
@@ -174,12 +180,18 @@ class ManagerHttp:
         response = (private(200, self._who(account)) if as_json
                     else web.HTTPSeeOther("/manage/"))
         response.set_cookie(COOKIE, token, max_age=int(self.accounts.sessions.seconds), path="/",
-                            httponly=True, samesite="Strict", secure=request.secure)
+                            httponly=True, samesite="Strict", secure=is_secure(request))
         if as_json:
             return response
         raise response
 
     async def logout(self, request: web.Request) -> web.Response:
+        if not same_origin(request):
+            return refusal(403, "cross_origin", "log out from this site's own page",
+                           "Keluar hanya dari halaman situs ini")
+        if self.accounts is not None:
+            # ended on the server too: the cookie, if kept or copied, no longer opens anything
+            self.accounts.sessions.end(request.cookies.get(COOKIE), time.time())
         response = web.HTTPSeeOther("/manage/login")
         response.del_cookie(COOKIE, path="/")
         raise response

@@ -14,18 +14,20 @@ whether it is a priority ticket is not passed on either.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
 from antrian.config import Site
 from mqtt import schemas
+from mqtt.consumer import Stamp, supersedes
 from mqtt.topics import Topics
 from ticketing.day import service_day
 from ticketing.estimate import retained_waits
+from web.snapshot import Snapshot, TicketInfo, Update, visible
 
 log = logging.getLogger(__name__)
 
@@ -34,31 +36,23 @@ log = logging.getLogger(__name__)
 TICKET = re.compile(r"^[A-Z0-9]{1,4}[-.]?\d{1,4}$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECENT_CALLS = 10
+TRANSIT_S = 3.0         # s: how long a ticket between two services' states keeps its status
 TICKET_STATUSES = ("waiting", "called", "missed", "done", "expired", "unknown")
-
-
-@dataclass
-class Update:
-    """One rebuild's changes: ``frames`` are (event name, JSON bytes) for the live stream."""
-    version: int
-    frames: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-@dataclass
-class TicketInfo:
-    status: str
-    service: str
-    position: int | None = None
-    est_wait_s: float | None = None
-    counter: str | None = None
 
 
 class PublicState:
     """The site as the public sees it; fed with retained messages, rebuilt on demand."""
 
-    def __init__(self, site: Site):
+    def __init__(self, site: Site, *, component: str = "web"):
         self.site = site
         self.topics = Topics(site.site)
+        # The barrier: this process's own presence, published right after it subscribes (by
+        # mqtt.client.Connection) and delivered live (not retained) after every retained
+        # message the broker held for those subscriptions (one client's messages keep order).
+        self.barrier_topic = self.topics.lwt(component)
+        self.synced = False
+        self.snapshot = Snapshot()
+        self.stamps: dict[str, Stamp] = {}                # topic -> (day, seq) held
         self.services: dict[str, dict[str, Any]] = {}     # decoded service/<id>/state
         self.counters: dict[str, dict[str, Any]] = {}     # decoded counter/<id>/state
         self.queue_online: bool | None = None
@@ -67,7 +61,10 @@ class PublicState:
         self.calls: deque[dict[str, Any]] = deque(maxlen=RECENT_CALLS)
         self.version = 0
         self.public: dict[str, dict[str, Any]] = {}       # service id -> public dict
-        self.index: dict[str, TicketInfo] = {}
+        self._index: dict[str, TicketInfo] = {}
+        self._transit: dict[str, tuple[TicketInfo, float]] = {}   # label -> (last seen, since)
+        self._done_seen: dict[str, tuple[str, int]] = {}          # sid -> (day, done)
+        self._snapshot_stale = False
         self.status: dict[str, Any] = {}
         self.names: dict[str, str] = {}
         self.document: dict[str, Any] = {}
@@ -79,25 +76,34 @@ class PublicState:
 
     # -- input -------------------------------------------------------------------------------
 
-    def receive(self, topic: str, payload: bytes) -> bool:
-        """Fold in one MQTT message; returns whether anything visible may have changed."""
+    def receive(self, topic: str, payload: bytes, *, retained: bool = False) -> bool:
+        """Fold in one MQTT message; returns whether anything visible may have changed.
+
+        :param retained: the broker delivered it from its store on subscribing (the freshness
+            rule, ``mqtt.consumer.supersedes``, lets such a message win)."""
+        if topic == self.barrier_topic:
+            if retained or payload.strip() != b"online" or self.synced:
+                return False
+            self.synced = True
+            return True
         levels = self.topics.parse(topic)
         try:
             if len(levels) == 3 and levels[0] == "service" and levels[2] == "state":
-                return self._service(levels[1], payload)
+                return self._service(topic, levels[1], payload, retained)
             if len(levels) == 3 and levels[0] == "counter" and levels[2] == "state":
-                return self._counter(levels[1], payload)
+                return self._counter(topic, levels[1], payload, retained)
             if levels == ["call"]:
                 return self._call(payload)
             if levels == ["tele", "queue", "lwt"]:
-                online = payload.strip() == b"online"
+                word = payload.strip()
+                if word not in (b"online", b"offline"):
+                    raise schemas.BadMessage(f"presence {word[:20]!r} is neither online nor "
+                                             "offline")
+                online = word == b"online"
                 if online and self.queue_online is False:
                     # A restarted queue service republishes everything; its store may be new,
                     # so what it sends now wins even with a lower seq.
-                    for s in self.services.values():
-                        s["seq"] = -1
-                    for c in self.counters.values():
-                        c["seq"] = -1
+                    self.stamps.clear()
                 changed = online != self.queue_online
                 self.queue_online = online
                 return changed
@@ -113,8 +119,16 @@ class PublicState:
         if connected != self.connected:
             self.connected = connected
 
-    def _service(self, sid: str, payload: bytes) -> bool:
+    def _fresh(self, topic: str, state: dict[str, Any], retained: bool) -> bool:
+        """The one freshness rule (mqtt.consumer): whether ``state`` replaces what is held."""
+        if not supersedes(self.stamps.get(topic), state["day"], state["seq"], retained=retained):
+            return False
+        self.stamps[topic] = (state["day"], state["seq"])
+        return True
+
+    def _service(self, topic: str, sid: str, payload: bytes, retained: bool) -> bool:
         if not payload:
+            self.stamps.pop(topic, None)
             if self.services.pop(sid, None) is not None:
                 self._dirty.add(sid)
                 return True
@@ -122,22 +136,22 @@ class PublicState:
         state = msgspec.to_builtins(schemas.decode_state(payload, schemas.ServiceState))
         if state["service"] != sid:
             raise schemas.BadMessage(f"service {state['service']!r} on the topic of {sid!r}")
-        held = self.services.get(sid)
-        if held is not None and state["seq"] < held["seq"] and state["day"] <= held["day"]:
+        if not self._fresh(topic, state, retained):
             return False
         self.services[sid] = state
         self._dirty.add(sid)
         return True
 
-    def _counter(self, cid: str, payload: bytes) -> bool:
+    def _counter(self, topic: str, cid: str, payload: bytes, retained: bool) -> bool:
         if not payload:
+            self.stamps.pop(topic, None)
             old = self.counters.pop(cid, None)
             self._dirty.update(old["services"] if old else ())
             return old is not None
         state = msgspec.to_builtins(schemas.decode_state(payload, schemas.CounterState))
-        held = self.counters.get(cid)
-        if held is not None and state["seq"] < held["seq"] and state["day"] <= held["day"]:
+        if not self._fresh(topic, state, retained):
             return False
+        held = self.counters.get(cid)
         self.counters[cid] = state
         # its name and whether it is open show in every service it serves, before and after
         self._dirty.update(state["services"])
@@ -163,7 +177,9 @@ class PublicState:
             text = body.get("text") if isinstance(body, dict) else None
             if not isinstance(text, str):
                 raise schemas.BadMessage("message without text")
-            self.message = {"text": text[:500], "ts": body.get("ts")}
+            ts = body.get("ts")
+            self.message = {"text": visible(text)[:500],
+                            "ts": ts if isinstance(ts, (int, float)) and math.isfinite(ts) else None}
         self._message_dirty = True
         return True
 
@@ -212,30 +228,12 @@ class PublicState:
     def rebuild(self, now: float) -> Update | None:
         """Recompute what changed since the last call; None when nothing visible did."""
         frames: list[tuple[str, bytes]] = []
+        if any(now - since > TRANSIT_S for _, since in self._transit.values()):
+            self._dirty.add("")           # a ticket held in transit is due to be let go
         if self._dirty or self.version == 0:
-            waits = retained_waits(self.services, self.counters, now) if self.services else {}
-            index: dict[str, TicketInfo] = {}
-            for sid in self.service_ids():
-                public = self._public_service(sid, waits.get(sid))
-                if self.public.get(sid) != public:
-                    self.public[sid] = public
-                    frames.append(("service", msgspec.json.encode(public)))
-                s = self.services.get(sid)
-                if s is None:
-                    continue
-                mine = waits.get(sid)
-                for k, label in enumerate(s["waiting_tickets"]):
-                    index[label] = TicketInfo("waiting", sid, k, mine[k] if mine else None)
-                for x in s["serving"]:
-                    index[x["ticket"]] = TicketInfo("called", sid, counter=x["counter"])
-                for label in s["missed"]:
-                    index.setdefault(label, TicketInfo("missed", sid))
-            for sid in list(self.public):
-                if sid not in self.site.services and sid not in self.services:
-                    del self.public[sid]
-                    frames.append(("removed", msgspec.json.encode({"id": sid})))
-            self.index = index
-            self._dirty.clear()
+            frames += self._rebuild_services(now)
+        if self.snapshot.synced != self.synced or self._snapshot_stale:
+            self._take_snapshot()
         names = self.counter_names()
         if names != self.names:
             self.names = names
@@ -263,6 +261,71 @@ class PublicState:
             "recent_calls": list(self.calls)}
         return Update(self.version, frames)
 
+    def _rebuild_services(self, now: float) -> list[tuple[str, bytes]]:
+        frames = []
+        waits = retained_waits(self.services, self.counters, now) if self.services else {}
+        index: dict[str, TicketInfo] = {}
+        for sid in self.service_ids():
+            public = self._public_service(sid, waits.get(sid))
+            if self.public.get(sid) != public:
+                self.public[sid] = public
+                frames.append(("service", msgspec.json.encode(public)))
+            s = self.services.get(sid)
+            if s is None:
+                continue
+            mine = waits.get(sid)
+            for k, label in enumerate(s["waiting_tickets"]):
+                index[label] = TicketInfo("waiting", sid, k, mine[k] if mine else None)
+            for x in s["serving"]:
+                index[x["ticket"]] = TicketInfo("called", sid, counter=x["counter"])
+            for label in s["missed"]:
+                index.setdefault(label, TicketInfo("missed", sid))
+        self._carry_transit(index, now)
+        for sid in list(self.public):
+            if sid not in self.site.services and sid not in self.services:
+                del self.public[sid]
+                frames.append(("removed", msgspec.json.encode({"id": sid})))
+        self._index = index
+        self._snapshot_stale = True
+        self._dirty.clear()
+        return frames
+
+    def _carry_transit(self, index: dict[str, TicketInfo], now: float) -> None:
+        """A ticket transferred from one service to another leaves the first one's state before
+        it shows in the second's (two messages). In between it is in no list, and a ticket in no
+        list reads as ``done``. So a waiting or called ticket that vanished from a service whose
+        count served (``done``) did not grow by as many keeps its last status until it shows up
+        again, or for ``TRANSIT_S`` at most: the page may be a moment late, never wrong."""
+        done_now = {sid: (s["day"], s["done"]) for sid, s in self.services.items()}
+        vanished: dict[str, list[str]] = {}
+        for label, info in self._index.items():
+            if label not in index and info.status in ("waiting", "called"):
+                vanished.setdefault(info.service, []).append(label)
+        for sid, labels in vanished.items():
+            before, after = self._done_seen.get(sid), done_now.get(sid)
+            if before is None or after is None or before[0] != after[0]:
+                continue                  # a new day, or the service gone: nothing in transit
+            if len(labels) > after[1] - before[1]:
+                for label in labels:
+                    self._transit.setdefault(label, (self._index[label], now))
+        for label, (info, since) in list(self._transit.items()):
+            if label in index or now - since > TRANSIT_S:
+                del self._transit[label]
+            else:
+                index[label] = info
+        self._done_seen = done_now
+
+    def _take_snapshot(self) -> None:
+        """One consistent view for lookups: the index and the counts issued, from the same
+        services' states (built in the same step, on the same thread)."""
+        self.snapshot = Snapshot(self.synced, self._index, {
+            sid: (s["day"], s["issued"]) for sid, s in self.services.items()})
+        self._snapshot_stale = False
+
+    @property
+    def index(self) -> dict[str, TicketInfo]:
+        return self.snapshot.index
+
     def _status(self, now: float) -> dict[str, Any]:
         days = {s["day"] for s in self.services.values()}
         today = self.today(now)
@@ -271,7 +334,8 @@ class PublicState:
         reasons = [r for r, bad in (("disconnected", not self.connected),
                                     ("queue_offline", self.queue_online is False),
                                     ("old_day", stale_day),
-                                    ("no_data", not self.services)) if bad]
+                                    ("no_data", self.synced and not self.services),
+                                    ("loading", not self.synced)) if bad]
         return {"day": max(days) if days else today, "online": self.queue_online,
                 "connected": self.connected, "stale": bool(reasons), "stale_reasons": reasons,
                 "updated": updated}
@@ -298,7 +362,8 @@ class PublicState:
         return fits.pop() if len(fits) == 1 else None
 
     def ticket(self, raw: str, day: str | None, now: float) -> tuple[int, dict[str, Any]]:
-        """The HTTP status and body of ``/api/v1/tickets/<raw>``."""
+        """The HTTP status and body of ``/api/v1/tickets/<raw>``, from the snapshot only: 503
+        until the retained state has arrived (a guess could send a waiting visitor home)."""
         if len(raw) > 12:
             return 400, {"error": "invalid ticket number"}
         label = self.normalise(raw)
@@ -306,11 +371,15 @@ class PublicState:
             return 400, {"error": "invalid ticket number", "ticket": None}
         if day is not None and not DAY.match(day):
             return 400, {"error": "invalid day (YYYY-MM-DD)"}
-        info = self.index.get(label)
+        snap = self.snapshot
+        if not snap.synced:
+            return 503, {"error": "the queue's state is still arriving; try again in a moment",
+                         "ticket": label}
+        info = snap.index.get(label)
         svc = self.site.service_of_ticket(label)
         sid = info.service if info else (svc.id if svc else None)
-        state = self.services.get(sid) if sid else None
-        today = state["day"] if state else self.status.get("day") or self.today(now)
+        held = snap.issued.get(sid) if sid else None
+        today = held[0] if held else self.status.get("day") or self.today(now)
         body: dict[str, Any] = {"ticket": label, "day": today, "status": "unknown",
                                 "service": sid, "position": None, "ahead": None,
                                 "est_wait_s": None, "counter": None, "counter_name": None}
@@ -331,8 +400,8 @@ class PublicState:
             elif info.status == "called":
                 body.update(counter=info.counter, counter_name=self.counter_name(info.counter),
                             est_wait_s=0)
-        elif state is not None and svc is not None:
+        elif held is not None and svc is not None:
             number = int(label[len(svc.prefix + svc.separator):])
-            if 1 <= number <= state["issued"]:
+            if 1 <= number <= held[1]:
                 body["status"] = "done"
         return 200, body

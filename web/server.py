@@ -25,10 +25,7 @@ Routes (GET and HEAD only, but for the survey's answers and the managers' login;
 from __future__ import annotations
 
 import asyncio
-import gzip
-import hashlib
 import logging
-import mimetypes
 import time
 from collections import deque
 from collections.abc import Callable
@@ -39,17 +36,19 @@ import msgspec
 from aiohttp import web
 
 from antrian.config import Site
-from web.http import API, SECURITY, error
+from web.http import API, EDGE, SECURITY, Edge, client_key, error, is_secure
+from web.prepared import STATIC, Prepared, frame, load_static, parse_version
+from web.prepared import raise_file_limit  # noqa: F401  (web.role starts with it)
 from web.public import PublicState, Update
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).resolve().parent / "static"
 FLUSH_DELAY = 0.05      # s: changes arriving together are rebuilt and streamed together
 TICK = 15.0             # s: heartbeat to streams, day and staleness check
 RING = 2000             # stream frames kept for clients that reconnect (Last-Event-ID)
 STREAM_QUEUE = 256      # frames a slow listener may lag before it is dropped (it reconnects)
 TICKET_CACHE = 4096
+RETRY_SYNC_S = 2        # s: Retry-After while the retained state is still arriving
 
 LIVE_JSON = {**API, "Cache-Control": "public, max-age=2", "Vary": "Accept-Encoding"}
 SSE = {**SECURITY, "Content-Type": "text/event-stream; charset=utf-8",
@@ -58,68 +57,14 @@ SSE = {**SECURITY, "Content-Type": "text/event-stream; charset=utf-8",
 ALLOW = "GET, HEAD"
 
 
-# Fixed here: the machine's /etc/mime.types differs between systems.
-TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-         ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml; charset=utf-8",
-         ".json": "application/json; charset=utf-8", ".png": "image/png",
-         ".webmanifest": "application/manifest+json; charset=utf-8"}
-
-
-def etag_of(data: bytes) -> str:
-    return '"' + hashlib.blake2b(data, digest_size=9).hexdigest() + '"'
-
-
-def accepts_gzip(request: web.Request) -> bool:
-    return "gzip" in request.headers.get("Accept-Encoding", "")
-
-
-class Prepared:
-    """A response body ready to send: plain and gzip, with its ETag and headers."""
-
-    def __init__(self, body: bytes, headers: dict[str, str], compress: bool = True):
-        self.body = body
-        self.etag = etag_of(body)
-        self.gz = gzip.compress(body, 6, mtime=0) if compress and len(body) > 512 else None
-        self.headers = {**headers, "ETag": self.etag}
-        self.headers_gz = {**self.headers, "Content-Encoding": "gzip"}
-        self.headers_304 = {k: v for k, v in self.headers.items() if k != "Content-Type"}
-
-    def respond(self, request: web.Request) -> web.Response:
-        if self.etag in request.headers.get("If-None-Match", ""):
-            return web.Response(status=304, headers=self.headers_304)
-        if self.gz is not None and accepts_gzip(request):
-            return web.Response(body=self.gz, headers=self.headers_gz)
-        return web.Response(body=self.body, headers=self.headers)
-
-
-def load_static(root: Path = STATIC) -> dict[str, Prepared]:
-    """Every file of web/static, in memory (a few tens of kB), keyed by URL path."""
-    files = {}
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        kind = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] \
-            or "application/octet-stream"
-        # The pages themselves are revalidated each time (they are small; updates show at
-        # once); the files they name are cached for a while.
-        cache = "no-cache" if path.suffix == ".html" else "public, max-age=600"
-        files["/static/" + path.relative_to(root).as_posix()] = Prepared(
-            path.read_bytes(), {**SECURITY, "Content-Type": kind, "Cache-Control": cache})
-    return files
-
-
-def frame(event: str, data: bytes, version: int | None = None) -> bytes:
-    head = f"id: {version}\n" if version is not None else ""
-    return f"{head}event: {event}\ndata: ".encode() + data + b"\n\n"
-
-
 class Stream:
     """One listener of the live stream."""
-    __slots__ = ("queue", "request")
+    __slots__ = ("queue", "request", "client")
 
-    def __init__(self, request: web.Request):
+    def __init__(self, request: web.Request, client: str):
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(STREAM_QUEUE)
         self.request = request
+        self.client = client
 
     def send(self, blob: bytes | None) -> bool:
         try:
@@ -131,23 +76,39 @@ class Stream:
 
 class WebApp:
     """:param clock: seconds since the epoch (tests pass a fixed one).
-    :param max_streams: listeners of the live stream at most; more get 503 and poll instead."""
+    :param max_streams: listeners of the live stream at most; more get 503 and poll instead.
+    :param max_streams_per_address: listeners from one address (an IPv6 /64) at most.
+    :param ticket_secret: the key of the tickets' survey keys (``ticketing.keys``); None: the
+        site's (``antrian.config.ticket_secret``).
+    :param edge: trusted proxies and HSTS (``web.http.Edge``).
+    :param header_timeout: seconds a connection may take to send a request's headers (and a
+        POST its body) before it is closed (slowloris)."""
 
     def __init__(self, site: Site, *, clock: Callable[[], float] = time.time,
-                 max_streams: int = 3000, static: Path = STATIC, survey=None,
-                 survey_per_minute: int = 20, accounts=None, queue_db: Path | None = None,
-                 reports_dir: Path | None = None):
+                 max_streams: int = 3000, max_streams_per_address: int = 20,
+                 static: Path = STATIC, survey=None, survey_per_minute: int = 20,
+                 accounts=None, queue_db: Path | None = None, reports_dir: Path | None = None,
+                 ticket_secret: bytes | None = None, edge: Edge | None = None,
+                 header_timeout: float = 10.0):
+        from antrian.config import ticket_secret as site_ticket_secret
         from web.manage import ManagerHttp
         from web.survey_http import SurveyHttp
 
         self.site = site
         self.clock = clock
         self.max_streams = max_streams
+        self.max_streams_per_address = max_streams_per_address
+        self.header_timeout = header_timeout
+        self.edge = edge or Edge()
+        self.ticket_secret = (ticket_secret if ticket_secret is not None
+                              else site_ticket_secret(site))
         self.public = PublicState(site)
         self.public.survey = survey is not None
         self.static = load_static(static)
         self.index = self.static["/static/index.html"]
         self.streams: set[Stream] = set()
+        self.streams_by_client: dict[str, int] = {}
+        self.refused_streams = 0
         self.ring: deque[tuple[int, bytes]] = deque(maxlen=RING)
         self.services = Prepared(b"{}", LIVE_JSON)
         self.tickets: dict[tuple[str, str | None], tuple[int, Prepared]] = {}
@@ -164,15 +125,21 @@ class WebApp:
 
     # -- state in ----------------------------------------------------------------------------
 
-    def receive(self, topic: str, payload: bytes) -> None:
-        """Fold in an MQTT message (on the event loop) and schedule the rebuild."""
-        if self.public.receive(topic, payload):
-            self._schedule()
+    def receive(self, topic: str, payload: bytes, *, retained: bool = False) -> None:
+        """Fold in an MQTT message (on the event loop) and schedule the rebuild. The barrier
+        (the retained state has all arrived) is rebuilt at once: lookups wait for it."""
+        if self.public.receive(topic, payload, retained=retained):
+            if self.public.synced and not self.public.snapshot.synced:
+                self._flush()
+            else:
+                self._schedule()
 
     def receive_threadsafe(self, topic: str, payload: bytes, message: Any = None) -> None:
         """paho's thread: hand the message to the loop, nothing else."""
         if self.loop is not None:
-            self.loop.call_soon_threadsafe(self.receive, topic, bytes(payload))
+            retained = bool(getattr(message, "retain", False))
+            self.loop.call_soon_threadsafe(
+                lambda: self.receive(topic, bytes(payload), retained=retained))
 
     def set_connected(self, connected: bool) -> None:
         self.public.set_connected(connected)
@@ -189,16 +156,18 @@ class WebApp:
             self._flush()
 
     def _flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
         self._flush_handle = None
         try:
             update = self.public.rebuild(self.clock())
         except Exception:  # a bad state must not stop the page: keep serving the last one
             log.exception("rebuilding the public state failed")
             return
+        self.tickets.clear()    # answers come from the snapshot, which may have changed
         if update is None:
             return
         self.services = Prepared(msgspec.json.encode(self.public.document), LIVE_JSON)
-        self.tickets.clear()
         if update.frames:
             self._broadcast(update)
 
@@ -213,7 +182,7 @@ class WebApp:
             # A listener this far behind has lost the thread: drop it; its browser reconnects
             # with Last-Event-ID and catches up from the ring or a snapshot.
             self.dropped_streams += 1
-            self.streams.discard(s)
+            self._forget(s)
             transport = s.request.transport
             if transport is not None:
                 transport.close()
@@ -243,8 +212,19 @@ class WebApp:
 
     # -- HTTP --------------------------------------------------------------------------------
 
+    def _forget(self, stream: Stream) -> None:
+        if stream in self.streams:
+            self.streams.discard(stream)
+            left = self.streams_by_client.get(stream.client, 1) - 1
+            if left > 0:
+                self.streams_by_client[stream.client] = left
+            else:
+                self.streams_by_client.pop(stream.client, None)
+
     def _build(self) -> web.Application:
         app = web.Application(client_max_size=1024)
+        app[EDGE] = self.edge
+        app.on_response_prepare.append(self._hsts)
         r = app.router
         r.add_get("/", self.page)
         r.add_get("/index.html", self.page)
@@ -263,6 +243,10 @@ class WebApp:
         app.on_shutdown.append(self._on_shutdown)
         return app
 
+    async def _hsts(self, request: web.Request, response: web.StreamResponse) -> None:
+        if self.edge.hsts is not None and is_secure(request):
+            response.headers["Strict-Transport-Security"] = self.edge.hsts
+
     async def _on_startup(self, app: web.Application) -> None:
         self.loop = asyncio.get_running_loop()
         self._tasks.append(asyncio.create_task(self._ticker()))
@@ -273,6 +257,7 @@ class WebApp:
         for s in list(self.streams):
             s.send(None)
         self.streams.clear()
+        self.streams_by_client.clear()
         self.manage.close()
 
     async def page(self, request: web.Request) -> web.Response:
@@ -305,6 +290,8 @@ class WebApp:
             if len(self.tickets) >= TICKET_CACHE:
                 self.tickets.clear()   # guessed numbers must not grow memory
             headers = LIVE_JSON if status == 200 else {**API, "Cache-Control": "no-store"}
+            if status == 503:
+                headers = {**headers, "Retry-After": str(RETRY_SYNC_S)}
             cached = (status, Prepared(msgspec.json.encode(body), headers, compress=False))
             self.tickets[key] = cached
         status, prepared = cached
@@ -317,16 +304,28 @@ class WebApp:
         if request.method == "HEAD":
             return web.Response(headers=SSE)
         if len(self.streams) >= self.max_streams:
+            self.refused_streams += 1
             return error(503, "too many listeners; poll /api/v1/services instead",
                          {"Retry-After": "30"})
+        client = client_key(request)
+        if self.streams_by_client.get(client, 0) >= self.max_streams_per_address:
+            # One device (or one /64) cannot take the building's listeners: it polls instead.
+            self.refused_streams += 1
+            return error(429, "too many live listeners from this address; poll "
+                         "/api/v1/services instead", {"Retry-After": "30"})
         since = parse_version(request.headers.get("Last-Event-ID") or request.query.get("v"))
-        stream = Stream(request)
-        response = web.StreamResponse(headers=SSE)
-        await response.prepare(request)
+        stream = Stream(request, client)
+        self.streams.add(stream)
+        self.streams_by_client[client] = self.streams_by_client.get(client, 0) + 1
+        try:
+            response = web.StreamResponse(headers=SSE)
+            await response.prepare(request)
+        except BaseException:
+            self._forget(stream)
+            raise
         backlog = self.backlog(since)
         if backlog is None:
             backlog = frame("snapshot", self.services.body, self.public.version)
-        self.streams.add(stream)
         try:
             await response.write(b"retry: 3000\n\n" + backlog)
             while True:
@@ -337,7 +336,7 @@ class WebApp:
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             pass   # the listener left (or was dropped for lagging)
         finally:
-            self.streams.discard(stream)
+            self._forget(stream)
         return response
 
     async def health(self, request: web.Request) -> web.Response:
@@ -353,6 +352,7 @@ class WebApp:
     def figures(self) -> dict[str, Any]:
         return {"streams": len(self.streams), "version": self.public.version,
                 "requests": self.requests, "dropped_streams": self.dropped_streams,
+                "refused_streams": self.refused_streams, "synced": self.public.synced,
                 "services": len(self.public.services), "online": self.public.queue_online,
                 "connected": self.public.connected, **self.survey_http.figures(),
                 **self.manage.figures()}
@@ -363,28 +363,12 @@ class WebApp:
         # handler_cancellation: a listener that hangs up ends its stream handler at once
         # (otherwise only the next heartbeat would notice). No access log: visitors' addresses
         # are personal data and the log would only slow the server.
+        # keepalive_timeout doubles as the header-read timeout: aiohttp arms it when a
+        # connection opens and closes a connection still waiting for its request's headers when
+        # it fires (a slowloris dribbling bytes included); idle keep-alives go as soon.
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False,
-                               shutdown_timeout=2.0, handler_cancellation=True)
+                               shutdown_timeout=2.0, handler_cancellation=True,
+                               keepalive_timeout=self.header_timeout)
         await runner.setup()
         await web.TCPSite(runner, host, port, backlog=backlog, reuse_address=True).start()
         return runner
-
-
-def parse_version(text: str | None) -> int | None:
-    if text is None or not text.isdigit() or len(text) > 12:
-        return None
-    return int(text)
-
-
-def raise_file_limit(wanted: int = 16384) -> None:
-    """Each live listener holds a socket: lift the soft limit on open files towards the hard one
-    (systemd's LimitNOFILE sets both; a sandbox may forbid this, which is fine)."""
-    try:
-        import resource
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        if soft < target:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    except (ValueError, OSError) as e:
-        log.info("open-file limit left as it is: %s", e)
-

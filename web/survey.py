@@ -1,59 +1,49 @@
-"""The SKM survey's rules and its SQLite file: one response per served ticket, nothing personal.
+"""The SKM survey's rules: one response per served ticket, from whoever holds its slip.
 
-    store = SurveyStore("var/survey.db")
     req = parse_request(body_bytes)                       # SurveyRefused when malformed
-    who = eligible(public, req.ticket, req.day, now)      # SurveyRefused: unknown, not served...
-    store.add(who, req.scores, ts=now)                    # SurveyRefused when already answered
-    n, sums = store.totals("2026-11-01", "2026-11-30", agency="Disdukcapil")
+    who = eligible(public, req, now, secret=secret)       # SurveyRefused: no key, not served...
+    store.add(who, req.scores, ts=now)                    # reports.survey_store.SurveyStore
 
-A response holds the day, the ticket number, its service and agency, the nine scores and when
-it came: no address, no browser, no name. Whether a ticket was served is decided from the
-retained state the web process holds (``PublicState.ticket``, the same answer the page shows):
-only a ticket whose status is ``done`` today may be rated.
+The slip's QR code carries the ticket's key (``ticketing.keys``, an HMAC of site, day and
+ticket under the site's ticket secret): without it nobody can rate a ticket, so the public
+figures (prefixes, counts issued) do not let anyone on the Wi-Fi forge the building's index or
+lock real visitors out. Whether a ticket was served is decided from the web process's snapshot
+of the retained state (``PublicState.ticket``, the same answer the page shows): only a ticket
+whose status is ``done`` today may be rated. The records themselves live in
+``reports.survey_store`` (no SQL here).
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from ticketing.skm import N_ELEMENTS, BadScores, check_scores
+from reports.survey_store import (COLUMNS, AlreadyAnswered, Respondent, SurveyStore,  # noqa: F401
+                                  default_path)
+from ticketing.keys import key_matches
+from ticketing.skm import BadScores, check_scores
 from web.public import TICKET
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 512          # bytes: {"ticket": "4K-0010", "day": "2026-11-30", "scores": [...]} is ~80
-COLUMNS = [f"s{i + 1}" for i in range(N_ELEMENTS)]
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS response (
-    day     TEXT NOT NULL,           -- the service day, YYYY-MM-DD
-    ticket  TEXT NOT NULL,           -- the ticket label as the queue prints it
-    service TEXT NOT NULL,
-    agency  TEXT NOT NULL,
-    {", ".join(f"{c} INTEGER NOT NULL CHECK ({c} BETWEEN 1 AND 4)" for c in COLUMNS)},
-    ts      REAL NOT NULL,
-    UNIQUE (day, ticket)
-);
--- covering: the index answers the sums of a period by itself (3x faster than the table)
-CREATE INDEX IF NOT EXISTS response_scores ON response(day, agency, service, {", ".join(COLUMNS)});
-"""
+MAX_BODY = 512          # bytes: {"ticket": "4K-0010", "key": "…", "scores": [...]} is ~110
+KEY_MAX = 40            # characters: a key is 12 (ticketing.keys.KEY_CHARS); more is refused
 
 
 class SurveyRefused(Exception):
     """A response that is not taken: HTTP status, a code, and the reason in both languages."""
 
-    def __init__(self, status: int, code: str, text_id: str, text_en: str):
+    def __init__(self, status: int, code: str, text_id: str, text_en: str,
+                 headers: dict[str, str] | None = None):
         super().__init__(text_en)
         self.status, self.code, self.text_id, self.text_en = status, code, text_id, text_en
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return {"ok": False, "code": self.code, "error": self.text_en,
@@ -69,10 +59,19 @@ class SurveyRequest:
     ticket: str
     scores: tuple[int, ...]
     day: str | None = None
+    key: str = ""
+
+
+def already_answered(ticket: str) -> SurveyRefused:
+    return SurveyRefused(409, "already_answered",
+                         f"Penilaian untuk nomor {ticket} sudah diterima. Terima kasih!",
+                         f"Ticket {ticket} has already been rated. Thank you!")
 
 
 def parse_request(raw: bytes) -> SurveyRequest:
-    """``{"ticket": "A012", "scores": [9 × 1..4], "day": "YYYY-MM-DD" (optional)}``."""
+    """``{"ticket": "A012", "key": "<from the slip>", "scores": [9 × 1..4], "day":
+    "YYYY-MM-DD" (optional)}``. A missing key is refused here (403), before anything else is
+    looked at."""
     if len(raw) > MAX_BODY:
         raise SurveyRefused(413, "too_large", "Data terlalu besar",
                             f"Request body too large (at most {MAX_BODY} bytes)")
@@ -82,9 +81,14 @@ def parse_request(raw: bytes) -> SurveyRequest:
         raise malformed("not JSON") from None
     if not isinstance(body, dict):
         raise malformed("expected a JSON object")
-    unknown = sorted(set(body) - {"ticket", "scores", "day"})
+    unknown = sorted(set(body) - {"ticket", "scores", "day", "key"})
     if unknown:
         raise malformed(f"unknown field {unknown[0][:20]!r}")
+    key = body.get("key")
+    if not isinstance(key, str) or not key:
+        raise no_key()
+    if len(key) > KEY_MAX:
+        raise wrong_key()
     ticket, day = body.get("ticket"), body.get("day")
     if not isinstance(ticket, str) or not 1 <= len(ticket) <= 12:
         raise malformed("ticket must be a ticket number such as A012")
@@ -99,28 +103,38 @@ def parse_request(raw: bytes) -> SurveyRequest:
         scores = check_scores(body.get("scores"))
     except BadScores as e:
         raise malformed(str(e), "Setiap pertanyaan perlu dijawab (1-4)") from None
-    return SurveyRequest(ticket, scores, day)
+    return SurveyRequest(ticket, scores, day, key)
 
 
-@dataclass(frozen=True)
-class Respondent:
-    """The ticket a response is for (no more than that is kept)."""
-    day: str
-    ticket: str
-    service: str
-    agency: str
+def no_key() -> SurveyRefused:
+    return SurveyRefused(403, "no_key", "Penilaian hanya dari kode QR pada karcis antrean Anda",
+                         "Rate the service from the QR code on your ticket slip")
 
 
-def eligible(public, ticket: str, day: str | None, now: float) -> Respondent:
-    """Whether ``ticket`` may be rated now: it must be today's and served (``done``).
+def wrong_key() -> SurveyRefused:
+    return SurveyRefused(403, "wrong_key", "Kode karcis tidak cocok; pindai lagi kode QR pada "
+                         "karcis Anda", "The slip's code does not match; scan the QR code on "
+                         "your ticket slip again")
+
+
+def eligible(public, req: SurveyRequest, now: float, *, secret: bytes) -> Respondent:
+    """Whether ``req.ticket`` may be rated now: the key from its slip matches, and it is
+    today's and served (``done``). The key is checked before anything about the ticket is
+    said, so a guesser learns nothing.
 
     :param public: the web process's :class:`web.public.PublicState`.
+    :param secret: the site's ticket secret (``antrian.config.ticket_secret``).
     """
+    ticket = req.ticket
     today = public.today(now)
-    if day is not None and day != today:
+    if req.day is not None and req.day != today:
         raise SurveyRefused(410, "other_day", "Penilaian hanya untuk nomor antrean hari ini",
                             "Only today's tickets can be rated")
     status, info = public.ticket(ticket, None, now)
+    if status == 503:
+        raise SurveyRefused(503, "loading", "Data antrean sedang dimuat; coba lagi sebentar",
+                            "The queue's state is still arriving; try again in a moment",
+                            {"Retry-After": "2"})
     if status != 200:
         label = ticket.strip().upper()
         if TICKET.match(label):         # shaped like a ticket, but no service has its prefix
@@ -130,7 +144,10 @@ def eligible(public, ticket: str, day: str | None, now: float) -> Respondent:
     if info["day"] != today:
         # The state held is not today's (the queue has not started the day): nothing is known.
         raise SurveyRefused(503, "no_data", "Data antrean hari ini belum tersedia; coba lagi nanti",
-                            "Today's queue data is not available yet; try again later")
+                            "Today's queue data is not available yet; try again later",
+                            {"Retry-After": "60"})
+    if not key_matches(secret, public.site.site, today, info["ticket"], req.key):
+        raise wrong_key()
     if info["status"] == "unknown" or info["service"] is None:
         raise SurveyRefused(404, "unknown_ticket",
                             f"Nomor {info['ticket']} tidak terdaftar hari ini",
@@ -172,79 +189,3 @@ class RateLimit:
         return allowed
 
 
-class SurveyStore:
-    """The responses, in SQLite (WAL). Thread-safe: the web server writes from a worker thread."""
-
-    def __init__(self, path: str | Path, *, readonly: bool = False):
-        self.path = Path(path)
-        self.lock = threading.Lock()
-        if readonly:
-            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
-                                      check_same_thread=False)
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-
-    def add(self, who: Respondent, scores: tuple[int, ...], *, ts: float) -> None:
-        """Store one response; SurveyRefused (409) when the ticket was already rated."""
-        if len(scores) != N_ELEMENTS:
-            raise ValueError("nine scores")
-        try:
-            with self.lock:
-                self.db.execute(
-                    f"INSERT INTO response (day, ticket, service, agency, {', '.join(COLUMNS)}, ts)"
-                    f" VALUES (?, ?, ?, ?, {', '.join('?' * N_ELEMENTS)}, ?)",
-                    (who.day, who.ticket, who.service, who.agency, *scores, round(ts)))
-        except sqlite3.IntegrityError:
-            raise SurveyRefused(409, "already_answered",
-                                f"Penilaian untuk nomor {who.ticket} sudah diterima. Terima kasih!",
-                                f"Ticket {who.ticket} has already been rated. Thank you!") from None
-
-    def _where(self, start: str, end: str, agency: str | None, service: str | None):
-        sql, args = "day BETWEEN ? AND ?", [start, end]
-        if agency is not None:
-            sql += " AND agency = ?"
-            args.append(agency)
-        if service is not None:
-            sql += " AND service = ?"
-            args.append(service)
-        return sql, args
-
-    def totals(self, start: str, end: str, *, agency: str | None = None,
-               service: str | None = None) -> tuple[int, list[int]]:
-        """(responses, per-element sums) from ``start`` to ``end`` (days, inclusive)."""
-        where, args = self._where(start, end, agency, service)
-        with self.lock:
-            row = self.db.execute(
-                f"SELECT count(*), {', '.join(f'coalesce(sum({c}), 0)' for c in COLUMNS)} "
-                f"FROM response WHERE {where}", args).fetchone()
-        return row[0], list(row[1:])
-
-    def grouped(self, start: str, end: str, by: str, *, agency: str | None = None
-                ) -> dict[str, tuple[int, list[int]]]:
-        """(responses, sums) per ``agency`` or per ``service``."""
-        if by not in ("agency", "service"):
-            raise ValueError(by)
-        where, args = self._where(start, end, agency, None)
-        with self.lock:
-            rows = self.db.execute(
-                f"SELECT {by}, count(*), {', '.join(f'sum({c})' for c in COLUMNS)} "
-                f"FROM response WHERE {where} GROUP BY {by} ORDER BY {by}", args).fetchall()
-        return {r[0]: (r[1], list(r[2:])) for r in rows}
-
-    def count(self) -> int:
-        with self.lock:
-            return self.db.execute("SELECT count(*) FROM response").fetchone()[0]
-
-    def close(self) -> None:
-        with self.lock:
-            self.db.close()
-
-
-def default_path() -> Path:
-    """Beside the other state: /var/lib/antrian/survey.db on a Pi, ./var/survey.db elsewhere."""
-    state = Path("/var/lib/antrian")
-    return state / "survey.db" if state.is_dir() else Path("var/survey.db")

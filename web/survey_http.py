@@ -1,9 +1,10 @@
 """The survey's HTTP face: the page, ``POST /api/v1/survey``, the public ``GET /api/v1/skm``.
 
-    POST /api/v1/survey   {"ticket": "A012", "scores": [4, 3, 4, 4, 3, 4, 4, 3, 3]}
+    POST /api/v1/survey   {"ticket": "A012", "key": "<the slip's>", "scores": [4, 3, 4, ...]}
       201 {"ok": true, "ticket": "A012", "day": "2026-11-30", "service": "ktp"}
-      400 malformed · 404 unknown_ticket · 409 not_served / already_answered · 410 other_day
-      413 too_large · 415 content_type · 429 rate_limited · 503 no_data / unavailable
+      400 malformed · 403 no_key / wrong_key / cross_origin · 404 unknown_ticket
+      409 not_served / already_answered · 410 other_day · 413 too_large · 415 content_type
+      429 rate_limited · 503 loading / no_data / unavailable (Retry-After)
     GET /api/v1/skm?from=YYYY-MM-DD&to=YYYY-MM-DD[&agency=…]
     GET /api/v1/skm/elements      the nine questions and their answers (the page's text)
 
@@ -27,8 +28,8 @@ from aiohttp import web
 from ticketing.skm import ELEMENTS
 from web.http import (API, BadQuery, client_key, day_range, error, private, refusal,
                       same_origin)
-from web.survey import (MAX_BODY, RateLimit, SurveyRefused, SurveyStore, eligible,
-                        parse_request)
+from web.survey import (MAX_BODY, AlreadyAnswered, RateLimit, SurveyRefused, SurveyStore,
+                        already_answered, eligible, parse_request)
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +99,26 @@ class SurveyHttp:
         if request.content_length is not None and request.content_length > MAX_BODY:
             return refusal(413, "too_large", f"Request body too large (at most {MAX_BODY} bytes)",
                            "Data terlalu besar")
-        raw = await request.content.read(MAX_BODY + 1)
+        try:
+            # a body that dribbles in is cut off like slow headers (slowloris)
+            raw = await asyncio.wait_for(read_body(request, MAX_BODY + 1),
+                                         self.app.header_timeout)
+        except TimeoutError:
+            return refusal(408, "timeout", "The request body came too slowly",
+                           "Data terlalu lambat dikirim")
         now = self.app.clock()
         try:
             req = parse_request(raw)
-            who = eligible(self.app.public, req.ticket, req.day, now)
+            who = eligible(self.app.public, req, now, secret=self.app.ticket_secret)
             loop = asyncio.get_running_loop()
             # SQLite commits with fsync: off the event loop (an SD card can take a while)
-            await loop.run_in_executor(None, lambda: self.store.add(who, req.scores, ts=now))
+            try:
+                await loop.run_in_executor(None, lambda: self.store.add(who, req.scores, ts=now))
+            except AlreadyAnswered:
+                raise already_answered(who.ticket) from None
         except SurveyRefused as e:
             self.refused += 1
-            return private(e.status, e.body())
+            return private(e.status, e.body(), e.headers)
         except sqlite3.Error as e:
             log.error("survey answer not stored: %s", e)
             return refusal(503, "unavailable", "The answer could not be stored; try again later",
@@ -169,6 +179,17 @@ class SurveyHttp:
 
     def figures(self) -> dict[str, Any]:
         return {"survey_accepted": self.accepted, "survey_refused": self.refused}
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The body, up to ``limit`` bytes, however it is cut into packets."""
+    buf = bytearray()
+    while len(buf) < limit:
+        chunk = await request.content.read(limit - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return bytes(buf)
 
 
 def withhold(r: dict[str, Any]) -> dict[str, Any]:

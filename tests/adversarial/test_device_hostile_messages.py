@@ -5,7 +5,9 @@ restart. They stay up, skip what they cannot use, never print a control characte
 staff's terminal, and afterwards a press and a take work as before.
 
 Only the queue's account may publish the states and answers devices read, so the attacker here
-is that account: a leaked queue password, or a queue service with a bug.
+is that account: a leaked queue password, or a queue service with a bug. With the client id
+tied to the account, the attacker and the real queue service cannot be connected at once (each
+would push the other off), so the attack runs while the queue service is stopped.
 """
 
 from __future__ import annotations
@@ -59,9 +61,11 @@ class Rig:
         self.kiosk = self.device("kiosk-k1", ["kiosk", "--kiosk", "k1", "--keys", "--printer",
                                               f"file:{tmp / 'k1.bin'}",
                                               "--store", str(tmp / "k1.db")], "kiosk")
+        return self
+
+    def connect_attacker(self) -> None:
         self.evil = Client(self.site.port, "queue", self.site.password("queue"), topics=(),
                            name="evil")
-        return self
 
     def device(self, name: str, args: list[str], log: str) -> DeviceProcess:
         mark = len(self.ops.messages)
@@ -123,6 +127,9 @@ def test_devices_survive_hostile_retained_states_and_floods_across_restarts(rig)
     wait_for(lambda: r.command("counter-3", "status")["ticket"] == "C001", timeout=15,
              what="the panel holds C001")
 
+    # The queue's account in an attacker's hands (the service is down meanwhile).
+    r.queue.stop()
+    r.connect_attacker()
     # Hostile retained states, then thousands of messages on every topic the devices read.
     assert r.evil.publish(f"{B}/counter/3/state", b"{", retain=True) == 0
     assert r.evil.publish(f"{B}/service/ktp/state", b"[" * 3000, retain=True) == 0
@@ -132,6 +139,8 @@ def test_devices_survive_hostile_retained_states_and_floods_across_restarts(rig)
     r.flood(3000)
     # A decodable state full of terminal escapes, retained, and the panel restarted onto it.
     assert r.evil.publish(f"{B}/counter/3/state", hostile_state(10**9), retain=True) == 0
+    r.evil.close()
+    r.evil = None
     r.panel.kill()
     r.panel = r.device("counter-3", ["counter", "--counter", "3", "--keys",
                                      "--outbox", str(r.tmp / "c3.db")], "panel")
@@ -143,6 +152,9 @@ def test_devices_survive_hostile_retained_states_and_floods_across_restarts(rig)
     panel = wait_for(lambda: (lambda s: s if s["bad_messages"] >= 1 else None)(
         r.command("counter-3", "status")), timeout=10, what="the panel skipped the state")
     assert panel["ticket"] is None
+    mark = len(r.ops.messages)
+    r.queue.start(wait=False)
+    r.presence("queue", "online", mark)
 
     # And they still work: a take at the kiosk is printed, a press at the panel acknowledged.
     printed = (r.tmp / "k1.bin").stat().st_size

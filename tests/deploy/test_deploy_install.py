@@ -96,7 +96,7 @@ def test_help_names_every_role():
 
 def test_a_dry_run_changes_nothing_even_in_its_root(tmp_path):
     root = tmp_path / "pi"
-    lines = plan(root, "counter", "12")
+    lines = plan(root, "counter", "1")
     assert not root.exists()
     assert "# dry run: nothing is changed" in lines
 
@@ -115,7 +115,7 @@ def test_a_dry_run_on_this_machine_prints_system_commands_and_changes_nothing():
                for a in acts)
 
 
-@pytest.mark.parametrize("role", [["broker"], ["queue"], ["board", "lobby"], ["counter", "12"],
+@pytest.mark.parametrize("role", [["broker"], ["queue"], ["board", "lobby"], ["counter", "1"],
                                   ["kiosk", "k1"]])
 def test_every_role_gets_the_account_the_venv_and_the_example_config(tmp_path, role):
     root = tmp_path / "pi"
@@ -137,7 +137,7 @@ def test_every_role_gets_the_account_the_venv_and_the_example_config(tmp_path, r
 
 
 @pytest.mark.parametrize("role", [["broker"], ["queue", "--web"], ["board", "lobby"],
-                                  ["counter", "12"], ["kiosk", "k1"]])
+                                  ["counter", "1"], ["kiosk", "k1"]])
 def test_in_root_mode_every_write_stays_inside_the_root(tmp_path, role):
     root = tmp_path / "pi"
     for action in actions(plan(root, *role)):
@@ -184,12 +184,12 @@ def test_board_plan(tmp_path):
 
 def test_counter_plan(tmp_path):
     root = tmp_path / "pi"
-    lines = plan(root, "counter", "12")
+    lines = plan(root, "counter", "1")
     skips = skipped(lines)
     assert "groupadd --system gpio" in skips
     assert "usermod --append --groups gpio antrian" in skips
     assert "udevadm trigger --subsystem-match=gpio" in skips
-    assert "systemctl enable antrian-counter@12.service" in skips
+    assert "systemctl enable antrian-counter@1.service" in skips
     acts = actions(lines)
     assert (f"install -D -m 0644 {SYSTEMD}/udev/60-antrian-gpio.rules "
             f"{root}/etc/udev/rules.d/60-antrian-gpio.rules") in acts
@@ -270,20 +270,44 @@ def test_broker_plan(tmp_path):
         < index(lines, "chmod 0640") < index(lines, "systemctl restart")
 
 
-def test_an_id_missing_from_the_site_file_is_warned_about(tmp_path):
-    done = install_pi("--dry-run", "--root", str(tmp_path / "pi"), "counter", "999")
-    assert "[[counter]] id '999' is not in" in done.stderr
-    assert "antrian-counter@999.service will fail" in done.stderr
-    quiet = install_pi("--dry-run", "--root", str(tmp_path / "pi"), "counter", "12")
+@pytest.mark.parametrize("role, reason", [
+    # counter 12 exists in the example, but has no [[panel]]: its unit would exit with status 2
+    (["counter", "12"], "counter 12: panel: no [[panel]] with counter = '12'"),
+    (["counter", "999"], "counter: unknown counter '999'"),
+    (["board", "hall"], "board: no board 'hall' (known: lobby, "),
+    (["kiosk", "k9"], "kiosk: unknown kiosk 'k9'"),
+])
+def test_a_role_the_site_file_cannot_start_is_refused_before_anything_is_installed(
+        tmp_path, role, reason):
+    root = tmp_path / "pi"
+    done = install_pi("--root", str(root), *role, check=False)
+    assert done.returncode == 2
+    assert reason in done.stderr and "nothing installed" in done.stderr
+    assert not any(root.rglob("*")) and not [line for line in done.stdout.splitlines()
+                                             if line.startswith(("+ ", "skip"))]
+
+
+def test_a_misspelt_key_in_the_given_site_file_is_refused_before_anything_is_installed(tmp_path):
+    site = tmp_path / "site.toml"
+    site.write_text((ROOT / "examples/mpp.toml").read_text().replace(
+        'paper_mm = ', 'paper_mn = ', 1))
+    done = install_pi("--root", str(tmp_path / "pi"), "--site", str(site), "queue", check=False)
+    assert done.returncode == 2 and "unknown key 'paper_mn'" in done.stderr
+    quiet = install_pi("--dry-run", "--root", str(tmp_path / "pi"), "counter", "1")
     assert "warning" not in quiet.stderr
 
 
 # -- upgrades keep what the technician made ------------------------------------------------------
 
+def example_site(name: str) -> str:
+    """The example site under another name: a site file install-pi accepts."""
+    return (ROOT / "examples/mpp.toml").read_text().replace('site = "bogor"', f'site = "{name}"')
+
+
 def test_an_existing_site_file_is_kept(tmp_path):
     root = tmp_path / "pi"
     (root / "etc/antrian").mkdir(parents=True)
-    (root / "etc/antrian/site.toml").write_text('site = "bogor"\n')
+    (root / "etc/antrian/site.toml").write_text(example_site("bogor"))
     lines = plan(root, "queue")
     assert "# keep /etc/antrian/site.toml" in lines
     assert not any("site.toml" in a and "install" in a for a in actions(lines))
@@ -292,9 +316,9 @@ def test_an_existing_site_file_is_kept(tmp_path):
 def test_site_option_replaces_the_file_and_keeps_a_backup(tmp_path):
     root = tmp_path / "pi"
     (root / "etc/antrian").mkdir(parents=True)
-    (root / "etc/antrian/site.toml").write_text('site = "old"\n')
+    (root / "etc/antrian/site.toml").write_text(example_site("old"))
     new = tmp_path / "site.toml"
-    new.write_text('site = "new"\n')
+    new.write_text(example_site("new"))
     acts = actions(plan(root, "--site", str(new), "queue"))
     backup = next(a for a in acts if a.startswith("cp -p"))
     assert re.fullmatch(rf"cp -p {root}/etc/antrian/site\.toml "
@@ -341,7 +365,7 @@ def test_install_into_a_root_then_upgrade_in_place_keeps_config_and_data(tmp_pat
     src = source_copy(tmp_path / "src")
     # The dependencies are not what is tested here: pip installs the project alone.
     env = {"PIP_NO_DEPS": "1"}
-    install_pi("--root", str(root), "--source", str(src), "counter", "12", env=env, timeout=300)
+    install_pi("--root", str(root), "--source", str(src), "counter", "1", env=env, timeout=300)
 
     antrian = root / "opt/antrian/venv/bin/antrian"
     assert antrian.is_file() and os.access(antrian, os.X_OK)
@@ -355,13 +379,14 @@ def test_install_into_a_root_then_upgrade_in_place_keeps_config_and_data(tmp_pat
     assert (root / "var/lib/antrian").is_dir()
 
     # The technician edits the site, the panel has data; a new release comes.
-    (root / "etc/antrian/site.toml").write_text('site = "edited"\n')
-    (root / "var/lib/antrian/counter-12.outbox.db").write_bytes(b"presses")
+    edited = (ROOT / "examples/mpp.toml").read_text().replace('site = "bogor"', 'site = "edited"')
+    (root / "etc/antrian/site.toml").write_text(edited)
+    (root / "var/lib/antrian/counter-1.outbox.db").write_bytes(b"presses")
     (src / "antrian" / "release_marker.py").write_text("RELEASE = 2\n")
     install_pi("--root", str(root), "--source", str(src), "queue", env=env, timeout=300)
 
-    assert (root / "etc/antrian/site.toml").read_text() == 'site = "edited"\n'
-    assert (root / "var/lib/antrian/counter-12.outbox.db").read_bytes() == b"presses"
+    assert (root / "etc/antrian/site.toml").read_text() == edited
+    assert (root / "var/lib/antrian/counter-1.outbox.db").read_bytes() == b"presses"
     installed = list((root / "opt/antrian/venv/lib").glob("python3*/site-packages/antrian"))
     assert installed and (installed[0] / "release_marker.py").read_text() == "RELEASE = 2\n"
     assert (units / "antrian-queue.service").is_file()
@@ -370,7 +395,7 @@ def test_install_into_a_root_then_upgrade_in_place_keeps_config_and_data(tmp_pat
     if shutil.which("systemd-analyze") is None or not SYSTEM_UNITS.is_dir():
         pytest.skip("systemd-analyze is not installed: the installed units were not verified")
     pi_root(root, units=False, antrian=False)  # systemd's own units next to the installed ones
-    for instance in ("antrian-counter@12.service", "antrian-queue.service"):
+    for instance in ("antrian-counter@1.service", "antrian-queue.service"):
         done = analyze("verify", f"--root={root}", instance)
         assert done.returncode == 0 and done.stdout + done.stderr == "", done.stderr
 
@@ -380,7 +405,7 @@ def test_the_plan_installs_every_unit_file_the_repo_ships(tmp_path):
     installed = set()
     touch = tmp_path / "touch.toml"
     touch.write_text(TOUCH_SITE)
-    for role in (["broker"], ["queue"], ["board", "b"], ["counter", "c"], ["kiosk", "k"],
+    for role in (["broker"], ["queue"], ["board", "lobby"], ["counter", "1"], ["kiosk", "k2"],
                  ["--site", str(touch), "kiosk", "k1"]):
         for action in actions(plan(tmp_path / "pi", *role)):
             if action.startswith("install -D"):
@@ -396,3 +421,45 @@ def test_the_script_parses_and_passes_shellcheck():
         pytest.skip("shellcheck is not installed (Debian package `shellcheck`)")
     done = subprocess.run(["shellcheck", str(SCRIPT)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("ANTRIAN_OFFLINE_CHECK") != "1",
+                    reason="~1 min of pip: run by `make offline-check` (CI runs it)")
+def test_the_offline_recipe_of_deploy_md_installs_with_no_index(tmp_path):
+    """docs/deploy.md's recipe for a building without internet: a wheelhouse made elsewhere
+    (`make wheelhouse`: the dependencies, setuptools and wheel), then install-pi with pip's
+    index off. Without setuptools in the wheelhouse, pip cannot build the checkout (issue 16)."""
+    src = source_copy(tmp_path / "src")
+    wheels = tmp_path / "wheels"
+    made = subprocess.run(["make", "-s", "-C", str(ROOT), "wheelhouse", f"WHEELS={wheels}",
+                           "WHEELHOUSE_EXTRAS="], capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    assert list(wheels.glob("setuptools-*.whl")) and list(wheels.glob("wheel-*.whl"))
+    root = tmp_path / "pi"
+    env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels), "PIP_EXTRA_INDEX_URL": ""}
+    # the queue role: no [pi] extra (lgpio has no wheel for this machine; a Pi gets it)
+    install_pi("--root", str(root), "--source", str(src), "queue", env=env, timeout=600)
+    antrian = root / "opt/antrian/venv/bin/antrian"
+    done = subprocess.run([str(antrian), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "0." in done.stdout + done.stderr
+    # every dependency came from the wheelhouse: pygame-ce, paho-mqtt... import in the venv
+    python = root / "opt/antrian/venv/bin/python"
+    imports = subprocess.run([str(python), "-c", "import pygame, paho.mqtt, msgspec, aiohttp"],
+                             capture_output=True, text=True, timeout=60)
+    assert imports.returncode == 0, imports.stderr
+
+
+def test_the_web_gets_its_own_account_and_only_its_own_secrets_file(tmp_path):
+    root = tmp_path / "pi"
+    (root / "etc/antrian/device-secrets").mkdir(parents=True)
+    (root / "etc/antrian/device-secrets/web-secrets.toml").write_text('[passwords]\nweb = "w"\n')
+    done = install_pi("--dry-run", "--root", str(root), "--web", "queue")
+    lines = done.stdout.splitlines()
+    assert any(s.startswith("useradd --system --user-group --groups antrian")
+               and s.endswith(" antrian-web") for s in skipped(lines))
+    assert (f"install -D -m 0600 {root}/etc/antrian/device-secrets/web-secrets.toml "
+            f"{root}/etc/antrian/web-secrets.toml") in actions(lines)
+    # without the file, the technician is told where it comes from
+    bare = install_pi("--dry-run", "--root", str(tmp_path / "bare"), "--web", "queue")
+    assert "web-secrets.toml" in bare.stderr and "device-secrets" in bare.stderr

@@ -57,7 +57,7 @@ def test_retained_state_is_shown_without_flash_or_announcement(board):
     names = [c.text for c in board.cells if c.role == "service_name"]
     assert names[:3] == ["Perekaman KTP-el", "Kartu Keluarga", "SKCK"]
     assert cell(board, "missed.list").text == "A003"
-    assert [c.text for c in board.cells if c.role == "counter_closed"] == ["TUTUP"]
+    assert [c.text for c in board.cells if c.role == "counters_closed"] == ["Tutup: Loket 3"]
 
 
 def test_a_live_call_flashes_at_once_and_is_queued_for_announcement(board, pub):
@@ -103,7 +103,7 @@ def test_offline_badge_when_the_queue_service_dies_and_state_stays(board, pub):
     pub.queue_presence("offline")
     run_until(board, lambda: any(c.role == "badge" for c in board.cells))
     badge = cell(board, "badge")
-    assert badge.text.startswith("OFFLINE") and pixel_share(board.screen, badge.rect, RED) > 0.4
+    assert badge.text.startswith("TIDAK TERHUBUNG") and pixel_share(board.screen, badge.rect, RED) > 0.4
     assert cell(board, "now.ticket").text == "A010"
     pub.queue_presence("online")
     run_until(board, lambda: not any(c.role == "badge" for c in board.cells))
@@ -165,7 +165,7 @@ def test_maintenance_volume_announce_test_and_status(board, broker):
     bad = maintenance(board, broker, "volume", {"level": 300})
     assert not bad["ok"] and "0..100" in bad["error"]
     test = maintenance(board, broker, "announce-test")
-    assert test["ok"] and test["data"]["words"][0] == "nomor antrian"
+    assert test["ok"] and test["data"]["words"][0] == "nomor antrean"
     run_until(board, lambda: board.announcer.played >= 1)
     status = maintenance(board, broker, "status")["data"]
     assert status["component"] == "board-lobby" and status["frames"] > 0

@@ -9,7 +9,7 @@ import pytest
 from antrian.config import parse
 from support.site import SMALL_SITE
 from display.config import load_boards
-from display.model import LIVE_WINDOW, MIN_TURN, Announce, BoardModel
+from display.model import LIVE_WINDOW, MIN_TURN, BoardModel
 from display.view import build_view
 from board_fakes import BOARDS, call, counter_state, service_state
 
@@ -47,7 +47,7 @@ def test_retained_state_sets_the_baseline_and_older_calls_are_not_announced():
     assert m.on_call(call("A010", "1", seq=40, ts=T), now=T) == []
     assert m.on_call(call("A009", "2", seq=12, ts=T), now=T) == []
     effects = m.on_call(call("A011", "1", seq=41, ts=T), now=T)
-    assert effects == [Announce(m.pending[-1])] and effects[0].call.ticket == "A011"
+    assert [e.call for e in effects] == [m.pending[-1]] and effects[0].call.ticket == "A011"
 
 
 def test_a_call_is_announced_once_by_seq():
@@ -121,7 +121,7 @@ def test_offline_when_the_link_drops_or_the_queue_says_so_and_the_state_stays():
     m.on_connection(False, now=T + 80)
     assert m.offline and m.data_age(T + 90) == 10
     view = build_view(m, T + 90)
-    assert view.offline == "OFFLINE 10 dtk"
+    assert view.offline == "TIDAK TERHUBUNG 10 dtk"
 
 
 def test_a_restarted_queue_service_may_start_its_seqs_again():
@@ -164,13 +164,13 @@ def test_the_view_speaks_the_board_language():
     view = build_view(m, T)
     assert view.labels["now"] == "NOW SERVING" and view.now_counter == "Counter 3"
     assert view.counters[0].open is False
-    assert view.date.startswith("Friday, 28 November 2025")
+    assert view.date == "Friday, 28 November"
 
 
 def test_the_clock_and_date_are_in_the_site_timezone():
     m = make()
     view = build_view(m, T)   # 2025-11-28 03:20 UTC = 10:20 WIB
-    assert view.clock == "10:20" and view.date == "Jumat, 28 November 2025"
+    assert view.clock == "10:20" and view.date == "Jumat, 28 November"
 
 
 def test_reload_keeps_state_and_changes_what_is_shown():
@@ -187,8 +187,8 @@ def test_a_counter_on_a_break_shows_why_and_when_it_reopens():
     m = make()
     m.on_counter(counter_state("2", None, open=False, seq=4, closed_reason="Istirahat",
                                closed_until=T + 3600), retained=True, now=T)
-    row = build_view(m, T).counters[1]
-    assert (row.open, row.note, row.until) == (False, "Istirahat", "11:20")
+    row = build_view(m, T).counters[-1]      # closed counters come after the open ones
+    assert (row.name, row.open, row.note, row.until) == ("Loket 2", False, "Istirahat", "11:20")
 
 
 def test_a_service_outside_its_hours_says_so_in_the_board_language():
@@ -206,3 +206,95 @@ def test_a_service_outside_its_hours_says_so_in_the_board_language():
     m.on_service(service_state("ktp", seq=5, status={"open": False, "code": "closed"}),
                  retained=False, now=T)
     assert build_view(m, T).services[0].status == "Tutup"
+
+
+# -- recent calls (calls/recent, issue 13) ------------------------------------------------------
+
+def recent(calls, *, seq: int, day: str = "2026-11-28") -> bytes:
+    import json
+    import msgspec
+    return json.dumps({"day": day, "seq": seq,
+                       "calls": [msgspec.to_builtins(c) for c in calls]}).encode()
+
+
+def test_a_board_that_starts_shows_the_recent_calls_without_flash_or_announcement():
+    m = make()
+    calls = [call(f"A{n:03d}", str(1 + n % 3), seq=n, ts=T - 60 * (20 - n))
+             for n in range(20, 10, -1)]
+    assert m.on_recent_calls(recent(calls, seq=21), retained=True, now=T)
+    assert m.current.ticket == "A020" and not m.flashing(T) and not m.pending
+    assert [s.ticket for s in m.history] == ["A019", "A018", "A017", "A016", "A015", "A014"]
+    # The same calls replayed live (a broker that resends) are history, not news.
+    assert m.on_call(calls[0], now=T) == [] and m.on_call(calls[3], now=T) == []
+    view = build_view(m, T)
+    assert view.now_ticket == "A020" and view.recent[0] == ("A019", "Loket 2")
+
+
+def test_recent_calls_of_other_services_are_not_shown():
+    m = make("en")    # skck only
+    m.on_recent_calls(recent([call("A001", "1", seq=3), call("C001", "3", service="skck", seq=2)],
+                             seq=4), retained=True, now=T)
+    assert m.current.ticket == "C001" and m.history == []
+
+
+def test_a_live_call_after_the_recent_list_takes_the_panel_and_pushes_history_down():
+    m = make()
+    m.on_recent_calls(recent([call("A005", "1", seq=5), call("A004", "2", seq=4)], seq=6),
+                      retained=True, now=T)
+    effects = m.on_call(call("A006", "3", seq=7, ts=T), now=T)
+    assert len(effects) == 1 and m.advance(T) and m.flashing(T)
+    assert [s.ticket for s in m.history][:2] == ["A005", "A004"]
+    # The queue's next list (live) carries the call too: nothing moves, nothing repeats.
+    m.on_recent_calls(recent([call("A006", "3", seq=7), call("A005", "1", seq=5),
+                              call("A004", "2", seq=4)], seq=8), retained=False, now=T)
+    assert m.current.ticket == "A006" and [s.ticket for s in m.history][:2] == ["A005", "A004"]
+
+
+def test_a_live_list_that_runs_ahead_of_its_call_does_not_steal_the_announcement():
+    m = make()
+    m.on_recent_calls(recent([call("A005", "1", seq=5)], seq=6), retained=True, now=T)
+    m.on_recent_calls(recent([call("A006", "2", seq=7), call("A005", "1", seq=5)], seq=8),
+                      retained=False, now=T)
+    assert "A006" not in [s.ticket for s in m.history]
+    assert len(m.on_call(call("A006", "2", seq=7, ts=T), now=T)) == 1
+
+
+def test_a_recall_appears_once_in_the_history():
+    m = make()
+    m.on_recent_calls(recent([call("A005", "1", seq=9, kind="recall"), call("A006", "2", seq=8),
+                              call("A005", "1", seq=7)], seq=10), retained=True, now=T)
+    assert m.current.ticket == "A005" and [s.ticket for s in m.history] == ["A006"]
+
+
+def test_a_new_day_replaces_the_recent_calls_and_an_older_list_is_ignored():
+    m = make()
+    m.on_recent_calls(recent([call("A005", "1", seq=50)], seq=51), retained=True, now=T)
+    assert not m.on_recent_calls(recent([call("A001", "1", seq=3)], seq=4), retained=False,
+                                 now=T)
+    assert m.current.ticket == "A005"
+    assert m.on_recent_calls(recent([], seq=1, day="2026-11-29"), retained=False, now=T)
+    assert m.history == [] and m.current is None
+
+
+def test_a_counter_is_announced_by_its_name_in_the_board_language():
+    m = make()
+    c = call("A011", "1", seq=5, ts=T)
+    import msgspec
+    effects = m.on_call(msgspec.structs.replace(c, counter_name="Loket Prioritas"), now=T)
+    assert effects[0].words[-2:] == ("loket", "prioritas")
+    assert effects[0].fallback[-2:] == ("loket", "satu")
+    en = make("en")
+    effects = en.on_call(call("C001", "3", service="skck", seq=5, ts=T), now=T)
+    assert " ".join(w[3:] for w in effects[0].words) == \
+        "ticket number see one please go to counter three"
+
+
+def test_a_board_that_never_reached_its_broker_says_so_with_host_and_port():
+    site = parse(tomllib.loads(SMALL_SITE.format(port=1999) + BOARDS))
+    m = BoardModel(site, load_boards(site)["lobby"])
+    assert build_view(m, T).offline == "TIDAK TERHUBUNG - 127.0.0.1:1999"
+    m.on_connection(True, now=T)
+    assert build_view(m, T).offline is None
+    m.on_service(service_state("ktp", waiting=3, seq=10), retained=True, now=T)
+    m.on_connection(False, now=T + 1)
+    assert build_view(m, T + 61).offline == "TIDAK TERHUBUNG 1 mnt"

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, strategies as st
 from num2words import num2words
 
-from display.speech import (VOCABULARY, announcement, clip_file, counter_words, number_words,
-                            split_ticket, ticket_words)
+from display.speech import (VOCABULARY, announcement, clip_file, counter_words,
+                            english_number_words, number_words, split_ticket, ticket_words,
+                            vocabulary)
 from support.site import ROOT
 
 
@@ -73,8 +74,53 @@ def test_counters_are_spoken_by_number_or_letters(counter, words):
 
 
 def test_the_announcement_matches_the_issue_example():
-    assert announcement("A012", "3") == ["nomor antrian", "a", "dua", "belas", "silakan menuju",
+    # KBBI: "antrean" in every spoken word (code and topics keep "antrian").
+    assert announcement("A012", "3") == ["nomor antrean", "a", "dua", "belas", "silakan menuju",
                                          "loket", "tiga"]
+
+
+@pytest.mark.parametrize("name, words", [
+    ("Loket Prioritas", "loket prioritas"),
+    ("Loket 12", "loket dua belas"),
+    ("Loket Aduan BPJS", "loket aduan be pe je es"),
+    ("Loket M-Paspor", "loket em paspor"),
+    ("Loket SIM", "loket sim"),
+    ("Loket 4K1", "loket empat ka satu"),
+])
+def test_a_counter_is_announced_by_the_name_on_its_sign(name, words):
+    said = announcement("A012", "p1", name=name)
+    assert " ".join(said[said.index("silakan menuju") + 1:]) == words
+
+
+@pytest.mark.parametrize("ticket, counter, name, words", [
+    ("A012", "3", None, "ticket number a twelve please go to counter three"),
+    ("4K-010", "p1", "Priority Counter",
+     "ticket number four kay ten please go to priority counter"),
+    ("B115", "12", "Counter 12",
+     "ticket number bee one hundred fifteen please go to counter twelve"),
+])
+def test_english_boards_announce_in_english(ticket, counter, name, words):
+    said = announcement(ticket, counter, name=name, language="en")
+    assert all(w.startswith("en:") for w in said)
+    assert " ".join(w[3:] for w in said) == words
+
+
+@given(st.integers(min_value=0, max_value=999_999))
+def test_english_number_words_agree_with_num2words(n):
+    expected = num2words(n, lang="en").replace(" and ", " ").replace("-", " ").replace(",", "")
+    assert " ".join(english_number_words(n)) == expected
+
+
+def test_every_clip_of_the_example_mall_is_in_its_vocabulary():
+    from antrian.config import load
+    from display.names import counter_label
+    site = load(ROOT / "examples" / "mpp.toml")
+    words = set(vocabulary(site))
+    for counter in site.counters.values():
+        for lang in ("id", "en"):
+            name = counter_label(counter.name, counter.id, lang)
+            assert set(announcement("4K-010", counter.id, name=name, language=lang)) <= words
+    assert {"prioritas", "en:priority"} <= words
 
 
 def test_every_announcement_uses_only_vocabulary_clips():
@@ -84,7 +130,8 @@ def test_every_announcement_uses_only_vocabulary_clips():
 
 
 def test_clip_files_have_no_spaces():
-    assert clip_file("nomor antrian") == "nomor_antrian.wav"
+    assert clip_file("nomor antrean") == "nomor_antrean.wav"
+    assert clip_file("en:ticket number") == "en_ticket_number.wav"
     assert all(" " not in clip_file(w) for w in VOCABULARY)
 
 
@@ -92,5 +139,5 @@ def test_voice_words_cli_prints_one_clip_per_line():
     out = subprocess.run([sys.executable, "-m", "antrian.cli", "voice", "words", "A012", "3"],
                          cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["nomor antrian", "a", "dua", "belas", "silakan menuju",
+    assert out.stdout.splitlines() == ["nomor antrean", "a", "dua", "belas", "silakan menuju",
                                        "loket", "tiga"]

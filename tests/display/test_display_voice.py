@@ -59,7 +59,7 @@ def test_voice_check_names_the_missing_clips(pack, tmp_path):
     (partial / "loket.wav").write_bytes((pack / "loket.wav").read_bytes())
     check = subprocess.run([sys.executable, "-m", "antrian.cli", "voice", "check", "--voice",
                             str(partial)], cwd=ROOT, capture_output=True, text=True, timeout=30)
-    assert check.returncode == 1 and "missing: nomor_antrian.wav" in check.stdout
+    assert check.returncode == 1 and "missing: nomor_antrean.wav" in check.stdout
     assert "missing: loket.wav" not in check.stdout
 
 
@@ -140,3 +140,42 @@ def test_voice_say_writes_the_announcement_as_a_wav(pack, tmp_path):
     assert run.returncode == 0, run.stderr
     with wave.open(str(out)) as w:
         assert w.getframerate() == 22050 and 3.0 < w.getnframes() / 22050 < 12.0
+
+
+def test_english_clips_are_made_by_the_english_voice(pack):
+    """`en:` clips come from espeak-ng's English voice: "twelve" is not the Indonesian "dua
+    belas" clip, and every English clip is a sound of its own."""
+    assert (pack / "en_twelve.wav").read_bytes() != (pack / "dua.wav").read_bytes()
+    english = [w for w in VOCABULARY if w.startswith("en:")]
+    assert len({(pack / clip_file(w)).read_bytes() for w in english}) == len(english)
+
+
+def test_a_pack_made_before_the_kbbi_spelling_still_says_the_opening(pack, tmp_path):
+    import shutil
+    old = tmp_path / "old"
+    shutil.copytree(pack, old)
+    (old / "nomor_antrean.wav").rename(old / "nomor_antrian.wav")
+    assert VoicePack(old).clip_path("nomor antrean") == old / "nomor_antrian.wav"
+    assert VoicePack(old).missing(announcement("A012", "3")) == []
+
+
+def test_a_counter_name_the_pack_cannot_say_is_said_by_its_id(pack, disk_audio):
+    a = Announcer(VoicePack(pack), volume=100)
+    named = announcement("A012", "p1", name="Loket Prioritas")     # no "prioritas" clip here
+    by_id = announcement("A012", "p1")
+    assert VoicePack(pack).missing(named) == ["prioritas"]
+    a.say(named, fallback=by_id)
+    assert a.queue[-1] == by_id
+    a.say(announcement("A012", "3", name="Loket 3"), fallback=by_id)
+    assert a.queue[-1] == announcement("A012", "3")    # every clip there: the name is said
+
+
+def test_a_pack_built_for_the_site_says_its_counter_names(tmp_path):
+    from display.speech import vocabulary
+    from display.voice import build_pack
+    words = ["nomor antrean", "a", "satu", "silakan menuju", "loket", "prioritas",
+             "en:priority", "en:counter"]
+    build_pack(tmp_path / "p", words=words)
+    assert VoicePack(tmp_path / "p").missing(words) == []
+    assert "prioritas" in vocabulary(__import__("antrian.config").config.load(
+        ROOT / "examples" / "mpp.toml"))

@@ -24,7 +24,7 @@ def test_a_three_button_panel_loads_with_defaults(tmp_path):
     ('[[panel]]\ncounter = "1"\nnext = 17\nled = 17\n', r"panel\[1\]\.led: pin 17 already used"),
     ('[[panel]]\ncounter = "1"\nnext = 17\nled = 2.5\n', r"panel\[1\]\.led: expected"),
     ('[[panel]]\ncounter = "1"\nnext = 17\nbutton = 4\n', r"panel\[1\]\.button: a one-button"),
-    ('[[panel]]\ncounter = "1"\nnext = 17\ncolour = 4\n', r"panel\[0\]: unknown key 'colour'"),
+    ('[[panel]]\ncounter = "1"\nnext = 17\ncolour = 4\n', r"panel\[1\]: unknown key 'colour'"),
     ('[[panel]]\ncounter = "9"\nnext = 17\n', r"panel\[0\]\.counter: unknown counter '9'"),
     ('[[panel]]\ncounter = "1"\nrecall = 17\n', r"panel\[1\]\.next: missing"),
     ('[[panel]]\ncounter = "1"\nnext = 99\n', r"panel\[1\]\.next: 99 is not a GPIO"),

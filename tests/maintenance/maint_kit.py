@@ -203,22 +203,33 @@ class LockedSite:
     conf: Path
     port: int
     ws_port: int | None
+    # The technicians' listener ([broker] console_port): ops, ops-<name> and cli log in there.
+    console_port: int | None = None
 
     def password(self, name: str) -> str:
         return self.secrets[name]
 
+    def port_of(self, name: str | None) -> int:
+        console = name is not None and (name in ("ops", "cli") or name.startswith("ops-"))
+        return self.console_port if console and self.console_port else self.port
+
     def client(self, name: str | None, **kw) -> Client:
-        return Client(self.port, name, self.secrets.get(name) if name else None, name=name or "anon",
-                      **kw)
+        return Client(self.port_of(name), name, self.secrets.get(name) if name else None,
+                      name=name or "anon", **kw)
 
 
 def write_locked_site(folder: Path, port: int, ws_port: int | None = None, extra: str = "",
-                      secrets: str = "", broker_lines: str = "") -> LockedSite:
+                      secrets: str = "", broker_lines: str = "",
+                      console_port: int | None = None) -> LockedSite:
     """Site TOML + generated secrets + broker config (standalone, persistence in folder).
 
     ``secrets``: a secrets file to start from (missing passwords are generated);
-    ``broker_lines``: more keys of the site's ``[broker]`` table.
+    ``broker_lines``: more keys of the site's ``[broker]`` table; ``console_port``: the
+    technicians' listener (a free port when not given).
     """
+    from support.broker import free_port
+    console_port = console_port or free_port()
+    broker_lines = f"console_port = {console_port}\n{broker_lines}"
     from support.site import write_site
 
     from antrian import config
@@ -235,7 +246,8 @@ def write_locked_site(folder: Path, port: int, ws_port: int | None = None, extra
                          data_dir=folder / "mosquitto-data",
                          user="root" if os.geteuid() == 0 else None)
     written = bc.write(site, generated, folder / "broker", options)
-    return LockedSite(site_file, generated.passwords, written.folder / "antrian.conf", port, ws_port)
+    return LockedSite(site_file, generated.passwords, written.folder / "antrian.conf", port, ws_port,
+                      console_port)
 
 
 class Program:

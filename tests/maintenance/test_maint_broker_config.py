@@ -49,7 +49,7 @@ def block(acl: str, user: str) -> list[str]:
 def test_every_component_of_the_toml_gets_an_account_named_like_its_presence_topic(tmp_path):
     site = small_site(tmp_path)
     names = [a.name for a in bc.accounts(site)]
-    assert names == ["queue", "ops", "web", "board-lobby", "counter-1", "counter-2", "counter-3",
+    assert names == ["queue", "ops", "cli", "web", "board-lobby", "counter-1", "counter-2", "counter-3",
                      "kiosk-k1", "kiosk-k2"]
 
 
@@ -64,12 +64,19 @@ def test_a_counter_may_publish_only_its_own_press_and_a_board_nothing(tmp_path):
     assert not any("write" in line for line in block(acl, "board-lobby"))
     assert [line for line in block(acl, "kiosk-k2") if "write" in line] == \
         [f"topic write {B}/kiosk/k2/take"]
-    assert block(acl, "queue") == [f"topic readwrite {B}/#"]
-    assert f"topic readwrite {B}/#" in block(acl, "ops")
-    # Maintenance topics are each account's own, by username.
-    for line in (f"pattern write {B}/tele/%u/#", f"pattern write {B}/stat/%u/#",
-                 f"pattern read {B}/cmnd/%u/#", f"pattern read {B}/reply/%u/#"):
+    # No account, not even the queue or a technician, reads the whole site (others' replies).
+    assert not any(line.endswith((f"{B}/#", f"{B}/reply/#")) and "read" in line
+                   for line in acl.splitlines())
+    assert f"topic write {B}/reply/#" in block(acl, "queue")
+    assert f"topic write {B}/cmnd/+/+" in block(acl, "ops")
+    assert [line for line in block(acl, "cli") if "write" in line] == \
+        [f"topic write {B}/kiosk/+/take", f"topic write {B}/counter/+/press"]
+    # Maintenance topics are each account's own, by username, leaf by leaf: no tele/%u/#.
+    for line in (f"pattern write {B}/tele/%u/lwt", f"pattern write {B}/tele/%u/state",
+                 f"pattern write {B}/stat/%u/+", f"pattern read {B}/cmnd/%u/+",
+                 f"pattern read {B}/reply/%u/#", f"pattern write {B}/reply/ops/#"):
         assert line in acl.splitlines()
+    assert not any(line.endswith(("%u/#",)) and "write" in line for line in acl.splitlines())
     # Before the first user line a topic line would be an anonymous rule: there is none.
     first_user = acl.splitlines().index("user queue")
     assert not any(line.startswith("topic") for line in acl.splitlines()[:first_user])
@@ -94,12 +101,33 @@ def test_the_config_refuses_anonymous_clients_and_sizes_the_queues(tmp_path):
     assert "acl_file /etc/antrian/mosquitto/acl" in lines
     assert "acl_file /etc/antrian/mosquitto/public.acl" in lines
     assert "max_queued_messages 100000" in lines and "per_listener_settings true" in lines
+    assert f"max_queued_bytes {8 * 2**20}" in lines and f"max_packet_size {2 * 2**20}" in lines
     assert "set_tcp_nodelay true" in lines
+    # The devices' listener fixes client ids to usernames and caps its connections.
+    assert "use_username_as_clientid true" in lines
+    assert "max_connections 64" in lines and "max_connections 500" in lines
     # The shipped main config holds persistence: a second persistence_location stops Mosquitto.
     assert not any(line.startswith("persistence") for line in lines)
     standalone = bc.mosquitto_conf(site, secrets, bc.Options(standalone=True, data_dir=Path("/d")),
                                    Path("/x"))
     assert "persistence true" in standalone and "persistence_location /d/" in standalone
+    # Standalone without --data-dir or --bind: a private folder and loopback (issue 16).
+    private = bc.mosquitto_conf(site, secrets, bc.Options(standalone=True), Path("/x")).splitlines()
+    assert "persistence_location /x/mosquitto-data/" in private
+    assert "listener 1884 127.0.0.1" in private and "listener 9001 127.0.0.1" in private
+    assert not any("/var/lib/mosquitto" in line for line in private)
+
+
+def test_a_console_listener_gets_the_technicians_and_fixed_ids_stay_on_the_devices(tmp_path):
+    site = small_site(tmp_path, port=1884)
+    text = bc.mosquitto_conf(site, bc.Secrets(tmp_path, {}), bc.Options(console_port=1890),
+                             Path("/m"), bc.accounts(site))
+    devices, console = text.split("listener 1884\n")[1].split("listener 1890\n")
+    assert "use_username_as_clientid true" in devices and "password_file /m/passwd" in devices
+    assert "use_username_as_clientid" not in console
+    assert "password_file /m/console.passwd" in console and "max_connections 32" in console
+    with pytest.raises(ConfigError, match="console_port"):
+        bc.mosquitto_conf(site, bc.Secrets(tmp_path, {}), bc.Options(console_port=1884), Path("/m"))
 
 
 def test_tls_comes_from_the_secrets_file_and_a_tls_site_needs_it(tmp_path):
@@ -108,6 +136,7 @@ def test_tls_comes_from_the_secrets_file_and_a_tls_site_needs_it(tmp_path):
     text = bc.mosquitto_conf(site, bc.Secrets(tmp_path, {}, tls=tls), bc.Options(), Path("/m"))
     assert "listener 8883" in text and "certfile /c/server.crt" in text
     assert text.count("allow_anonymous false") == 2
+    assert text.count("use_username_as_clientid true") == 2
     tls_site = small_site(tmp_path, port=8883, extra="")
     raw = dict(tls_site.raw)
     raw["broker"] = {**raw["broker"], "tls": True}
@@ -138,7 +167,7 @@ def test_an_account_without_a_password_stays_out_of_passwd_and_is_reported(tmp_p
     (tmp_path / "secrets.toml").write_text('[passwords]\nqueue = "rahasia"\nops = "ops-rahasia"\n')
     r = antrian("broker-config", "--config", str(site.path), "--out", str(tmp_path / "out"))
     assert r.returncode == 0, r.stderr
-    assert "no password for web, board-lobby, counter-1" in r.stderr
+    assert "no password for cli, web, board-lobby, counter-1" in r.stderr
     users = [line.split(":")[0] for line in (tmp_path / "out" / "passwd").read_text().splitlines()]
     assert users == ["queue", "ops"]
 
@@ -159,7 +188,13 @@ def test_generated_secrets_are_private_complete_and_keep_existing_passwords(tmp_
     files = bc.device_secrets(secrets, accounts, tmp_path / "devices")
     board = tomllib.loads((tmp_path / "devices" / "board-lobby-secrets.toml").read_text())
     assert board == {"passwords": {"board-lobby": raw["board-lobby"]}}
-    assert len(files) == 6 and not (tmp_path / "devices" / "queue-secrets.toml").exists()
+    assert len(files) == 7 and not (tmp_path / "devices" / "queue-secrets.toml").exists()
+    # The ticket key is generated once, and the web's own file holds it and its password only.
+    key = tomllib.loads(path.read_text())["keys"]["ticket"]
+    assert len(key) >= 32 and config.ticket_secret(site) == config.ticket_secret(site)
+    web = tomllib.loads((tmp_path / "devices" / "web-secrets.toml").read_text())
+    assert web == {"passwords": {"web": raw["web"]}, "keys": {"ticket": key}}
+    assert "keys" not in board
 
 
 def test_broker_config_without_a_secrets_file_says_how_to_make_one(tmp_path):
@@ -187,6 +222,14 @@ def ops(locked):
     c.close()
 
 
+@pytest.fixture
+def queue(locked):
+    """The queue service's account: the one that publishes the site's state and events."""
+    c = locked.client("queue")
+    yield c
+    c.close()
+
+
 @pytest.mark.broker
 def test_anonymous_clients_and_wrong_passwords_are_refused(locked):
     assert connack(locked.port) == NOT_AUTHORIZED
@@ -197,7 +240,7 @@ def test_anonymous_clients_and_wrong_passwords_are_refused(locked):
 
 
 @pytest.mark.broker
-def test_counter_3_cannot_press_for_another_counter_nor_send_commands(locked, ops):
+def test_counter_3_cannot_press_for_another_counter_nor_send_commands(locked, ops, queue):
     c3 = locked.client("counter-3", topics=[f"{B}/#"])
     try:
         assert c3.publish(f"{B}/counter/3/press", {"action": "next", "id": "ok-1"}) == 0
@@ -213,11 +256,11 @@ def test_counter_3_cannot_press_for_another_counter_nor_send_commands(locked, op
         assert c3.publish(f"{B}/stat/counter-3/status", {"ok": True}) == 0
         ops.publish(f"{B}/cmnd/counter-3/status", {})
         ops.publish(f"{B}/cmnd/queue/status", {})
-        ops.publish(f"{B}/counter/3/state", {"counter": "3"})
-        ops.publish(f"{B}/error/counter-1", {"ok": False})
+        queue.publish(f"{B}/counter/3/state", {"counter": "3"})
+        queue.publish(f"{B}/error/counter-1", {"ok": False})
         c3.wait_for(lambda t, b: t == f"{B}/counter/3/state", what="its counter's state")
         c3.wait_for(lambda t, b: t == f"{B}/cmnd/counter-3/status", what="its own command")
-        ops.publish(f"{B}/error/counter-3", {"ok": False, "marker": 1})
+        queue.publish(f"{B}/error/counter-3", {"ok": False, "marker": 1})
         c3.wait_for(lambda t, b: t == f"{B}/error/counter-3")
     finally:
         c3.close()
@@ -256,9 +299,9 @@ def test_a_kiosk_takes_tickets_only_for_itself(locked, ops):
 
 
 @pytest.mark.broker
-def test_the_websockets_listener_is_anonymous_and_read_only(locked, ops):
-    ops.publish(f"{B}/service/ktp/state", {"service": "ktp", "waiting": 4}, retain=True)
-    ops.publish(f"{B}/error/counter-1", {"ok": False})
+def test_the_websockets_listener_is_anonymous_and_read_only(locked, ops, queue):
+    queue.publish(f"{B}/service/ktp/state", {"service": "ktp", "waiting": 4}, retain=True)
+    queue.publish(f"{B}/error/counter-1", {"ok": False})
     web = Client(locked.ws_port, topics=[f"{B}/#"], transport="websockets", name="browser")
     try:
         web.wait_for(lambda t, b: t == f"{B}/service/ktp/state" and b["waiting"] == 4,
@@ -266,12 +309,12 @@ def test_the_websockets_listener_is_anonymous_and_read_only(locked, ops):
         assert web.publish(f"{B}/counter/1/press", {"action": "next", "id": "w"}) == NOT_AUTHORIZED
         assert web.publish(f"{B}/message", {"text": "x"}) == NOT_AUTHORIZED
         ops.publish(f"{B}/cmnd/queue/status", {})
-        ops.publish(f"{B}/call", {"ticket": "A001"})
+        queue.publish(f"{B}/call", {"ticket": "A001"})
         web.wait_for(lambda t, b: t == f"{B}/call")
         assert not {f"{B}/cmnd/queue/status", f"{B}/error/counter-1"} & web.topics_seen()
     finally:
         web.close()
-        ops.publish(f"{B}/service/ktp/state", b"", retain=True)
+        queue.publish(f"{B}/service/ktp/state", b"", retain=True)
 
 
 @pytest.mark.broker
@@ -354,7 +397,9 @@ def test_a_tls_site_gets_a_tls_listener_its_devices_connect_to(tmp_path):
     conf = site.conf.read_text()
     assert f"listener {tls_port} 127.0.0.1" in conf and "certfile" in conf
     listeners = [line for line in conf.splitlines() if line.startswith("listener ")]
-    assert len(listeners) == 1                              # no plain listener on a TLS site
+    # no plain listener on a TLS site: the devices' TLS one, and the console's, TLS too
+    assert listeners == [f"listener {tls_port} 127.0.0.1", f"listener {site.console_port} 127.0.0.1"]
+    assert conf.count("certfile") == 2
     with Mosquitto(tmp_path, port=tls_port, config=site.conf):
         assert connack(tls_port, "queue", "rahasia-queue", tls_ca=certs["ca"]) == 0
         assert connack(tls_port, tls_ca=certs["ca"]) == NOT_AUTHORIZED
@@ -405,3 +450,23 @@ def test_a_counter_display_gets_a_read_only_account_when_the_secrets_name_it(tmp
     _, added = bc.generate_secrets(site, counter_displays=True)
     assert {"counter-display-1", "counter-display-2"} <= set(added)
     assert "counter-display-3" not in added                  # its password is kept
+
+
+@pytest.mark.broker
+def test_a_standalone_broker_keeps_its_own_data_and_listens_on_loopback_by_default(tmp_path):
+    # Issue 16: never the system broker's /var/lib/mosquitto, never every interface unasked.
+    port = free_port()
+    site = small_site(tmp_path, port)
+    out = tmp_path / "etc"
+    args = ["broker-config", "--config", str(site.path), "--out", str(out), "--generate-secrets",
+            "--standalone"] + (["--user", "root"] if os.geteuid() == 0 else [])
+    r = antrian(*args)
+    assert r.returncode == 0, r.stderr
+    conf = (out / "antrian.conf").read_text().splitlines()
+    assert f"persistence_location {out.resolve()}/mosquitto-data/" in conf
+    assert f"listener {port} 127.0.0.1" in conf
+    assert not any("/var/lib/mosquitto" in line for line in conf)
+    secrets = tomllib.loads((tmp_path / "secrets.toml").read_text())["passwords"]
+    with Mosquitto(tmp_path, port=port, config=out / "antrian.conf"):
+        assert connack(port, "queue", secrets["queue"]) == 0
+    assert (out / "mosquitto-data" / "mosquitto.db").exists()

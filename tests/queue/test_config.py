@@ -242,3 +242,92 @@ def test_every_ticket_label_of_the_example_maps_back_to_its_own_service(mpp):
     for service in mpp.services.values():
         for number in (1, 9, 10, 99, 100, 999, 1000):
             assert mpp.service_of_ticket(service.ticket(number)) is service, service.ticket(number)
+
+
+# -- one registry of every role's tables and keys (issue 11) -------------------------------------
+
+MISSPELT = [
+    ("a kiosk key", GOOD + 'printr = "usb"\n', "kiosk[k1]: unknown key 'printr' (did you mean 'printer'?"),
+    ("a board array", GOOD + '[[boards]]\nid = "lobby"\n', "unknown table 'boards' (did you mean 'board'?"),
+    ("a board key", GOOD + '[[board]]\nid = "lobby"\nlayuot = "portrait"\n',
+     "board[lobby]: unknown key 'layuot' (did you mean 'layout'?"),
+    ("a panel key", GOOD + '[[panel]]\ncounter = "1"\nnxet = 17\n', "panel[1]: unknown key 'nxet'"),
+    ("a voice key", GOOD + '[voice]\nvolum = 50\n', "voice: unknown key 'volum'"),
+    ("a web key", GOOD + '[web]\nprot = 80\n', "web: unknown key 'prot' (did you mean 'port'?"),
+    ("an opening key", GOOD + '[opening]\nday = {}\n', "opening: unknown key 'day'"),
+    ("an agency's opening key", GOOD + '[opening.agency."Polres"]\nlast_ticket = 5\n',
+     "opening.agency.Polres: unknown key 'last_ticket'"),
+    ("a service's standard", GOOD.replace('agency = "Polres"\n', 'agency = "Polres"\n'
+                                          'standard = { fees = "Gratis" }\n'),
+     "service[skck].standard: unknown key 'fees' (did you mean 'fee'?"),
+    ("a top-level key", GOOD.replace('site = "uji"', 'site = "uji"\npublic_ulr = "https://x"'),
+     "unknown key 'public_ulr' (did you mean 'public_url'?"),
+]
+
+
+@pytest.mark.parametrize("text, names", [(t, n) for _, t, n in MISSPELT], ids=[w for w, _, _ in MISSPELT])
+def test_a_misspelt_table_or_key_of_any_role_is_refused_at_load_naming_it(tmp_path, text, names):
+    # load() is what every role calls first: a board refuses a panel's typo as surely as the counter.
+    message = bad(tmp_path, text)
+    assert names in message, message
+    assert "known: " in message
+
+
+def test_a_misspelt_key_is_reported_as_unknown_not_as_the_missing_key_it_replaces(tmp_path):
+    message = bad(tmp_path, GOOD.replace('prefix = "A"', 'prefx = "A"'))
+    assert "service[ktp]: unknown key 'prefx' (did you mean 'prefix'?" in message
+    assert "missing" not in message
+
+
+def test_an_array_table_without_its_label_is_named_by_its_position(tmp_path):
+    message = bad(tmp_path, GOOD + '[[board]]\ntitel = "Lobi"\n')
+    assert "board[0]: unknown key 'titel'" in message
+
+
+def test_the_role_parsers_read_their_key_names_from_the_one_registry():
+    from antrian import opening, sections
+    from display import config as display_config
+    from hardware import config as hardware_config
+    assert display_config.BOARD_KEYS == sections.BOARD.known
+    assert hardware_config.KIOSK_KEYS == sections.KIOSK.known
+    assert hardware_config.PANEL_KEYS == sections.PANEL.known
+    assert opening.OPENING_KEYS == sections.OPENING.known
+    # the panel's buttons are actions of the one list of actions
+    from ticketing.model import Action
+    assert set(hardware_config.ACTIONS) <= {str(a) for a in Action}
+
+
+def test_every_table_of_the_example_site_is_read_by_some_role(mpp):
+    from antrian.sections import ROOT_KEYS, SECTIONS
+    assert set(mpp.raw) <= ROOT_KEYS | set(SECTIONS)
+
+
+def test_a_systemd_credential_named_secrets_is_read_before_the_sites_secrets_file(
+        tmp_path, monkeypatch):
+    # The web's unit loads web-secrets.toml as a credential: its password and the ticket key.
+    site = load(write(tmp_path, GOOD.replace('port = 1883', 'port = 1883\nsecrets = "s.toml"')))
+    (tmp_path / "s.toml").write_text('[passwords]\nweb = "from-the-building-file"\n'
+                                     '[keys]\nticket = "' + "b" * 40 + '"\n')
+    from antrian.config import credentials, ticket_secret
+    building_key = ticket_secret(site)
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "secrets").write_text('[passwords]\nweb = "own"\n[keys]\nticket = "' + "w" * 40 + '"\n')
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    assert credentials(site, "web") == ("web", "own")
+    assert credentials(site, "queue") is None               # nothing else is in its file
+    assert ticket_secret(site) != building_key
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path / "elsewhere"))
+    assert credentials(site, "web") == ("web", "from-the-building-file")
+
+
+def test_a_console_uses_ops_or_the_technicians_own_account(tmp_path, monkeypatch):
+    from antrian.config import console_credentials
+    site = load(write(tmp_path, GOOD.replace('port = 1883', 'port = 1883\nsecrets = "s.toml"')))
+    monkeypatch.delenv("ANTRIAN_OPS_ACCOUNT", raising=False)
+    (tmp_path / "s.toml").write_text('[passwords]\nops-andi = "a"\ncounter-1 = "c"\n')
+    assert console_credentials(site) == ("ops-andi", "a")     # a laptop with its own account
+    (tmp_path / "s.toml").write_text('[passwords]\nops = "o"\nops-andi = "a"\nops-budi = "b"\n')
+    assert console_credentials(site) == ("ops", "o")
+    monkeypatch.setenv("ANTRIAN_OPS_ACCOUNT", "ops-budi")
+    assert console_credentials(site) == ("ops-budi", "b")

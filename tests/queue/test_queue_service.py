@@ -7,7 +7,15 @@ import sqlite3
 
 import pytest
 
+from support.site import write_site
+
 pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def site_file(tmp_path, broker):
+    """The small site, with recalls allowed at once (the cooldown has its own tests)."""
+    return write_site(tmp_path / "site.toml", broker.port, "[queue]\nrecall_cooldown_s = 0\n")
 
 
 def test_a_taken_ticket_is_announced_with_how_many_wait_ahead(queue_service):
@@ -134,14 +142,13 @@ def test_an_mqtt5_requester_gets_the_outcome_on_its_response_topic(queue_service
 
     queue_service.take("ktp")
     w = queue_service.watcher
-    # Issue 12: replies go only to antrian/<site>/reply/<account>/... (the watcher reads antrian/#)
-    me = f"{queue_service.base}/reply/counter-2/press"
+    mine = f"{queue_service.base}/reply/counter-2/p1"     # the watcher hears antrian/#
     props = Properties(PacketTypes.PUBLISH)
-    props.ResponseTopic = me
+    props.ResponseTopic = mine
     props.CorrelationData = b"42"
     w.client.publish(f"{queue_service.base}/counter/2/press",
                      json.dumps({"action": "next", "id": "rr-1"}), qos=1, properties=props)
-    _, reply = w.wait_for(lambda t, b: t == me, what="v5 reply")
+    _, reply = w.wait_for(lambda t, b: t == mine, what="v5 reply")
     assert reply["ok"] is True and reply["data"]["ticket"] == "A001"
 
 

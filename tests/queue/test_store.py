@@ -13,7 +13,9 @@ import pytest
 
 from mqtt import store as store_module
 from mqtt.store import Store
-from ticketing import Press, QueueState, ResetLine, Rollover, Take, apply, handle
+from ticketing import (Assign, Press, QueueState, ResetLine, Rollover, Take, Tick, apply, handle)
+from ticketing import decide as put
+from ticketing.events import to_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = "2026-11-28"
@@ -251,7 +253,8 @@ def test_stored_events_are_the_events_as_decided(db):
     events = decide(state, Take("ktp", request="kiosk-k1:1", kiosk="k1", priority=True), T0)
     store.append(events)
     store.commit()
-    assert list(store.events()) == json.loads(json.dumps(events))
+    assert list(store.events()) == events
+    assert list(store.rows()) == json.loads(json.dumps([to_dict(e) for e in events]))
     row = store.db.execute("SELECT seq, day, ts, type FROM events").fetchone()
     assert row == (1, DAY, T0, "issued")
 
@@ -266,3 +269,116 @@ def test_a_seq_already_stored_cannot_be_stored_again(db):
         store.append(events)
     store.rollback()
     assert store.last_seq() == 1
+
+
+# -- a queue.db written by the version before frozen events -------------------------------------
+
+# Rows exactly as the dict-event code stored them (json.dumps(event), keys in its order).
+OLD_ROWS = [
+    {"type": "issued", "ticket": "A001", "service": "ktp", "number": 1, "priority": False,
+     "kiosk": "k1", "request": "kiosk-k1:1", "outcome": {"ticket": "A001", "service": "ktp",
+     "priority": False, "ahead": 0, "kiosk": "k1", "id": "1", "day": DAY}},
+    {"type": "issued", "ticket": "A002", "service": "ktp", "number": 2, "priority": True,
+     "kiosk": "k1", "request": "kiosk-k1:2", "outcome": {"ticket": "A002", "service": "ktp",
+     "priority": True, "ahead": 0, "kiosk": "k1", "id": "2", "day": DAY}},
+    {"type": "issued", "ticket": "B001", "service": "kk", "number": 1, "priority": False,
+     "kiosk": "k1", "request": "kiosk-k1:3", "outcome": {"ticket": "B001", "service": "kk",
+     "priority": False, "ahead": 0, "kiosk": "k1", "id": "3", "day": DAY}},
+    {"type": "opened", "counter": "2"},
+    {"type": "called", "ticket": "A002", "counter": "2", "kind": "call"},
+    {"type": "pressed", "counter": "2", "action": "next", "request": "counter-2:p1",
+     "request_id": "p1", "outcome": {"counter": "2", "action": "next", "ticket": "A002",
+     "previous": None, "id": "p1", "day": DAY}},
+    {"type": "called", "ticket": "A002", "counter": "2", "kind": "recall"},
+    {"type": "pressed", "counter": "2", "action": "recall", "request": "counter-2:p2",
+     "request_id": "p2", "outcome": {"counter": "2", "action": "recall", "ticket": "A002",
+     "previous": "A002", "id": "p2", "day": DAY}},
+    {"type": "missed", "ticket": "A002", "counter": "2"},
+    {"type": "called", "ticket": "A001", "counter": "2", "kind": "call"},
+    {"type": "pressed", "counter": "2", "action": "skip", "request": "counter-2:p3",
+     "request_id": "p3", "outcome": {"counter": "2", "action": "skip", "ticket": "A001",
+     "previous": "A002", "id": "p3", "day": DAY}},
+    {"type": "transferred", "ticket": "A001", "counter": "2", "to": "kk"},
+    {"type": "pressed", "counter": "2", "action": "transfer", "request": "counter-2:p4",
+     "request_id": "p4", "outcome": {"counter": "2", "action": "transfer", "ticket": None,
+     "previous": "A001", "id": "p4", "day": DAY}},
+    {"type": "opened", "counter": "1"},
+    {"type": "called", "ticket": "B001", "counter": "1", "kind": "call"},
+    {"type": "pressed", "counter": "1", "action": "next", "request": "counter-1:p5",
+     "request_id": "p5", "outcome": {"counter": "1", "action": "next", "ticket": "B001",
+     "previous": None, "id": "p5", "day": DAY}},
+    {"type": "finished", "ticket": "B001", "counter": "1"},
+    {"type": "closed", "counter": "1", "until": T0 + 3600, "reason": "Istirahat"},
+    {"type": "pressed", "counter": "1", "action": "close", "request": "counter-1:p6",
+     "request_id": "p6", "outcome": {"counter": "1", "action": "close", "ticket": None,
+     "previous": "B001", "id": "p6", "day": DAY}},
+    {"type": "assigned", "counter": "3", "services": ["skck", "kk"]},
+    {"type": "opened", "counter": "1", "scheduled": True},
+    {"type": "reset", "services": ["skck"], "expired": [], "finished": []},
+]
+
+
+def old_database(path: Path) -> Path:
+    """A queue.db as the earlier version wrote it: its schema, its rows, no snapshot."""
+    db = sqlite3.connect(path)
+    db.executescript(store_module.SCHEMA)
+    for seq, row in enumerate(OLD_ROWS, start=1):
+        ts = T0 + seq * (3700 if row["type"] == "opened" and row.get("scheduled") else 20)
+        row = dict(row, seq=seq, ts=ts, day=DAY)
+        db.execute("INSERT INTO events(seq, day, ts, type, data) VALUES (?, ?, ?, ?, ?)",
+                   (seq, DAY, ts, row["type"], json.dumps(row)))
+    db.commit()
+    db.close()
+    return path
+
+
+def test_a_queue_db_written_by_the_dict_event_version_replays_to_the_same_state(tmp_path):
+    """The same day driven through today's ``decide`` gives the same state as the old log."""
+    replayed = Store(old_database(tmp_path / "old.db")).load(fresh)
+    state, seq = fresh(), 0
+    rows = iter(enumerate(OLD_ROWS, start=1))
+
+    def at() -> float:
+        nonlocal seq
+        seq, row = next(rows)
+        return T0 + seq * (3700 if row["type"] == "opened" and row.get("scheduled") else 20)
+
+    def drive(command, n_events: int) -> None:
+        times = [at() for _ in range(n_events)]
+        decision = put(state, command, times[-1])
+        assert decision.ok, decision.error
+        assert len(decision.events) == n_events
+
+    for rid in ("1", "2", "3"):
+        drive(Take({"3": "kk"}.get(rid, "ktp"), request=f"kiosk-k1:{rid}", request_id=rid,
+                   kiosk="k1", priority=rid == "2"), 1)
+    drive(Press("2", "next", "counter-2:p1", request_id="p1"), 3)
+    drive(Press("2", "recall", "counter-2:p2", request_id="p2", recall_cooldown=0), 2)
+    drive(Press("2", "skip", "counter-2:p3", request_id="p3"), 3)
+    drive(Press("2", "transfer", "counter-2:p4", request_id="p4", to="kk"), 2)
+    drive(Press("1", "next", "counter-1:p5", request_id="p5"), 3)
+    drive(Press("1", "close", "counter-1:p6", request_id="p6", until=T0 + 3600,
+                reason="Istirahat"), 3)
+    drive(Assign("3", ("skck", "kk")), 1)
+    drive(Tick(), 1)
+    drive(ResetLine("skck"), 1)
+    assert [e.type for e in Store(tmp_path / "old.db").events()] == [r["type"] for r in OLD_ROWS]
+    # Everything but the times (one per command here, one per event in the old log) matches.
+    mine, old = state.to_dict(), replayed.to_dict()
+    for data in (mine, old):
+        data.pop("seq")
+        for t in data["tickets"].values():
+            for k in ("issued_at", "called_at", "finished_at", "first_called_at", "queued_seq"):
+                t.pop(k)
+        for c in data["counters"].values():
+            c.pop("since"), c.pop("last_call_at")
+        for r in data["requests"].values():
+            r.pop("ts"), r.pop("seq")
+        for line in data["lines"].values():
+            line.pop("avg_service_s")
+    assert mine == old
+    # And the old log's last rows did what they say.
+    assert replayed.counters["1"].open and replayed.counters["1"].closed_reason is None
+    assert replayed.counters["3"].services == ("skck", "kk")
+    assert replayed.tickets["A001"].service == "kk" and replayed.tickets["A002"].status == "missed"
+    assert replayed.lines["kk"].done == 1 and replayed.seq == len(OLD_ROWS)

@@ -1,8 +1,8 @@
 """The queue rules, one at a time: taking tickets, the counter's buttons, the service day.
 
-The tests drive ``ticketing`` the way the queue service does: a request already applied is
-answered from ``repeated`` without deciding again; otherwise ``handle`` decides and ``apply``
-folds the events in.
+The tests drive ``ticketing`` the way the queue service does, through ``decide``: a request
+already applied is answered with its first outcome without deciding again; otherwise ``handle``
+decides and ``apply`` folds the events in.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from ticketing import (Assign, BadRequest, NotAllowed, Press, QueueError, QueueS
                        Rollover, Stale, Take, UnknownCounter, UnknownService, UnknownTicket,
                        apply, handle, service_day, waiting_order)
 from ticketing.model import CALLED, DONE, MISSED, WAITING
+from ticketing import Tick, TooSoon, decide
+from ticketing.commands import RECALL_COOLDOWN_S
 from ticketing.rules import SERVICE_TIME_WEIGHT, repeated
 
 DAY = "2026-11-28"
@@ -46,16 +48,11 @@ class Desk:
         """Decide and apply ``command`` ``after`` seconds later; returns the request's outcome
         (the events for commands that are not requests)."""
         self.now += after
-        request = getattr(command, "request", None)
-        if request is not None:
-            first = repeated(self.state, request)
-            if first is not None:
-                return first
-        events = handle(self.state, command, self.now)
-        for event in events:
-            apply(self.state, event)
-        self.events.extend(events)
-        return self.state.requests[request] if request is not None else events
+        decision = decide(self.state, command, self.now)
+        if decision.error is not None:
+            raise decision.error
+        self.events.extend(decision.events)
+        return decision.outcome if getattr(command, "request", None) else list(decision.events)
 
     def take(self, service: str, *, priority: bool = False, rid: str | None = None,
              kiosk: str = "k1", offered: tuple[str, ...] | None = None, after: float = 1.0):
@@ -298,14 +295,35 @@ def test_an_unknown_command_is_a_bad_request(desk):
 
 # -- recall and skip -------------------------------------------------------------------------------
 
+def test_a_recall_inside_the_cooldown_is_refused_and_announces_nothing(desk):
+    desk.take("ktp")
+    desk.press("2", "next")
+    seq = desk.state.seq
+    with pytest.raises(TooSoon) as refused:
+        desk.press("2", "recall", after=RECALL_COOLDOWN_S - 0.5)
+    assert refused.value.code == "too_soon" and desk.state.seq == seq
+    desk.press("2", "recall", after=0.5)         # the cooldown is over
+    with pytest.raises(TooSoon):                 # and counts again from that recall
+        desk.press("2", "recall", after=1.0)
+    assert desk.ticket("A001").calls == 2
+
+
+def test_the_recall_cooldown_is_the_commands_to_set(desk):
+    desk.take("ktp")
+    desk.press("2", "next")
+    out = desk.press("2", "recall", after=0.1, recall_cooldown=0.0)
+    assert out["ticket"] == "A001" and desk.ticket("A001").calls == 2
+
+
 def test_recall_announces_the_current_ticket_again_and_changes_no_line(desk):
     desk.take("ktp")
     desk.take("ktp")
     desk.press("2", "next")
     events_before = len(desk.events)
-    out = desk.press("2", "recall")
+    out = desk.press("2", "recall", after=RECALL_COOLDOWN_S)
     new = desk.events[events_before:]
-    assert [(e["type"], e.get("kind")) for e in new] == [("called", "recall"), ("pressed", None)]
+    assert [(e.type, getattr(e, "kind", None)) for e in new] == [("called", "recall"),
+                                                                  ("pressed", None)]
     assert new[0]["ticket"] == "A001" and out["ticket"] == "A001"
     assert desk.ticket("A001").calls == 2 and desk.ticket("A001").status == CALLED
     assert waiting_order(desk.state, "ktp") == ["A002"]
@@ -586,7 +604,7 @@ def test_a_new_day_restarts_numbering_and_expires_yesterdays_waiting_and_missed_
     events = desk.send(Rollover("2026-11-29"))
     assert [e["type"] for e in events] == ["rollover"]
     assert sorted(events[0]["expired"]) == ["A001", "A003", "B001"]
-    assert events[0]["finished"] == ["A002"]
+    assert list(events[0].finished) == ["A002"]
     assert events[0]["day"] == "2026-11-29" and events[0]["previous"] == DAY
     assert desk.state.day == "2026-11-29" and desk.state.tickets == {}
     assert all(line.waiting == 0 and line.missed == [] and line.done == 0
@@ -626,7 +644,7 @@ def test_yesterdays_request_ids_are_still_recognised_the_next_day_but_not_after(
 def test_a_rollover_that_skips_days_still_expires_everything(desk):
     desk.take("ktp")
     events = desk.send(Rollover("2026-12-05"))
-    assert events[0]["expired"] == ["A001"]
+    assert list(events[0].expired) == ["A001"]
     assert desk.take("ktp")["ticket"] == "A001"
 
 
@@ -638,7 +656,7 @@ def test_resetting_one_service_restarts_only_its_line(desk):
     desk.take("kk")
     desk.press("2", "next")      # A001 at counter 2
     events = desk.send(ResetLine("ktp"))
-    assert events[0]["expired"] == ["A002"] and events[0]["finished"] == ["A001"]
+    assert list(events[0].expired) == ["A002"] and list(events[0].finished) == ["A001"]
     assert desk.holds("2") is None and desk.state.counters["2"].open
     assert set(desk.state.tickets) == {"B001"}
     assert desk.take("ktp")["ticket"] == "A001"
@@ -709,3 +727,36 @@ def test_a_busy_state_survives_to_dict_and_from_dict(desk):
     assert again.to_dict() == desk.state.to_dict()
     assert again.counters["1"].services == ("ktp", "kk")
     assert list(again.lines["kk"].priority) == ["A001"]
+
+
+# -- events as stored ---------------------------------------------------------------------------
+
+def test_every_event_type_goes_through_its_stored_json_shape_unchanged(desk):
+    import json
+
+    from ticketing.events import EVENT_TYPES, from_dict, to_dict
+    for _ in range(3):
+        desk.take("ktp")
+    desk.press("2", "next")
+    desk.press("2", "skip")
+    desk.press("2", "transfer", to="kk")
+    desk.press("1", "close", until=desk.now + 600, reason="Istirahat")
+    desk.send(Tick(), after=700)
+    desk.send(Assign("3", ("skck", "kk")))
+    desk.send(ResetLine("skck"))
+    desk.press("2", "next")
+    desk.press("2", "next")                     # finishes the ticket it called
+    desk.send(Rollover("2026-11-29"))
+    seen = {type(e) for e in desk.events}
+    assert seen == set(EVENT_TYPES.values())
+    for event in desk.events:
+        row = json.loads(json.dumps(to_dict(event)))
+        assert row["type"] == event.type and from_dict(row) == event
+
+
+def test_a_stored_row_of_a_type_no_version_wrote_is_refused():
+    from ticketing.events import UnknownEvent, from_dict
+    with pytest.raises(UnknownEvent):
+        from_dict({"type": "teleported", "seq": 1, "ts": T0})
+    with pytest.raises(UnknownEvent):
+        from_dict({"type": "called", "seq": 1, "ts": T0})      # without its ticket

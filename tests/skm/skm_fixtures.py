@@ -4,7 +4,6 @@ state (contract-exact, via mqtt.views), for the survey and manager tests."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -18,9 +17,6 @@ from mqtt import schemas, views
 from mqtt.service import fresh_state
 from mqtt.topics import Topics
 from ticketing import Press, Take, apply, handle
-
-# tests/web/web_fixtures.py (the real `antrian web` process) is shared with these tests
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
 JKT = ZoneInfo("Asia/Jakarta")
 # Thursday 26 November 2026, 10:00 WIB
@@ -103,6 +99,13 @@ def served_building(path: Path | None = None) -> Building:
     return b
 
 
+def slip_key(building: Building, ticket: str) -> str:
+    """The key the slip of ``ticket`` carries (the web checks it with the site's secret)."""
+    from antrian.config import ticket_secret
+    from ticketing.keys import ticket_key
+    return ticket_key(ticket_secret(building.site), building.site.site, DAY, ticket)
+
+
 def serve_app(building: Building, test, **kw):
     """Run ``await test(app, base, session)`` against a WebApp fed with the building's state."""
     from web.server import WebApp
@@ -111,7 +114,8 @@ def serve_app(building: Building, test, **kw):
         app = WebApp(building.site, clock=lambda: building.now, **kw)
         app.loop = asyncio.get_running_loop()
         for topic, payload in building.messages():
-            app.receive(topic, payload)
+            app.receive(topic, payload, retained=True)
+        app.receive(Topics(building.site.site).lwt("web"), b"online")   # the barrier
         app.set_connected(True)
         app._flush()
         runner = await app.start("127.0.0.1", 0)

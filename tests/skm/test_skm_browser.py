@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from antrian.config import ticket_secret
 from support.queue import QueueProcess
+from ticketing.keys import ticket_key
 from skm_fixtures import site_text
 from web import accounts as acc
 from web.survey import SurveyStore
-import web_fixtures  # noqa: E402  (tests/web is on the path through skm_fixtures)
-from web_fixtures import start_web  # noqa: E402
+from support import webprocess as web_fixtures
+from support.webprocess import start_web
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -43,6 +45,9 @@ def test_a_served_visitor_rates_the_service_from_their_phone(broker, tmp_path, a
         queue.press("1", "next")
         queue.press("1", "next")              # A001 done, A002 at counter 1
         day = queue.service_state("ktp")["day"]
+
+        def slip(ticket: str) -> str:
+            return ticket_key(ticket_secret(queue.site), queue.site.site, day, ticket)
         acc.write(tmp_path / "managers.toml", None, {"dukcapil": acc.Account(
             "dukcapil", "agency", acc.hash_password("rahasia-dukcapil"), "Disdukcapil")})
         web = start_web(site_file, tmp_path, ["--db", str(tmp_path / "queue.db")])
@@ -55,7 +60,7 @@ def test_a_served_visitor_rates_the_service_from_their_phone(broker, tmp_path, a
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
 
-            page.goto(f"{web.base}/t/A001?d={day}")
+            page.goto(f"{web.base}/t/A001?d={day}&k={slip('A001')}")     # the slip's QR code
             page.wait_for_selector("#ticket[data-status=done]")
             # the services show their status and their standard
             skck = page.locator(".service[data-id=skck]")
@@ -68,7 +73,7 @@ def test_a_served_visitor_rates_the_service_from_their_phone(broker, tmp_path, a
             page.screenshot(path=str(artifacts / "skm-ticket-done.png"), full_page=True)
 
             page.click("#ticket a.rate")
-            page.wait_for_url(f"**/survey/A001?d={day}")
+            page.wait_for_url(f"**/survey/A001?d={day}&k={slip('A001')}")
             page.wait_for_selector("#survey:not([hidden])")
             assert page.locator("fieldset.q").count() == 9
             assert "Nomor A001" in page.inner_text("#for-ticket")
@@ -86,7 +91,7 @@ def test_a_served_visitor_rates_the_service_from_their_phone(broker, tmp_path, a
             page.screenshot(path=str(artifacts / "skm-survey-thanks.png"))
 
             # the ticket still at the counter cannot be rated yet
-            page.goto(f"{web.base}/survey/A002?d={day}&lang=en")
+            page.goto(f"{web.base}/survey/A002?d={day}&k={slip('A002')}&lang=en")
             page.wait_for_selector("#note:not([hidden])")
             page.wait_for_function("() => !document.querySelector('#note').textContent"
                                    ".includes('Loading')")

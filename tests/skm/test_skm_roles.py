@@ -242,3 +242,34 @@ def test_the_example_managers_file_reads_against_the_example_site_and_opens_no_d
     accounts = Accounts(ROOT / "examples" / "managers.example.toml", site,
                         state_dir=tmp_path)
     assert accounts.verify("pengelola", "contoh-pengelola-mpp") is None
+
+
+def test_a_hash_made_with_older_argon2_parameters_is_renewed_at_login(tmp_path):
+    from argon2 import PasswordHasher
+    building = served_building(tmp_path / "site.toml")
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("lama-rahasia-1")
+    managers = tmp_path / "managers.toml"
+    acc.write(managers, None, {"pengelola": Account("pengelola", "manager", weak)})
+    accounts = Accounts(managers, building.site, state_dir=tmp_path / "state")
+    assert accounts.verify("pengelola", "salah") is None
+    assert acc.read(managers)[1]["pengelola"].password_hash == weak     # not on a wrong password
+    account = accounts.verify("pengelola", "lama-rahasia-1")
+    renewed = acc.read(managers)[1]["pengelola"].password_hash
+    assert account.password_hash == renewed != weak
+    assert not acc._hasher().check_needs_rehash(renewed)
+    assert accounts.verify("pengelola", "lama-rahasia-1") == account     # the new hash works
+
+
+def test_a_logout_ends_the_session_on_the_server(tmp_path, hashes):
+    building = served_building(tmp_path / "site.toml")
+    managers = tmp_path / "managers.toml"
+    acc.write(managers, None, {"pengelola": Account("pengelola", "manager", hashes["pengelola"])})
+    accounts = Accounts(managers, building.site, state_dir=tmp_path / "state")
+    account = accounts.accounts["pengelola"]
+    token, other = accounts.sessions.issue(account, 0), accounts.sessions.issue(account, 0)
+    assert accounts.from_token(token, 1) == account
+    assert accounts.sessions.end(token, 1)
+    assert accounts.from_token(token, 2) is None
+    assert accounts.from_token(other, 2) == account       # another device stays logged in
+    again = Accounts(managers, building.site, state_dir=tmp_path / "state")
+    assert again.from_token(token, 3) is None             # kept across a restart

@@ -88,7 +88,7 @@ def test_my_ticket_is_called_on_the_open_page_within_a_second(browser, queue_ser
 
         queue_service.stop()                               # the site goes offline
         page.wait_for_selector("#banner:not([hidden])", timeout=5000)
-        assert "offline" in page.inner_text("#banner")
+        assert "offline" in page.inner_text("#banner")      # in English, as chosen above
         page.screenshot(path=str(artifacts / "web-offline.png"))
         assert errors == []
     finally:

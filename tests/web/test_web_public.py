@@ -50,6 +50,7 @@ def public() -> PublicState:
     p.receive(TOPICS.lwt("queue"), b"online")
     p.receive(TOPICS.service_state("ktp"), service())
     p.receive(TOPICS.counter_state("1"), counter())
+    p.receive(TOPICS.lwt("web"), b"online")          # the barrier: the retained state is in
     p.rebuild(NOW)
     return p
 
@@ -114,7 +115,10 @@ def test_an_older_message_never_overwrites_a_newer_one(public):
     public.receive(TOPICS.lwt("queue"), b"online")
     public.receive(TOPICS.service_state("ktp"), service(seq=1, waiting_tickets=[], waiting=0))
     public.rebuild(NOW)
-    assert public.ticket("A006", None, NOW)[1]["status"] == "done"
+    assert public.document["services"][0]["waiting"] == 0
+    # a waiting ticket that vanished is held a moment (it may be moving), then let go
+    public.rebuild(NOW + 5)
+    assert public.ticket("A006", None, NOW + 5)[1]["status"] == "done"
 
 
 def test_staleness_says_why(public):
@@ -155,7 +159,8 @@ def test_nothing_personal_or_internal_is_published():
     now = plan.at(10.5)
     p = PublicState(site)
     for topic, payload in retained_messages(site, result.state_at(now), now):
-        p.receive(topic, payload)
+        p.receive(topic, payload, retained=True)
+    p.receive(Topics(site.site).lwt("web"), b"online")
     p.rebuild(now)
     allowed = {"id", "name", "agency", "prefix", "known", "waiting", "serving", "missed",
                "counters_open", "est_wait_s", "last_issued", "issued", "done", "day", "ts",
@@ -175,4 +180,69 @@ def test_a_service_without_state_yet_is_listed_as_unknown():
     p.rebuild(NOW)
     assert [s["id"] for s in p.document["services"]] == ["ktp", "tilang"]
     assert all(s["known"] is False for s in p.document["services"])
+    assert p.document["stale_reasons"] == ["disconnected", "loading"]
+    p.receive(TOPICS.lwt("web"), b"online")        # the barrier: there is no retained state
+    p.rebuild(NOW)
     assert p.document["stale_reasons"] == ["disconnected", "no_data"]
+
+
+def test_a_running_text_is_shown_without_control_or_bidi_characters(public):
+    body = {"text": "Loket\u202e 3\u0000 tutup\u200b\nsementara", "ts": "kemarin"}
+    assert public.receive(TOPICS.message, json.dumps(body).encode())
+    public.rebuild(NOW)
+    assert public.document["message"] == {"text": "Loket 3 tutup sementara", "ts": None}
+
+
+def test_a_presence_that_is_neither_online_nor_offline_changes_nothing(public):
+    for word in (b"\x00", b"maybe", b"", b"ONLINE!"):
+        assert public.receive(TOPICS.lwt("queue"), word) is False
+    assert public.queue_online is True
+
+
+def test_nothing_is_answered_before_the_barrier_and_a_retained_barrier_is_not_one():
+    p = PublicState(SITE)
+    p.set_connected(True)
+    p.receive(TOPICS.service_state("ktp"), service(), retained=True)
+    p.receive(TOPICS.lwt("web"), b"online", retained=True)     # last run's presence: not ours
+    p.rebuild(NOW)
+    assert p.ticket("A006", None, NOW)[0] == 503
+    assert "loading" in p.document["stale_reasons"]
+    p.receive(TOPICS.lwt("web"), b"online")                    # ours, live: all is in
+    p.rebuild(NOW)
+    assert p.ticket("A006", None, NOW)[1]["status"] == "waiting"
+
+
+def tilang(**kw) -> bytes:
+    body = dict(sid="tilang", name="Tilang", agency="Kejaksaan", prefix="2A", waiting=0,
+                waiting_tickets=[], last_issued=None, issued=0, serving=[], missed=[],
+                counters_open=["2"], done=0)
+    body.update(kw)
+    return service(**body)
+
+
+def test_a_ticket_between_two_services_states_is_never_done_for_a_moment(public):
+    public.receive(TOPICS.service_state("tilang"), tilang())
+    public.rebuild(NOW)
+    assert public.ticket("A004", None, NOW)[1]["status"] == "called"
+    # A004 is transferred from ktp to tilang: ktp's state comes first, without it, and its
+    # count served has not grown (a transfer is not a service done)
+    public.receive(TOPICS.service_state("ktp"), service(seq=11, serving=[]))
+    public.rebuild(NOW + 0.01)
+    assert public.ticket("A004", None, NOW + 0.01)[1]["status"] == "called"
+    public.receive(TOPICS.service_state("tilang"), tilang(seq=11, waiting=1,
+                                                          waiting_tickets=["A004"]))
+    public.rebuild(NOW + 0.02)
+    body = public.ticket("A004", None, NOW + 0.02)[1]
+    assert (body["status"], body["service"]) == ("waiting", "tilang")
+
+
+def test_a_ticket_served_is_done_at_once_and_a_lost_one_is_let_go_in_time(public):
+    public.receive(TOPICS.service_state("ktp"), service(seq=11, serving=[], done=3))
+    public.rebuild(NOW)
+    assert public.ticket("A004", None, NOW)[1]["status"] == "done"     # finished: done at once
+    public.receive(TOPICS.service_state("ktp"), service(seq=12, serving=[], done=3,
+                                                        waiting_tickets=["A006"], waiting=1))
+    public.rebuild(NOW + 1)
+    assert public.ticket("A005", None, NOW + 1)[1]["status"] == "waiting"  # held: in transit
+    public.rebuild(NOW + 5)                    # nothing came for it: let go after TRANSIT_S
+    assert public.ticket("A005", None, NOW + 5)[1]["status"] == "done"

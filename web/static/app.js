@@ -18,14 +18,18 @@
       st_done: "Sudah dilayani. Terima kasih!", st_expired: "Tiket ini bukan untuk hari ini.",
       st_unknown: "Nomor ini belum terdaftar hari ini.", st_invalid: "Nomor tidak valid. Contoh: A016",
       counter: "Loket", updated: "Diperbarui", at: "pukul",
-      offline_queue: "Sistem antrean sedang offline. Data di bawah mungkin sudah tidak terbaru.",
+      offline_queue: "Sistem antrean tidak terhubung. Data di bawah mungkin sudah tidak terbaru.",
       disconnected: "Server halaman ini tidak terhubung ke sistem antrean. Data mungkin tidak terbaru.",
       old_day: "Data ini dari hari sebelumnya; layanan belum dibuka hari ini.",
       no_data: "Belum ada data antrean.",
       reconnecting: "Koneksi terputus — menyambung ulang…",
-      device_offline: "Perangkat Anda sedang offline.",
+      device_offline: "Perangkat Anda tidak terhubung ke internet.",
+      loading_state: "Data antrean sedang dimuat…",
+      alert_called: function (tk, c) { return "Nomor " + tk + " dipanggil! Silakan menuju " + c + "."; },
+      alert_close: "Tutup pemberitahuan",
+      rate_need_key: "Untuk menilai layanan, pindai kode QR pada karcis antrean Anda.",
       polling: "Pembaruan otomatis dibatasi; halaman diperbarui setiap 15 detik.",
-      closed: "Tutup", lang_button: "EN", lang_label: "English",
+      closed: "Tutup", lang_button: "EN", lang_label: "EN, English", lang_code: "en",
       open: "Buka", open_until: function (h) { return "Buka s.d. " + h; },
       standard: "Standar pelayanan", requirements: "Persyaratan", fee: "Biaya",
       duration: "Jangka waktu", duration_min: function (m) { return m + " menit"; },
@@ -50,9 +54,13 @@
       old_day: "These figures are from an earlier day; service has not opened today.",
       no_data: "No queue data yet.",
       reconnecting: "Connection lost — reconnecting…",
-      device_offline: "Your device is offline.",
+      device_offline: "Your device has no connection.",
+      loading_state: "The queue's figures are loading…",
+      alert_called: function (tk, c) { return "Number " + tk + " is called! Please go to " + c + "."; },
+      alert_close: "Close this notice",
+      rate_need_key: "To rate the service, scan the QR code on your ticket slip.",
       polling: "Live updates are limited; the page refreshes every 15 seconds.",
-      closed: "Closed", lang_button: "ID", lang_label: "Bahasa Indonesia",
+      closed: "Closed", lang_button: "ID", lang_label: "ID, Bahasa Indonesia", lang_code: "id",
       open: "Open", open_until: function (h) { return "Open until " + h; },
       standard: "Service standard", requirements: "Requirements", fee: "Fee",
       duration: "Time taken", duration_min: function (m) { return m + " min"; },
@@ -67,7 +75,9 @@
   var doc = null;              // the last /api/v1/services document
   var services = {};           // id -> service
   var cards = {};              // id -> element
-  var myTicket = null, myDay = null, ticketInfo = null;
+  var myTicket = null, myDay = null, myKey = null, ticketInfo = null;
+  var KEY = /^[A-Za-z0-9_\-]{1,40}$/;      // the slip's survey key (the QR code's k=)
+  var baseTitle = "Antrean";
   var source = null, lastEvent = 0, polling = false, streamTrouble = false;
   var ticketTimer = null;
   var openDetails = {};        // service id -> its standard's details are open
@@ -102,7 +112,7 @@
   function serviceCard(s) {
     var card = el("article", "service");
     card.dataset.id = s.id;
-    card.dataset.search = (s.name + " " + s.agency + " " + s.prefix).toLowerCase();
+    card.dataset.search = Antrian.searchText(s.name + " " + s.agency + " " + s.prefix);
     var head = el("div", "head");
     head.appendChild(el("span", "name", s.name));
     var st = s.status;
@@ -192,7 +202,8 @@
       groups[s.agency].appendChild(card);
     });
     $("title").textContent = doc.title || "Antrean";
-    document.title = (doc.title || "Antrean") + " — " + t("subtitle");
+    baseTitle = (doc.title || "Antrean") + " — " + t("subtitle");
+    showTitle();
     renderCalls(null);
     renderStatus();
     filter();
@@ -215,12 +226,12 @@
   }
 
   function filter() {
-    var q = $("search").value.trim().toLowerCase();
+    var q = Antrian.searchText($("search").value);
     var any = false;
     document.querySelectorAll(".agency").forEach(function (g) {
       var shown = 0;
       g.querySelectorAll(".service").forEach(function (c) {
-        var ok = !q || c.dataset.search.indexOf(q) >= 0 || g.querySelector("h3").textContent.toLowerCase().indexOf(q) >= 0;
+        var ok = Antrian.matches(c.dataset.search, q);
         c.hidden = !ok;
         if (ok) shown++;
       });
@@ -253,8 +264,9 @@
       var r = doc.stale_reasons || [];
       text = r.indexOf("disconnected") >= 0 ? t("disconnected")
         : r.indexOf("queue_offline") >= 0 ? t("offline_queue")
-        : r.indexOf("old_day") >= 0 ? t("old_day") : t("no_data");
-      cls = r.indexOf("no_data") >= 0 && r.length === 1 ? "warn" : "bad";
+        : r.indexOf("old_day") >= 0 ? t("old_day")
+        : r.indexOf("loading") >= 0 ? t("loading_state") : t("no_data");
+      cls = (r.indexOf("no_data") >= 0 || r.indexOf("loading") >= 0) && r.length === 1 ? "warn" : "bad";
     } else if (polling) { text = t("polling"); }
     b.hidden = !text;
     b.className = "banner " + cls;
@@ -274,6 +286,8 @@
     var raw = m ? decodeURIComponent(m[1]) : p.get("t");
     myDay = p.get("d");
     if (myDay && !/^\d{4}-\d{2}-\d{2}$/.test(myDay)) myDay = null;
+    myKey = p.get("k");
+    if (myKey && !KEY.test(myKey)) myKey = null;
     if (raw) setTicket(raw, false);
   }
 
@@ -287,7 +301,7 @@
     }
     myTicket = v;
     if (push) {
-      myDay = null;
+      myDay = null; myKey = null;    // a number typed in: no slip, no key
       history.pushState(null, "", "/t/" + encodeURIComponent(v) + (lang === "en" ? "?lang=en" : ""));
     }
     loadTicket();
@@ -297,12 +311,18 @@
     if (!myTicket) return;
     var url = "/api/v1/tickets/" + encodeURIComponent(myTicket) + (myDay ? "?day=" + myDay : "");
     fetch(url, { cache: "no-cache" }).then(function (r) {
-      return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+      return r.json().then(function (body) { return { ok: r.ok, status: r.status, body: body }; });
     }).then(function (res) {
+      if (res.status === 503) {      // the server is still receiving the queue: ask again soon
+        if (!ticketInfo) { ticketInfo = { status: "loading", ticket: myTicket }; renderTicket(); }
+        setTimeout(loadTicket, 2000);
+        return;
+      }
       var before = ticketInfo && ticketInfo.status;
       ticketInfo = res.ok ? res.body : { status: "invalid", ticket: myTicket };
       if (res.ok && res.body.ticket) { myTicket = res.body.ticket; $("ticket-input").value = myTicket; }
-      if (before === "waiting" && ticketInfo.status === "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+      if (ticketInfo.status === "called" && before !== "called") calledAlert(ticketInfo);
+      if (ticketInfo.status !== "called") clearAlert();
       renderTicket();
     }).catch(function () { /* the banner says the connection is down; keep what we show */ });
   }
@@ -324,7 +344,7 @@
     var state = {
       waiting: t("st_waiting"), called: t("st_called") + (i.counter_name || ""),
       missed: t("st_missed"), done: t("st_done"), expired: t("st_expired"),
-      unknown: t("st_unknown"), invalid: t("st_invalid")
+      unknown: t("st_unknown"), invalid: t("st_invalid"), loading: t("loading")
     }[i.status] || "";
     box.appendChild(el("div", "state", state));
     if (i.service_name) box.appendChild(el("div", "muted", t("service") + ": " + i.service_name + " (" + i.agency + ")"));
@@ -339,16 +359,53 @@
       box.appendChild(facts);
     }
     if (i.status === "done" && i.ticket && !(doc && doc.survey === false)) {
-      var rate = el("a", "rate", t("rate"));
-      rate.href = "/survey/" + encodeURIComponent(i.ticket) + "?d=" + encodeURIComponent(i.day || "")
-        + (lang === "en" ? "&lang=en" : "");
-      box.appendChild(rate);
-      box.appendChild(el("div", "muted", t("rate_help")));
+      if (myKey) {       // only whoever holds the slip may rate: its QR code carries the key
+        var rate = el("a", "rate", t("rate"));
+        rate.href = "/survey/" + encodeURIComponent(i.ticket) + "?d=" + encodeURIComponent(i.day || "")
+          + "&k=" + encodeURIComponent(myKey) + (lang === "en" ? "&lang=en" : "");
+        box.appendChild(rate);
+        box.appendChild(el("div", "muted", t("rate_help")));
+      } else {
+        box.appendChild(el("p", "muted", t("rate_need_key")));
+      }
     }
     if ((i.status === "waiting" || i.status === "missed") && i.serving && i.serving.length) {
       box.appendChild(el("div", "muted", t("now_serving") + ": " + i.serving.map(function (x) {
         return x.ticket + " → " + x.counter_name; }).join(" · ")));
     }
+  }
+
+  // -- being called: seen without sound and without a tap ------------------------------------
+
+  var alerting = null;
+  function calledAlert(i) {
+    var box = $("alert");
+    alerting = t("alert_called")(i.ticket, i.counter_name || "");
+    box.textContent = "";
+    box.appendChild(el("span", "alert-text", alerting));
+    var close = el("button", "alert-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", t("alert_close"));
+    close.addEventListener("click", clearAlert);
+    box.appendChild(close);
+    box.hidden = false;
+    document.body.classList.add("called");
+    showTitle();
+    // An extra for those who feel it: Chrome allows it only after the page was tapped once.
+    try { if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 300]); } catch (e) {}
+  }
+
+  function clearAlert() {
+    if (!alerting) return;
+    alerting = null;
+    $("alert").hidden = true;
+    document.body.classList.remove("called");
+    showTitle();
+  }
+
+  // The tab's title says it too (seen on another tab, or in the task switcher).
+  function showTitle() {
+    document.title = alerting ? "▶ " + alerting : baseTitle;
   }
 
   // -- data in -------------------------------------------------------------------------------
@@ -429,6 +486,7 @@
     });
     $("search").addEventListener("input", filter);
     $("ticket-form").addEventListener("submit", function (e) { e.preventDefault(); setTicket($("ticket-input").value, true); });
+    $("ticket-input").addEventListener("input", function () { if (ticketInfo && ticketInfo.status === "invalid") { ticketInfo = null; renderTicket(); } });
     window.addEventListener("popstate", ticketFromUrl);
     ticketFromUrl();
     (function start(delay) {

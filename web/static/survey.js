@@ -20,7 +20,10 @@
       st_unknown: "Nomor ini tidak terdaftar hari ini.",
       st_invalid: "Nomor tidak valid. Contoh: A016",
       offline: "Tidak dapat terhubung. Periksa koneksi lalu coba lagi.",
-      lang_button: "EN", lang_label: "English"
+      key_label: "Kode karcis (di bawah kode QR)",
+      no_key: "Penilaian memerlukan kode karcis: pindai kode QR pada karcis Anda, atau ketik kodenya.",
+      loading_state: "Data antrean sedang dimuat; sebentar lagi…",
+      lang_button: "EN", lang_label: "EN, English", lang_code: "en"
     },
     en: {
       title: "Satisfaction survey", subtitle: "Rate our service",
@@ -37,7 +40,10 @@
       st_unknown: "This number was not issued today.",
       st_invalid: "Not a valid number. Example: A016",
       offline: "Cannot connect. Check the connection and try again.",
-      lang_button: "ID", lang_label: "Bahasa Indonesia"
+      key_label: "Slip code (under the QR code)",
+      no_key: "Rating needs the slip's code: scan the QR code on your ticket slip, or type its code.",
+      loading_state: "The queue's figures are loading; one moment…",
+      lang_button: "ID", lang_label: "ID, Bahasa Indonesia", lang_code: "id"
     }
   };
   var TICKET = /^[A-Z0-9]{1,4}[-.]?\d{1,4}$/;
@@ -45,7 +51,8 @@
 
   var $ = Antrian.$, el = Antrian.el;    // web/static/common.js
   var lang = Antrian.pickLanguage();
-  var elements = null, ticket = null, day = null, info = null, tablet = false, note = null;
+  var elements = null, ticket = null, day = null, key = null, info = null, tablet = false, note = null;
+  var KEY = /^[A-Za-z0-9_\-]{1,40}$/;      // the slip's key (the QR code's k=)
 
   function t(key) { return T[lang][key]; }
 
@@ -118,9 +125,15 @@
     var p = new URLSearchParams(location.search);
     day = p.get("d");
     if (day && !/^\d{4}-\d{2}-\d{2}$/.test(day)) day = null;
+    key = p.get("k");
+    if (key && !KEY.test(key)) key = null;
     tablet = !m;
-    $("find").hidden = !tablet;
-    if (m) check(decodeURIComponent(m[1]));
+    $("find").hidden = !tablet && !!key;
+    if (m) {
+      $("ticket-input").value = decodeURIComponent(m[1]).toUpperCase();
+      if (key) check(decodeURIComponent(m[1]));
+      else say({ key: "no_key", cls: "warn" });
+    }
   }
 
   function check(raw) {
@@ -130,8 +143,9 @@
     ticket = v; info = null;
     say({ key: "loading" });
     fetch("/api/v1/tickets/" + encodeURIComponent(v) + (day ? "?day=" + day : ""), { cache: "no-store" })
-      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, status: r.status, body: b }; }); })
       .then(function (res) {
+        if (res.status === 503) { say({ key: "loading_state" }); setTimeout(function () { check(v); }, 2000); return; }
         if (!res.ok) { say({ key: "st_invalid", cls: "bad" }); return; }
         info = res.body;
         ticket = info.ticket || ticket;
@@ -161,7 +175,7 @@
       first.scrollIntoView({ behavior: "smooth", block: "center" });
       return;
     }
-    var body = { ticket: ticket, scores: scores };
+    var body = { ticket: ticket, key: key || "", scores: scores };
     if (day) body.day = day;
     var send = $("send");
     send.disabled = true; send.textContent = t("sending");
@@ -187,8 +201,8 @@
     window.scrollTo(0, 0);
     document.body.dataset.sent = "1";
     if (tablet) setTimeout(function () {
-      ticket = null; info = null; say(null); resetForm();
-      $("ticket-input").value = ""; $("ticket-input").focus();
+      ticket = null; info = null; key = null; say(null); resetForm();
+      $("ticket-input").value = ""; $("key-input").value = ""; $("ticket-input").focus();
       document.body.dataset.sent = "0";
     }, RESET_AFTER);
   }
@@ -200,7 +214,13 @@
       Antrian.rememberLanguage(lang);
       applyLanguage();
     });
-    $("find").addEventListener("submit", function (e) { e.preventDefault(); check($("ticket-input").value); });
+    $("find").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var k = $("key-input").value.trim();
+      if (!KEY.test(k)) { say({ key: "no_key", cls: "bad" }); $("key-input").focus(); return; }
+      key = k;
+      check($("ticket-input").value);
+    });
     $("survey").addEventListener("submit", submit);
     fetch("/api/v1/skm/elements").then(function (r) { return r.json(); }).then(function (b) {
       elements = b.elements;
