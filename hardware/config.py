@@ -184,10 +184,10 @@ def kiosk_config(site: Site, kiosk: str) -> KioskConfig:
     url = need(table, "ticket_url", str, where, None)
     if url is not None:
         try:
-            url.format(public_url="", ticket="", service="", kiosk="", day="")
+            url.format(public_url="", ticket="", service="", kiosk="", day="", key="")
         except (KeyError, IndexError, ValueError) as e:
             raise ConfigError(f"{where}.ticket_url: bad placeholder {e}; use {{public_url}}, "
-                              "{ticket}, {service} or {kiosk}") from None
+                              "{ticket}, {service}, {kiosk}, {day} or {key}") from None
     store = need(table, "store", str, where, None)
     return KioskConfig(
         kiosk=kiosk, name=common.name or f"Kios {kiosk}", services=common.services,

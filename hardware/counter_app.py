@@ -7,7 +7,10 @@
     app.stop(); app.close()
 
 Subscriptions: the counter's retained state (acknowledgements, the ticket to ``expect``), its
-error topic (refusals), and ``reply/counter-<id>`` for MQTT v5 replies to presses.
+error topic (refusals), and ``reply/counter-<id>/press`` for MQTT v5 replies to presses.
+
+Every message is untrusted: one the panel cannot use is logged once (per topic) and skipped,
+and the panel keeps its last good state.
 """
 
 from __future__ import annotations
@@ -26,26 +29,25 @@ from paho.mqtt.properties import Properties
 from antrian import config as site_config
 from antrian import sdnotify
 from antrian.config import Site
+from antrian.loop import Loop
 from hardware.config import PanelConfig, panel_config
 from hardware.device import Device
 from hardware.feedback import Feedbacks, TerminalFeedback
+from hardware.gesture import TOGGLE
 from hardware.inputs import PANEL_KEYS, KeyReader, Switches
-from antrian.loop import Loop
 from hardware.outbox import Outbox
 from hardware.panel import CounterPanel
 from mqtt import schemas
 from mqtt.client import Connection
+from mqtt.consumer import BadMessages
 from mqtt.maintenance import CommandError, Maintenance
+from ticketing.model import Action
 
 log = logging.getLogger(__name__)
 
 IDENTIFY_S = 5.0
 KEYS_HELP = ("tombol: n/1/+ = berikutnya, r/2/* = panggil ulang, s/3/- = lewati, "
              "c/0// = tutup/buka loket")
-
-
-def reply_topic(site: Site, component: str) -> str:
-    return f"antrian/{site.site}/reply/{component}"
 
 
 class PanelApp(Device):
@@ -58,15 +60,16 @@ class PanelApp(Device):
 
     def __init__(self, site: Site, cfg: PanelConfig, *, keys: bool = False, pin_factory=None,
                  out: TextIO | None = None, connection: Connection | None = None,
-                 clock: Callable[[], float] = time.time,
+                 loop: Loop | None = None, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic):
         self.site = site
         self.cfg = cfg
         self.counter = cfg.counter
         self.component = f"counter-{cfg.counter}"
-        super().__init__(connection or Connection(site, self.component), Loop(monotonic=monotonic))
-        self.reply_topic = reply_topic(site, self.component)
+        super().__init__(connection or Connection(site, self.component),
+                         loop or Loop(monotonic=monotonic))
         topics = self.conn.topics
+        self.reply_topic = topics.reply(self.component, "press")
         self.state_topic = topics.counter_state(self.counter)
         self.error_topic = topics.error(self.component)
         self.press_topic = topics.counter_press(self.counter)
@@ -93,7 +96,8 @@ class PanelApp(Device):
             monotonic=monotonic, max_press_age_s=cfg.max_press_age_s, resend_s=cfg.resend_s)
         self.keys = (KeyReader(PANEL_KEYS, on_key=lambda a: self.loop.post(self.panel.press, a),
                                help=KEYS_HELP) if keys else None)
-        self.maint = Maintenance(self.conn, health=self.panel.health, on_reload=self.reload)
+        self.bad = BadMessages(log)
+        self.maint = Maintenance(self.conn, health=self.health, on_reload=self.reload)
         self.maint.command("identify")(self.identify)
         log.info("counter %s panel: %s, outbox %s", self.counter,
                  "one button" if cfg.one_button else f"buttons {sorted(cfg.pins)}"
@@ -122,7 +126,7 @@ class PanelApp(Device):
     # -- loop work -------------------------------------------------------------------------------
 
     def _switch_action(self, name: str, action: str, t: float) -> None:
-        self.panel.press("toggle" if action == "close" else action)
+        self.panel.press(TOGGLE if action == Action.CLOSE else action)
 
     def _publish(self, payload: bytes) -> bool:
         info = self.conn.publish(self.press_topic, payload, properties=self._props)
@@ -142,12 +146,19 @@ class PanelApp(Device):
                 self.panel.on_error(msgspec.json.decode(payload, type=schemas.Error))
             elif topic == self.reply_topic:
                 reply = msgspec.json.decode(payload)
-                if isinstance(reply, dict):
-                    self.panel.on_reply(reply)
-        except (schemas.BadMessage, msgspec.DecodeError, msgspec.ValidationError) as e:
-            log.error("ignoring bad message on %s: %s", topic, e)
+                if not isinstance(reply, dict):
+                    raise schemas.BadMessage("a reply is a JSON object")
+                self.panel.on_reply(reply)
+        except (schemas.BadMessage, msgspec.DecodeError, msgspec.ValidationError,
+                UnicodeDecodeError, RecursionError, ValueError, TypeError) as e:
+            self.bad.skip(topic, e)
 
     # -- maintenance -------------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        return {**self.panel.health(), "bad_messages": self.bad.count,
+                "broker_failures": self.conn.failures,
+                "second_copy_suspected": self.conn.takeovers}
 
     def identify(self, args: dict) -> dict:
         """Blink the panel's LED in its identify pattern for a few seconds ({"seconds": 5})."""

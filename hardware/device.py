@@ -1,11 +1,23 @@
 """What a counter panel and a kiosk process share: one loop, GPIO switches and an LED, the
-watchdog, and a clean shutdown.
+watchdog, and a clean shutdown. The bootstrap every device follows (issue 11):
 
     class PanelApp(Device):
-        def __init__(...):
-            super().__init__(conn, loop)
-            self.open_gpio(pins={...}, led=24, buzzer=None, ..., can_do_without=keys)
-            self.core = CounterPanel(...)     # next_deadline() and tick()
+        def __init__(self, site, cfg, *, connection=None, loop=None, pin_factory=None,
+                     clock=time.time, monotonic=time.monotonic):
+            super().__init__(connection or Connection(site, "counter-3"),
+                             loop or Loop(monotonic=monotonic))
+            self.open_gpio(pins={...}, led=24, buzzer=None, ..., pin_factory=pin_factory)
+            self.core = CounterPanel(..., publish=..., clock=clock)  # next_deadline(), tick()
+            self.maint = Maintenance(self.conn, health=..., on_reload=self.reload)
+
+    PanelApp(site, cfg).serve()                           # a Pi: real parts from the defaults
+    PanelApp(site, cfg, connection=conn, pin_factory=MockFactory(), clock=clock)   # a test
+
+- The outside world comes in as keyword-only arguments with real defaults: the broker
+  connection, the owner loop, the pin factory, the printer, the clocks. A test hands in fakes
+  through the same constructor and never patches an attribute.
+- Paho's and gpiozero's threads only post to the loop; the state lives on the loop's thread.
+- ``serve()``: signals, sdnotify READY/WATCHDOG/STOPPING, run until stopped, close cleanly.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from mqtt.consumer import clean_text
+
 log = logging.getLogger(__name__)
 
 BLINK = {"pending": (0.25, 0.25), "busy": (0.25, 0.25), "offline": (0.06, 0.06),
@@ -186,7 +188,9 @@ class TerminalFeedback:
 
     def _line(self, text: str) -> None:
         try:
-            print(f"{self.name}: {text}" if self.name else text, file=self.out, flush=True)
+            # Names from the config and texts from messages: no terminal control sequences.
+            line = clean_text(f"{self.name}: {text}" if self.name else text, 500)
+            print(line, file=self.out, flush=True)
         except (OSError, ValueError):  # a closed terminal must not stop the panel
             pass
 

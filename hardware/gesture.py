@@ -16,6 +16,12 @@ milliseconds on every press *and* release. Time is passed in, so tests need no s
 
 from __future__ import annotations
 
+from ticketing.model import Action
+
+# A panel gesture, not a queue action: the close button (key c) toggles, and the panel sends
+# ``close`` or ``open`` from what it predicts the counter will be (hardware.panel).
+TOGGLE = "toggle"
+
 
 class Debouncer:
     """Leading-edge debounce with a lockout window and a final reconcile.
@@ -100,7 +106,7 @@ class OneButton:
         self._clicks += 1
         if self._clicks >= 2:
             self._clicks = 0
-            return ["recall"]
+            return [Action.RECALL]
         self._window_end = t + self.double_press_s
         return []
 
@@ -118,11 +124,11 @@ class OneButton:
             self._held = True
             self._clicks = 0
             self._window_end = None
-            return ["skip"]
+            return [Action.SKIP]
         if self._window_end is not None and t >= self._window_end:
             self._window_end = None
             self._clicks = 0
-            return ["next"]
+            return [Action.NEXT]
         return []
 
 

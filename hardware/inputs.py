@@ -16,15 +16,16 @@ import threading
 import time
 from collections.abc import Callable
 
-from hardware.gesture import ButtonInput
+from hardware.gesture import TOGGLE, ButtonInput
+from ticketing.model import Action
 
 log = logging.getLogger(__name__)
 
 # Panel keys: letters on a keyboard, and the same actions on a numeric keypad.
-PANEL_KEYS = {"n": "next", "1": "next", "+": "next",
-              "r": "recall", "2": "recall", "*": "recall",
-              "s": "skip", "3": "skip", "-": "skip",
-              "c": "toggle", "0": "toggle", "/": "toggle"}
+PANEL_KEYS = {"n": Action.NEXT, "1": Action.NEXT, "+": Action.NEXT,
+              "r": Action.RECALL, "2": Action.RECALL, "*": Action.RECALL,
+              "s": Action.SKIP, "3": Action.SKIP, "-": Action.SKIP,
+              "c": TOGGLE, "0": TOGGLE, "/": TOGGLE}
 
 
 class Switches:

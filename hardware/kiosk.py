@@ -34,8 +34,10 @@ from antrian.config import Site
 from hardware.config import KioskConfig
 from hardware.kiosk_store import KioskStore
 from hardware.printer import OK, STATUS_TEXT, PrinterError
+from hardware.kiosk_slip import build_slip, printable, ticket_url
 from hardware.ticket import Slip, render, render_test
 from mqtt import schemas
+from mqtt.consumer import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +152,8 @@ class Kiosk:
         if state != "asked":
             return                            # an answer to a resend: already handled
         if not self._valid_ticket(event):
-            log.error("ignoring a malformed ticket event for %s: %r", rid, event)
+            log.error("ignoring a malformed ticket event for %s: %s", rid,
+                      clean_text(repr(event), 300))
             return
         self.store.issued(rid, event, ts=self.clock())
         self._pending += 1
@@ -163,7 +166,15 @@ class Kiosk:
 
     def on_error(self, error: schemas.Error) -> None:
         if self.asking is None or error.id != self.asking["id"]:
-            log.warning("service error for kiosk %s (id %s): %s", self.kiosk, error.id, error.error)
+            # Only our own takes concern us: `antrian take` and other clients may ask on this
+            # kiosk's topic, and their refusals are not this kiosk's trouble.
+            take = self.store.take(error.id) if isinstance(error.id, str) else None
+            # A second copy (error topic and reply topic) of a refusal already handled is quiet.
+            ours = take is not None and take[3] == "asked"
+            log.log(logging.WARNING if ours else logging.DEBUG,
+                    "service error for kiosk %s (id %s%s): %s", self.kiosk,
+                    clean_text(error.id, 64), "" if ours else ", not one of ours",
+                    clean_text(error.error, 200))
             return
         rid = self.asking["id"]
         self.store.set_take(rid, "refused")
@@ -173,7 +184,7 @@ class Kiosk:
         self.ready_at = self.monotonic() + self.cfg.cooldown_s
         # The queue's reason for visitors, in Indonesian (hours, quota...), when it gives one
         said = error.message.get("id") if isinstance(error.message, dict) else None
-        text = said if isinstance(said, str) and said else error.error
+        text = clean_text(said if isinstance(said, str) and said else error.error, 200)
         self._refuse(f"Maaf, nomor antrean tidak dapat diambil: {text}")
         self._show()
 
@@ -200,8 +211,8 @@ class Kiosk:
         if not status or status.get("open") is not False:
             return None
         text = status.get("text")
-        said = text.get("id") if isinstance(text, dict) else None
-        return said if isinstance(said, str) and said else "layanan sedang tutup"
+        said = clean_text(text.get("id"), 120) if isinstance(text, dict) else ""
+        return said or "layanan sedang tutup"
 
     def standard(self, sid: str) -> dict | None:
         return (self.services.get(sid) or {}).get("standard")
@@ -286,7 +297,7 @@ class Kiosk:
         """Render one slip now, so the first visitor does not wait for the QR and image modules
         to load (a third of a second here, more on a Pi)."""
         render(self.slip({"ticket": "A000", "service": self.cfg.services[0], "ahead": 0,
-                          "issued_at": self.clock()}, reprint=False),
+                          "issued_at": self.clock(), "key": "warm-up-only"}, reprint=False),
                profile=self.cfg.printer_profile, paper_mm=self.paper_mm)
 
     # -- figures -----------------------------------------------------------------------------------
@@ -351,44 +362,15 @@ class Kiosk:
                 self.store.set_take(rid, "abandoned")
                 self.abandoned += 1
 
-    @staticmethod
-    def _valid_ticket(event: dict) -> bool:
-        return (isinstance(event.get("ticket"), str) and isinstance(event.get("service"), str)
-                and isinstance(event.get("ahead"), int)
-                and isinstance(event.get("issued_at"), (int, float)))
+    def _valid_ticket(self, event: dict) -> bool:
+        return printable(event, self.site, self.clock())
+
+    def ticket_url(self, event: dict) -> str | None:
+        return ticket_url(self.site, self.cfg, event)
 
     def slip(self, event: dict, *, reprint: bool) -> Slip:
-        service = self.site.services.get(event["service"])
-        base = (self.site.public_url or "").rstrip("/")
-        if self.cfg.ticket_url:
-            # {day} too, once hardware/config.py's check of the placeholders accepts it
-            url = self.cfg.ticket_url.format(public_url=base, ticket=event["ticket"],
-                                             service=event["service"], kiosk=self.kiosk,
-                                             day=event.get("day") or "")
-        elif base:
-            # The visitor's own ticket on the page (docs/web.md), where they rate the service
-            # once served; d= keeps tomorrow's A016 from showing this one's status.
-            day = event.get("day")
-            url = f"{base}/t/{event['ticket']}" + (f"?d={day}" if isinstance(day, str) else "")
-        else:
-            url = None
-        standard = self.standard(event["service"]) or {}
-        reqs = standard.get("requirements")
-        duration = standard.get("duration_minutes")
-        fee = standard.get("fee")
-        est = event.get("est_wait_s")
-        return Slip(site_title=self.site.title,
-                    agency=service.agency if service else "",
-                    service=service.name if service else event["service"],
-                    ticket=event["ticket"],
-                    issued_at=datetime.fromtimestamp(event["issued_at"], self.site.tz),
-                    ahead=event["ahead"], est_wait_s=est if isinstance(est, (int, float)) else None,
-                    url=url, kiosk_name=self.cfg.name, priority=bool(event.get("priority")),
-                    reprint=reprint, fee=fee if isinstance(fee, str) else None,
-                    duration_minutes=duration if isinstance(duration, (int, float))
-                    and not isinstance(duration, bool) else None,
-                    requirements=tuple(r for r in reqs if isinstance(r, str))
-                    if isinstance(reqs, list) else ())
+        return build_slip(self.site, self.cfg, event, self.standard(event["service"]),
+                          reprint=reprint)
 
     def _print(self, rid: str, event: dict, *, reprint: bool) -> bool:
         data = render(self.slip(event, reprint=reprint), profile=self.cfg.printer_profile,

@@ -4,9 +4,10 @@
     app.start()
     app.run()          # until app.stop(); a touch kiosk runs pygame on this thread
 
-Subscriptions: ``ticket`` (answers, matched by take id), ``error/kiosk-<id>`` (refusals) and
-``service/+/state`` (read-only: each service's opening status and published standard, for the
-screen, the slip and refusing a closed service at once).
+Subscriptions: ``ticket`` (answers, matched by take id), ``error/kiosk-<id>`` (refusals),
+``reply/kiosk-<id>/take`` (the MQTT v5 reply to each take: the ticket or the refusal, whichever
+copy comes first counts) and ``service/+/state`` (read-only: each service's opening status and
+published standard, for the screen, the slip and refusing a closed service at once).
 """
 
 from __future__ import annotations
@@ -15,24 +16,28 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 import msgspec
 import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from antrian import config as site_config
 from antrian import sdnotify
 from antrian.config import ConfigError, Site
+from antrian.loop import Loop
 from hardware.config import KioskConfig, kiosk_config
 from hardware.device import Device
 from hardware.feedback import KIOSK_TEXT, Feedbacks, TerminalFeedback
 from hardware.inputs import KeyReader
 from hardware.kiosk import Kiosk
 from hardware.kiosk_store import KioskStore
-from antrian.loop import Loop
 from hardware.printer import open_printer
 from mqtt import schemas
 from mqtt.client import Connection
+from mqtt.consumer import BadMessages
 from mqtt.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
@@ -51,17 +56,25 @@ class KioskApp(Device):
     def __init__(self, site: Site, cfg: KioskConfig, *, keys: bool = False,
                  touch: bool | None = None, printer=None, pin_factory=None,
                  out: TextIO | None = None, connection: Connection | None = None,
-                 screen_size: tuple[int, int] | None = None):
+                 loop: Loop | None = None, screen_size: tuple[int, int] | None = None,
+                 clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.site = site
         self.cfg = cfg
         self.component = f"kiosk-{cfg.kiosk}"
-        super().__init__(connection or Connection(site, self.component), Loop())
+        super().__init__(connection or Connection(site, self.component),
+                         loop or Loop(monotonic=monotonic))
         topics = self.conn.topics
         self.take_topic = topics.kiosk_take(cfg.kiosk)
         self.error_topic = topics.error(self.component)
         self.ticket_topic = topics.ticket
         self.service_topic = topics.service_state()
-        self.conn.subscriptions += [self.ticket_topic, self.error_topic, self.service_topic]
+        # MQTT v5 replies to this kiosk's takes (issue 12: under its own reply/ subtree).
+        self.reply_topic = topics.reply(self.component, "take")
+        self.conn.subscriptions += [self.ticket_topic, self.error_topic, self.service_topic,
+                                    self.reply_topic]
+        self._props = Properties(PacketTypes.PUBLISH)
+        self._props.ResponseTopic = self.reply_topic
         self.conn.on_message = self._on_message
         self.conn.on_connect(lambda: self.loop.post(self.kiosk.connected))
         self.conn.on_disconnect(lambda: self.loop.post(self.kiosk.disconnected))
@@ -84,12 +97,13 @@ class KioskApp(Device):
         self.feedback = Feedbacks(self.led, term, self.touch)
         self.store = KioskStore(cfg.store, cfg.kiosk)
         self.kiosk = self.core = Kiosk(site, cfg, self.store, printer, publish=self._publish,
-                                       feedback=self.feedback)
+                                       feedback=self.feedback, clock=clock, monotonic=monotonic)
+        self.bad = BadMessages(log)
         self._priority_next = False
         self.overrides: dict = {}        # command-line settings a reload keeps
         if keys:
             self.keys = KeyReader(self.keymap(), on_key=self._key, help=self.keys_help())
-        self.maint = Maintenance(self.conn, health=self.kiosk.health, on_reload=self.reload)
+        self.maint = Maintenance(self.conn, health=self.health, on_reload=self.reload)
         self.maint.command("identify")(
             lambda args: self.loop.call(self._identify, timeout=30))
         self._stop = threading.Event()
@@ -154,16 +168,24 @@ class KioskApp(Device):
         self.loop.post(lambda: self.kiosk.tap(service, t, priority=priority))
 
     def _publish(self, payload: bytes) -> bool:
-        return self.conn.publish(self.take_topic, payload).rc == paho.MQTT_ERR_SUCCESS
+        info = self.conn.publish(self.take_topic, payload, properties=self._props)
+        return info.rc == paho.MQTT_ERR_SUCCESS
 
     def _on_message(self, topic: str, payload: bytes, message) -> None:
         self.loop.post(self._handle, topic, payload)
 
     def _handle(self, topic: str, payload: bytes) -> None:
+        """One message, on the loop thread. Every message is untrusted: one the kiosk cannot
+        use is logged once per topic and skipped; the kiosk keeps what it had."""
         try:
-            if topic == self.ticket_topic:
+            if topic == self.ticket_topic or topic == self.reply_topic:
                 event = msgspec.json.decode(payload)
-                if isinstance(event, dict):
+                if not isinstance(event, dict):
+                    raise schemas.BadMessage("a ticket event is a JSON object")
+                if topic == self.reply_topic and event.get("ok") is False:
+                    # a refusal answered on our reply topic: the same as on error/kiosk-<id>
+                    self.kiosk.on_error(msgspec.convert(event, schemas.Error))
+                else:
                     self.kiosk.on_ticket(event)
             elif topic == self.error_topic:
                 self.kiosk.on_error(msgspec.json.decode(payload, type=schemas.Error))
@@ -172,13 +194,20 @@ class KioskApp(Device):
                 if len(levels) == 3 and levels[0] == "service" and levels[2] == "state":
                     state = msgspec.json.decode(payload) if payload else None
                     if state is not None and not isinstance(state, dict):
-                        raise msgspec.ValidationError("a service state is a JSON object")
+                        raise schemas.BadMessage("a service state is a JSON object")
                     if self.kiosk.on_service_state(levels[1], state) and self.touch:
                         self.touch.set_services(self.kiosk.services)
-        except (msgspec.DecodeError, msgspec.ValidationError) as e:
-            log.error("ignoring bad message on %s: %s", topic, e)
+        except (schemas.BadMessage, msgspec.DecodeError, msgspec.ValidationError,
+                UnicodeDecodeError, RecursionError, ValueError, TypeError, KeyError,
+                OverflowError) as e:
+            self.bad.skip(topic, e)
 
     # -- maintenance -------------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        return {**self.kiosk.health(), "bad_messages": self.bad.count,
+                "broker_failures": self.conn.failures,
+                "second_copy_suspected": self.conn.takeovers}
 
     def _identify(self) -> dict:
         self.feedback.identify(5.0)

@@ -20,15 +20,24 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from hardware.gesture import TOGGLE
 from hardware.outbox import BROKEN, CHAIN, UNSET, Expect, Outbox, Pending
 from mqtt import schemas
+from mqtt.consumer import TICKET_LABEL, clean_text, plausible_stamp, supersedes
+from ticketing.model import Action
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("next", "recall", "skip", "open", "close", "toggle")
+# The queue actions a panel sends: the ones that need no argument (``call`` names a ticket,
+# ``transfer`` a service: a console's work, not a button's).
+PANEL_ACTIONS = tuple(a for a in Action if a not in (Action.CALL, Action.TRANSFER))
+# ``toggle`` (hardware.gesture.TOGGLE) is a panel gesture, not a queue action: the close button
+# toggles, and the panel sends ``close`` or ``open`` from what it predicts the counter will be.
+ACTIONS = (*PANEL_ACTIONS, TOGGLE)
 # Shown on the staff's terminal (the staff reads Indonesian).
-ACTION_WORDS = {"next": "berikutnya", "recall": "panggil ulang", "skip": "lewati",
-                "open": "buka loket", "close": "tutup loket"}
+ACTION_WORDS = {Action.NEXT: "berikutnya", Action.RECALL: "panggil ulang", Action.SKIP: "lewati",
+                Action.OPEN: "buka loket", Action.CLOSE: "tutup loket",
+                Action.CALL: "panggil", Action.TRANSFER: "alihkan"}
 
 
 class Feedback(Protocol):
@@ -84,8 +93,9 @@ class CounterPanel:
         if action not in ACTIONS:
             log.error("unknown panel action %r", action)
             return None
-        if action == "toggle":
-            action = "close" if self._predicted_open() else "open"
+        if action == TOGGLE:
+            action = Action.CLOSE if self._predicted_open() else Action.OPEN
+        action = Action(action).value
         if self._pending:
             expect = CHAIN
         elif self.state is not None:
@@ -121,15 +131,22 @@ class CounterPanel:
         """
         if state.counter != self.counter:
             return
-        if self.state is not None and state.seq < self.state.seq and not retained:
-            log.debug("dropping old counter state seq %s < %s", state.seq, self.state.seq)
+        problem = implausible(state)
+        if problem:
+            raise ValueError(f"counter state: {problem}")
+        head = self._pending[0] if self._pending else None
+        echoes_head = head is not None and state.request == head.id
+        held = (self.state.day, self.state.seq) if self.state is not None else None
+        # The echo of the press in flight is fresh by construction: it answers what we just sent.
+        if not echoes_head and not supersedes(held, state.day, state.seq, retained=retained):
+            log.debug("dropping older counter state %s/%s (holding %s)", state.day, state.seq,
+                      held)
             return
         self.state = state
-        head = self._pending[0] if self._pending else None
-        if head is not None and state.request == head.id:
+        if echoes_head:
             self._finish(head, Expect.known(state.ticket), "ack",
                          f"{ACTION_WORDS.get(head.action, head.action)}: "
-                         f"{state.ticket or 'tidak ada antrean'}")
+                         f"{clean_text(state.ticket, 20) or 'tidak ada antrean'}")
             self._advance()
         self._show()
 
@@ -137,14 +154,20 @@ class CounterPanel:
         """A refusal on ``error/counter-<id>``: the press is done (nothing changed)."""
         head = self._pending[0] if self._pending else None
         if head is None or error.id != head.id:
-            log.warning("service error for counter %s (id %s): %s", self.counter, error.id,
-                        error.error)
+            # `antrian press` and consoles may press for this counter too: their refusals are
+            # not this panel's trouble (its own ids begin with c<counter>-).
+            ours = isinstance(error.id, str) and error.id.startswith(self.outbox.ids.prefix + "-")
+            log.log(logging.WARNING if ours else logging.DEBUG,
+                    "service error for counter %s (id %s%s): %s", self.counter,
+                    clean_text(error.id, 64), "" if ours else ", not one of ours",
+                    clean_text(error.error, 200))
             return
         # A refused press changed nothing: the next press meets what this one expected, unless
         # this one was stale, which means the panel's belief was wrong (drop the chain).
         chain = BROKEN if error.code == "stale" else self._resolve(head)
         self._finish(head, chain, "refused",
-                     f"{ACTION_WORDS.get(head.action, head.action)} ditolak: {error.error}")
+                     f"{ACTION_WORDS.get(head.action, head.action)} ditolak: "
+                     f"{clean_text(error.error, 120)}")
         self._advance()
         self._show()
 
@@ -158,13 +181,17 @@ class CounterPanel:
             data = reply.get("data") if isinstance(reply.get("data"), dict) else {}
             ticket = data.get("ticket") if "ticket" in data else (
                 self.state.ticket if self.state else None)
+            if ticket is not None and not (isinstance(ticket, str) and TICKET_LABEL.match(ticket)):
+                raise ValueError(f"reply to {head.id}: ticket {clean_text(repr(ticket), 40)} is "
+                                 "not a ticket label")
             self._finish(head, Expect.known(ticket), "ack",
                          f"{ACTION_WORDS.get(head.action, head.action)}: "
-                         f"{ticket or 'tidak ada antrean'}")
+                         f"{clean_text(ticket, 20) or 'tidak ada antrean'}")
             self._advance()
         else:
-            self.on_error(schemas.Error(error=str(reply.get("error", "refused")), id=head.id,
-                                        code=str(reply.get("code", "bad_request"))))
+            self.on_error(schemas.Error(error=clean_text(reply.get("error", "refused"), 200),
+                                        id=head.id,
+                                        code=clean_text(reply.get("code", "bad_request"), 40)))
             return
         self._show()
 
@@ -218,8 +245,8 @@ class CounterPanel:
         """Whether the counter will be open once every pending press is applied."""
         is_open = self.state.open if self.state is not None else False
         for p in self._pending:
-            if p.action in ("close", "open", "next", "skip"):
-                is_open = p.action != "close"     # next and skip open a closed counter
+            if p.action in (Action.CLOSE, Action.OPEN, Action.NEXT, Action.SKIP):
+                is_open = p.action != Action.CLOSE     # next and skip open a closed counter
         return is_open
 
     def _resolve(self, item: Pending) -> Expect:
@@ -233,7 +260,7 @@ class CounterPanel:
             self.last_ack_latency_ms = ((now - pressed) if pressed is not None
                                         else max(0.0, self.clock() - item.ts)) * 1000
             log.info("press %s %s acknowledged in %.1f ms (ticket %s)", item.id, item.action,
-                     self.last_ack_latency_ms, chain.ticket)
+                     self.last_ack_latency_ms, clean_text(chain.ticket, 20))
         elif kind == "refused":
             self.refused += 1
             log.warning("press %s %s refused: %s", item.id, item.action, text)
@@ -285,6 +312,18 @@ class CounterPanel:
         if mode != self._mode:
             self._mode = mode
             self.feedback.show(mode)
+
+
+def implausible(state: schemas.CounterState) -> str | None:
+    """Why a decoded counter state cannot be the queue's (None when it can): the panel would
+    otherwise hold it, expect its ticket in the next press and be refused as stale."""
+    if not plausible_stamp(state.day, state.seq):
+        return f"stamp {clean_text(state.day, 20)!r}/{state.seq} is not a service day and seq"
+    if state.ticket is not None and not TICKET_LABEL.match(state.ticket):
+        return f"ticket {clean_text(state.ticket, 30)!r} is not a ticket label"
+    if state.request is not None and (len(state.request) > 64 or not state.request.isprintable()):
+        return "request is not a request id"
+    return None
 
 
 def _expect_text(expect: Expect) -> str:

@@ -15,6 +15,8 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
+from mqtt.consumer import clean_text
+
 DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember"]
@@ -101,9 +103,11 @@ def _printer(profile: str | None, paper_mm: int):
     return p
 
 
-def _ascii(text: str) -> str:
-    """Thermal printers' code pages vary: keep to what every one prints."""
-    return text.replace("–", "-").replace("—", "-").replace("·", "-").encode(
+def _ascii(text: str, limit: int = 500) -> str:
+    """Thermal printers' code pages vary: keep to what every one prints. Control and format
+    characters go first (issue 12): an ESC or GS in a name from the config or a text from the
+    queue would otherwise be a printer command (cut, feed, a code page, a logo)."""
+    return clean_text(text, limit).replace("–", "-").replace("—", "-").replace("·", "-").encode(
         "ascii", "replace").decode()
 
 
@@ -130,11 +134,11 @@ def render(slip: Slip, *, profile: str | None = None, paper_mm: int = 80) -> byt
         p.textln("PRIORITAS")
         p.set(align="center", bold=False, normal_textsize=True)
     p.ln()
-    p.textln(indonesian_datetime(slip.issued_at))
-    p.textln(ahead_text(slip.ahead))
+    p.textln(_ascii(indonesian_datetime(slip.issued_at)))
+    p.textln(_ascii(ahead_text(slip.ahead)))
     wait = wait_text(slip.est_wait_s)
     if wait:
-        p.textln(wait)
+        p.textln(_ascii(wait))
     standard = standard_text(slip.fee, slip.duration_minutes)
     if standard:
         p.textln(_ascii(standard))
@@ -150,7 +154,7 @@ def render(slip: Slip, *, profile: str | None = None, paper_mm: int = 80) -> byt
     if slip.url:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            p.qr(slip.url, size=5, center=True)
+            p.qr(clean_text(slip.url, 500), size=5, center=True)
         p.textln("Pindai untuk melihat antrean")
     if slip.reprint:
         p.textln("(dicetak ulang)")
@@ -169,7 +173,7 @@ def render_test(kiosk: str, when: datetime, lines: list[str], *, profile: str | 
     p.textln("UJI PRINTER")
     p.set(align="center", bold=False, normal_textsize=True)
     p.textln(_ascii(f"Kios {kiosk}"))
-    p.textln(indonesian_datetime(when))
+    p.textln(_ascii(indonesian_datetime(when)))
     p.set(align="left")
     for line in lines:
         p.textln(_ascii(line))

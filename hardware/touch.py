@@ -13,6 +13,7 @@ habis (80 nomor)", greyed) or its standard ("Gratis - 15 menit"), from ``set_ser
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from antrian.config import Site
 from hardware.config import KioskConfig
+from mqtt.consumer import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -70,24 +72,13 @@ def group_by_agency(site: Site, services: tuple[str, ...]) -> list[tuple[str, li
     return list(groups.items())
 
 
-def layout(groups: list[tuple[str, list[tuple[str, str]]]], size: tuple[int, int],
-           page: int = 0, *, priority: bool = False) -> Layout:
-    """Place headings and buttons; services that do not fit go to further pages.
+Placed = tuple[Rect, str, "str | None", str]      # (rect, kind, service, label)
 
-    Buttons are at least 80 px (or an eleventh of the height) tall: fingers, not mouse pointers.
-    """
-    w, h = size
-    pad = max(8, w // 120)
-    cols = 3 if w >= h else 2
-    header_h, banner_h, nav_h = h * 12 // 100, h * 14 // 100, h * 9 // 100
-    heading_h = max(28, h * 5 // 100)
-    button_h = max(80, h // 11)
-    top, bottom = header_h + pad, h - banner_h - nav_h - pad
-    col_w = (w - pad * (cols + 1)) // cols
 
-    # Bands, top to bottom: an agency with a row's worth of services gets the full width (a
-    # heading, then rows); smaller agencies share a band, one column each (a heading, then its
-    # services stacked), so forty services of twenty agencies do not need twenty rows.
+def _bands(groups: list[tuple[str, list[tuple[str, str]]]], cols: int) -> list[tuple[str, list]]:
+    """Bands, top to bottom: an agency with a row's worth of services gets the full width (a
+    heading, then rows); smaller agencies share a band, one column each (a heading, then its
+    services stacked), so forty services of twenty agencies do not need twenty rows."""
     bands: list[tuple[str, list]] = []
     shared: list[tuple[str, list[tuple[str, str]]]] = []
     for agency, services in groups:
@@ -103,21 +94,22 @@ def layout(groups: list[tuple[str, list[tuple[str, str]]]], size: tuple[int, int
                 shared = []
     if shared:
         bands.append(("shared", shared))
+    return bands
 
+
+def _pages(bands: list[tuple[str, list]], *, w: int, pad: int, cols: int, top: int, bottom: int,
+           heading_h: int, button_h: int) -> list[list[Placed]]:
+    """Headings and buttons placed band by band, a new page when the next does not fit."""
+    col_w = (w - pad * (cols + 1)) // cols
     row_h = button_h + pad
-    pages: list[list[tuple[Rect, str, str | None, str]]] = [[]]   # (rect, kind, service, label)
+    pages: list[list[Placed]] = [[]]
     y = top
-
-    def new_page() -> None:
-        nonlocal y
-        pages.append([])
-        y = top
-
     for kind, blocks in bands:
         if kind == "shared":
             tallest = max(len(services) for _, services in blocks)
             if y + heading_h + pad + tallest * row_h > bottom and pages[-1]:
-                new_page()
+                pages.append([])
+                y = top
             for c, (agency, services) in enumerate(blocks):
                 x = pad + c * (col_w + pad)
                 pages[-1].append(((x, y, col_w, heading_h), "heading", None, agency))
@@ -131,7 +123,8 @@ def layout(groups: list[tuple[str, list[tuple[str, str]]]], size: tuple[int, int
         for n, row in enumerate(rows):
             heading = n == 0
             if y + (heading_h + pad if heading else 0) + row_h > bottom and pages[-1]:
-                new_page()
+                pages.append([])
+                y = top
                 heading = True      # an agency split over pages is named again on the next
             if heading:
                 pages[-1].append(((pad, y, w - 2 * pad, heading_h), "heading", None,
@@ -141,6 +134,22 @@ def layout(groups: list[tuple[str, list[tuple[str, str]]]], size: tuple[int, int
                 pages[-1].append(((pad + i * (col_w + pad), y, col_w, button_h), "service", sid,
                                   name))
             y += row_h
+    return pages
+
+
+def layout(groups: list[tuple[str, list[tuple[str, str]]]], size: tuple[int, int],
+           page: int = 0, *, priority: bool = False) -> Layout:
+    """Place headings and buttons; services that do not fit go to further pages.
+
+    Buttons are at least 80 px (or an eleventh of the height) tall: fingers, not mouse pointers.
+    """
+    w, h = size
+    pad = max(8, w // 120)
+    cols = 3 if w >= h else 2
+    header_h, banner_h, nav_h = h * 12 // 100, h * 14 // 100, h * 9 // 100
+    pages = _pages(_bands(groups, cols), w=w, pad=pad, cols=cols, top=header_h + pad,
+                   bottom=h - banner_h - nav_h - pad, heading_h=max(28, h * 5 // 100),
+                   button_h=max(80, h // 11))
     page = max(0, min(page, len(pages) - 1))
     out = Layout(header=(0, 0, w, header_h), banner=(0, h - banner_h, w, banner_h), page=page,
                  pages=len(pages))
@@ -168,13 +177,15 @@ def button_detail(info: dict | None) -> tuple[bool, str]:
     status = info.get("status") or {}
     if status.get("open") is False:
         text = status.get("text")
-        return False, (text.get("id") if isinstance(text, dict) else None) or "Tutup"
+        said = text.get("id") if isinstance(text, dict) else None
+        return False, clean_text(said, 120) if isinstance(said, str) and said else "Tutup"
     standard = info.get("standard") or {}
     parts = []
     if isinstance(standard.get("fee"), str) and standard["fee"]:
-        parts.append(standard["fee"])
+        parts.append(clean_text(standard["fee"], 80))
     duration = standard.get("duration_minutes")
-    if isinstance(duration, (int, float)) and not isinstance(duration, bool) and duration > 0:
+    if isinstance(duration, (int, float)) and not isinstance(duration, bool) \
+            and math.isfinite(duration) and 0 < duration <= 100_000:
         parts.append(f"{duration:g} menit")
     return True, " - ".join(parts)
 
@@ -363,6 +374,8 @@ class TouchScreen:
     def _text(self, text: str, rect: Rect, px: int, colour, *, align: str = "center",
               wrap_ok: bool = False) -> None:
         x, y, w, h = rect
+        # Text from the queue's messages is untrusted: a NUL stops pygame's render for good.
+        text = clean_text(text, 300)
         size = max(12, px)
         while True:
             font = self.font(size)

@@ -13,9 +13,10 @@ import uuid
 from pathlib import Path
 
 from antrian import config as siteconfig
-from mqtt import schemas
 from mqtt.client import Connection
+from mqtt.consumer import RequestError, Requester, connect
 from mqtt.topics import Topics
+from ticketing.model import Action
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="SQLite file (default: /var/lib/antrian/queue.db, or ./var/queue.db)")
     p.set_defaults(func=serve)
 
-    p = sub.add_parser("take", help="take a ticket (as a kiosk)")
+    p = sub.add_parser("take", help="take a ticket (for a kiosk's services, as account cli)")
     p.add_argument("--config", required=True)
     p.add_argument("--service", required=True)
     p.add_argument("--kiosk", default=None, help="kiosk id (default: the first that offers it)")
@@ -38,7 +39,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("press", help="press a counter button")
     p.add_argument("--config", required=True)
     p.add_argument("--counter", required=True)
-    p.add_argument("action", choices=["next", "recall", "skip", "call", "transfer", "open", "close"])
+    p.add_argument("action", choices=[a.value for a in Action])
     p.add_argument("--ticket", help="for call: the ticket to call")
     p.add_argument("--to", help="for transfer: the service id")
     p.add_argument("--expect", help="the ticket the counter should hold ('' for none)")
@@ -71,39 +72,47 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-class Requester:
-    """A short-lived client that publishes one request and waits for its answer."""
+def cli_connection(site, subscriptions: list[str] = (), on_message=None, *,
+                   console: bool = False) -> Connection:
+    """The command line's own client on the console listener, never a kiosk's or a counter's
+    account, so a real device never hears about requests it did not make: ``cli`` (the
+    supervisor's account for takes and presses) or, with ``console`` (``antrian status``) or
+    where the secrets file has no ``cli``, the technician's (``ops``, ``ops-<name>``). A random
+    client id: two technicians' commands never collide."""
+    creds = None if console else siteconfig.credentials(site, "cli")
+    if creds is None and site.broker.secrets:
+        creds = siteconfig.console_credentials(site)
+    return Connection(site, "cli", subscriptions=list(subscriptions), on_message=on_message,
+                      presence=False, credentials=creds, account=creds[0] if creds else "cli",
+                      broker=site.broker.console(),
+                      client_id=f"antrian-{site.site}-cli-{uuid.uuid4().hex[:8]}")
 
-    def __init__(self, site, component: str, subscriptions: list[str], match):
-        self.answer: tuple[str, dict] | None = None
-        self.done = threading.Event()
-        self.match = match
 
-        def on_message(topic: str, payload: bytes, message) -> None:
-            try:
-                body = json.loads(payload) if payload else {}
-            except ValueError:
-                return
-            if isinstance(body, dict) and self.match(topic, body):
-                self.answer = (topic, body)
-                self.done.set()
+def ask(site, topic: str, body: dict, timeout: float, what: str, *, answers: list[str],
+        match) -> dict | None:
+    """One request as ``cli``; the queue service's answer, or None (said on stderr).
 
-        # `cli`: the supervisor's account for takes and presses, on the console listener.
-        creds = siteconfig.credentials(site, "cli")
-        self.conn = Connection(site, component, subscriptions=subscriptions,
-                               on_message=on_message, presence=False, credentials=creds,
-                               broker=site.broker.console(),
-                               client_id=f"antrian-{site.site}-{component}-{uuid.uuid4().hex[:6]}")
+    The queue answers a take or a press on its contract topics (``ticket``, ``error/<source>``,
+    the counter's state), never on a reply tree of ours (it replies only to the sender's own:
+    the kiosk's, the counter's), so the answer is the first message on ``answers`` for which
+    ``match(topic, body)`` holds."""
+    def found(t: str, payload: bytes) -> bool:
+        try:
+            answer = json.loads(payload)
+        except ValueError:
+            return False
+        return isinstance(answer, dict) and match(t, answer)
 
-    def request(self, topic: str, body: dict, timeout: float) -> tuple[str, dict] | None:
-        if not self.conn.start(wait=timeout):
-            print("antrian: cannot reach the broker", file=sys.stderr)
-            return None
-        time.sleep(0.05)  # let the SUBACK land before the request can be answered
-        self.conn.publish(topic, json.dumps(body).encode())
-        self.done.wait(timeout)
-        self.conn.stop()
-        return self.answer
+    started = time.monotonic()
+    try:
+        with Requester(cli_connection(site, answers)).start(timeout) as requester:
+            left = max(0.5, timeout - (time.monotonic() - started))
+            payload = requester.request(topic, body, left, what=what, also=found,
+                                        respond=False)
+    except RequestError as e:
+        print(f"antrian: {e}", file=sys.stderr)
+        return None
+    return json.loads(payload)
 
 
 def take(args: argparse.Namespace) -> int:
@@ -115,11 +124,11 @@ def take(args: argparse.Namespace) -> int:
         return 2
     rid = f"cli-{uuid.uuid4().hex[:12]}"
     topics = Topics(site.site)
-    t = Requester(site, "cli", [topics.ticket, topics.error(f"kiosk-{kiosk}")],
-                  lambda topic, body: body.get("id") == rid)
-    answer = t.request(topics.kiosk_take(kiosk),
-                       {"service": args.service, "id": rid, "priority": args.priority},
-                       args.timeout)
+    body = {"service": args.service, "id": rid, "priority": args.priority}
+    answer = ask(site, topics.kiosk_take(kiosk), body, args.timeout,
+                 f"take {rid} (service {args.service})",
+                 answers=[topics.ticket, topics.error(f"kiosk-{kiosk}")],
+                 match=lambda t, b: b.get("id") == rid)
     return _print_answer(answer)
 
 
@@ -134,19 +143,21 @@ def press(args: argparse.Namespace) -> int:
         body["to"] = args.to
     if args.expect is not None:
         body["expect"] = args.expect or None
-    t = Requester(site, "cli", [topics.counter_state(args.counter),
-                                topics.error(f"counter-{args.counter}")],
-                  lambda topic, b: b.get("request") == rid or b.get("id") == rid)
-    return _print_answer(t.request(topics.counter_press(args.counter), body, args.timeout))
+    answer = ask(site, topics.counter_press(args.counter), body, args.timeout,
+                 f"press {rid} ({args.action} at counter {args.counter})",
+                 answers=[topics.counter_state(args.counter),
+                          topics.error(f"counter-{args.counter}")],
+                 match=lambda t, b: b.get("request") == rid or b.get("id") == rid)
+    return _print_answer(answer)
 
 
-def _print_answer(answer) -> int:
+def _print_answer(answer: dict | None) -> int:
     if answer is None:
-        print("antrian: no answer from the queue service", file=sys.stderr)
         return 1
-    topic, body = answer
-    print(json.dumps(body, ensure_ascii=False))
-    return 1 if body.get("ok") is False else 0
+    if answer.get("ok") is True and isinstance(answer.get("data"), dict):
+        answer = {**answer["data"], "ok": True}      # a press's outcome: counter, ticket...
+    print(json.dumps(answer, ensure_ascii=False))
+    return 1 if answer.get("ok") is False else 0
 
 
 def status(args: argparse.Namespace) -> int:
@@ -171,14 +182,12 @@ def status(args: argparse.Namespace) -> int:
                 and "queue" in presence):
             complete.set()
 
-    conn = Connection(site, "cli", subscriptions=[topics.service_state(), topics.counter_state(),
-                                                  topics.lwt("queue")],
-                      on_message=on_message, presence=False,
-                      credentials=siteconfig.console_credentials(site),
-                      broker=site.broker.console(),
-                      client_id=f"antrian-{site.site}-status-{uuid.uuid4().hex[:6]}")
-    if not conn.start(wait=args.timeout):
-        print("antrian: cannot reach the broker", file=sys.stderr)
+    conn = cli_connection(site, [topics.service_state(), topics.counter_state(),
+                                 topics.lwt("queue")], on_message, console=True)
+    try:
+        connect(conn, args.timeout)
+    except RequestError as e:
+        print(f"antrian: {e}", file=sys.stderr)
         return 1
     complete.wait(args.timeout)
     conn.stop()

@@ -3,7 +3,7 @@
     $ antrian ctl --config site.toml queue stats
     $ antrian ctl --config site.toml queue message text="Loket 5 tutup pukul 12.00"
     $ antrian ctl --config site.toml board-lobby screenshot --out lobby.png
-    $ antrian watch --config site.toml            # live table; --once for one snapshot
+    $ antrian watch --config site.toml            # live table (mqtt/watch.py)
     $ antrian broker-config --config site.toml --out /etc/antrian/mosquitto
 
 ``ctl`` and ``watch`` speak the same topics as ``mosquitto_rr`` and ``mosquitto_sub`` would
@@ -15,18 +15,16 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import shutil
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from antrian import config as siteconfig
-from antrian.config import ConfigError, Site, tables
+from antrian.config import ConfigError, Site
 
 EXIT_FAILED = 1      # the component answered ok: false, or a component is not online (watch)
 EXIT_USAGE = 2
@@ -164,10 +162,12 @@ def parse_args(items: list[str]) -> dict:
 
 
 def ops_connection(site: Site, name: str, subscriptions: list[str], on_message) -> Any:
-    """A short-lived console client with the technicians' account (no presence of its own)."""
+    """A short-lived console client with the technicians' account (``ops``, ``ops-<name>`` or
+    ``$ANTRIAN_OPS_ACCOUNT``) on the console listener (no presence of its own)."""
     from mqtt.client import Connection
+    creds = siteconfig.console_credentials(site)
     return Connection(site, name, subscriptions=subscriptions, on_message=on_message,
-                      presence=False, credentials=siteconfig.console_credentials(site),
+                      presence=False, credentials=creds, account=creds[0] if creds else "ops",
                       broker=site.broker.console(),
                       client_id=f"antrian-{site.site}-{name}-{uuid.uuid4().hex[:8]}")
 
@@ -180,45 +180,47 @@ class Answer:
 
 
 def request(site: Site, component: str, command: str, args: dict, timeout: float) -> Answer:
-    """Send one command with an MQTT v5 response topic and wait for its reply."""
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
+    """Send one command with an MQTT v5 response topic (under the ops account's own ``reply/``)
+    and wait for its reply. Raises :class:`mqtt.consumer.RequestError` (login refused, broker
+    unreachable); no answer in time leaves ``reply`` None and says what the presence was."""
+    from mqtt.consumer import NoAnswer, Requester
     from mqtt.topics import Topics
 
     topics = Topics(site.site)
-    txn = uuid.uuid4().hex[:12]
-    # Under the component's own stat/ tree: the one place its account may always publish.
-    response = f"{topics.stat(component, command)}/{txn}"
-    lwt = topics.lwt(component)
+    lwt, stat = topics.lwt(component), topics.stat(component, command)
     answer = Answer()
+    txn = uuid.uuid4().hex[:12]
 
-    def on_message(topic: str, payload: bytes, message: Any) -> None:
+    def on_presence(topic: str, payload: bytes, message: Any) -> None:
         if topic == lwt:
-            answer.presence = payload.decode(errors="replace")
-            return
+            answer.presence = payload.decode(errors="replace")[:20]
+
+    def echoed(topic: str, payload: bytes) -> bool:
+        # Every component also publishes the reply on its stat/ topic with our transaction.
+        if topic != stat or txn.encode() not in payload:
+            return False
         try:
             body = json.loads(payload)
         except ValueError:
-            return
-        if isinstance(body, dict):
-            answer.reply = body
-            answer.done.set()
+            return False
+        return isinstance(body, dict) and body.get("transaction") == txn
 
-    conn = ops_connection(site, "ctl", [response, lwt], on_message)
     started = time.monotonic()
-    if not conn.start(wait=timeout):
-        conn.stop()
-        raise ConnectionError(f"cannot reach the broker at {conn.broker.host}:{conn.broker.port}")
+    requester = Requester(ops_connection(site, "ctl", [lwt, stat], None), on_other=on_presence)
+    with requester.start(timeout):
+        left = max(0.5, timeout - (time.monotonic() - started))
+        try:
+            payload = requester.request(topics.cmnd(component, command),
+                                        {**args, "transaction": txn}, left,
+                                        what=f"{component} {command}", also=echoed)
+        except NoAnswer:
+            return answer
     try:
-        props = Properties(PacketTypes.PUBLISH)
-        props.ResponseTopic = response
-        props.CorrelationData = txn.encode()
-        conn.publish(topics.cmnd(component, command),
-                     json.dumps({**args, "transaction": txn}).encode(), properties=props)
-        answer.done.wait(max(0.5, timeout - (time.monotonic() - started)))
-    finally:
-        conn.stop()
+        body = json.loads(payload)
+    except ValueError:
+        body = {"ok": False, "error": f"unreadable reply: {payload[:200]!r}"}
+    answer.reply = body if isinstance(body, dict) else {"ok": False, "error": f"reply: {body!r}"}
+    answer.done.set()
     return answer
 
 
@@ -234,9 +236,10 @@ def ctl(args: argparse.Namespace, out: TextIO | None = None) -> int:
             or "#" in args.component + args.command:
         print("antrian ctl: a component or command name cannot hold '/', '+' or '#'", file=sys.stderr)
         return EXIT_USAGE
+    from mqtt.consumer import RequestError
     try:
         answer = request(site, args.component, args.command, payload, args.timeout)
-    except ConnectionError as e:
+    except RequestError as e:
         print(f"antrian ctl: {e}", file=sys.stderr)
         return EXIT_NO_ANSWER
     if answer.reply is None:
@@ -271,193 +274,6 @@ def save_screenshot(reply: dict, path: Path) -> dict:
     return {**reply, "data": data}
 
 
-# -- watch --------------------------------------------------------------------------------------
-
-BASE_FIGURES = {"component", "version", "uptime_s", "host", "cpu_temp_c", "memory_mb",
-                "mem_available_mb", "load_1m", "connected", "ts", "transaction", "board"}
-# The figures a technician looks at first (the issue's list), before the rest in name order.
-FIRST_FIGURES = ["tickets_today", "waiting", "events_per_s", "frames", "last_data_age_s",
-                 "queue_online", "outbox_depth", "ticket", "printer", "paper_low", "mode"]
-
-
-def expected_components(site: Site) -> list[str]:
-    """What the site TOML says should be online: the queue, each board, each counter that has
-    a ``[[panel]]``, each kiosk."""
-    from mqtt.broker_config import board_ids
-    names = ["queue"] + [f"board-{b}" for b in board_ids(site)]
-    for panel in tables(site.raw, "panel"):
-        counter = panel.get("counter")
-        if isinstance(counter, str):
-            names.append(f"counter-{counter}")
-    names += [f"kiosk-{k}" for k in site.kiosks]
-    return list(dict.fromkeys(names))
-
-
-class Board:
-    """Presence and health of every component, fed by MQTT messages (thread-safe)."""
-
-    def __init__(self, site: Site, clock: Callable[[], float] = time.time):
-        from mqtt.topics import Topics
-        self.topics = Topics(site.site)
-        self.expected = expected_components(site)
-        self.presence: dict[str, str] = {}
-        self.health: dict[str, dict] = {}
-        self.seen: dict[str, float] = {}
-        self.clock = clock
-        self.lock = threading.RLock()
-        self.changed = threading.Event()
-
-    def feed(self, topic: str, payload: bytes) -> None:
-        levels = self.topics.parse(topic)
-        if len(levels) < 3 or levels[0] not in ("tele", "stat"):
-            return
-        kind, component, what = levels[0], levels[1], levels[2]
-        with self.lock:
-            if kind == "tele" and what == "lwt" and len(levels) == 3:
-                if payload:
-                    self.presence[component] = payload.decode(errors="replace")[:20]
-                else:
-                    self.presence.pop(component, None)  # retained presence cleared
-            elif (kind, what) in (("tele", "state"), ("stat", "status")):
-                try:
-                    body = json.loads(payload)
-                except ValueError:
-                    return
-                if kind == "stat":
-                    if not isinstance(body, dict) or not body.get("ok"):
-                        return
-                    body = body.get("data")
-                if not isinstance(body, dict):
-                    return
-                self.health[component] = body
-                self.seen[component] = self.clock()
-            else:
-                return
-        self.changed.set()
-
-    def components(self) -> list[str]:
-        with self.lock:
-            extra = sorted((set(self.presence) | set(self.health)) - set(self.expected))
-        return self.expected + extra
-
-    def complete(self) -> bool:
-        """Every component that says it is online has answered."""
-        with self.lock:
-            return all(c in self.health for c, p in self.presence.items() if p == "online")
-
-    def snapshot(self) -> dict:
-        with self.lock:
-            return {c: {"presence": self.presence.get(c),
-                        "health": self.health.get(c),
-                        "age_s": (round(self.clock() - self.seen[c], 1) if c in self.seen
-                                  else None)}
-                    for c in self.components()}
-
-
-def render_table(snapshot: dict, width: int = 120) -> str:
-    """The watch table: one line per component."""
-    head = f"{'COMPONENT':<18}{'STATE':<9}{'SEEN':>6} {'UPTIME':>8} {'VERSION':<8}{'TEMP':>6}" \
-           f"{'MEM':>7}  {'HOST':<16}FIGURES"
-    lines = [head[:width]]
-    for name, entry in snapshot.items():
-        h = entry["health"] or {}
-        state = entry["presence"] or ("?" if h else "never")
-        temp = h.get("cpu_temp_c")
-        mem = h.get("memory_mb")
-        figures = "  ".join(f"{k}={_short(h[k])}" for k in sorted(
-            (k for k in h if k not in BASE_FIGURES),
-            key=lambda k: (FIRST_FIGURES.index(k) if k in FIRST_FIGURES else len(FIRST_FIGURES), k)))
-        line = (f"{name[:17]:<18}{state[:8]:<9}{_age(entry['age_s']):>6} "
-                f"{_duration(h.get('uptime_s')):>8} {str(h.get('version', ''))[:7]:<8}"
-                f"{(f'{temp:.0f}°C' if isinstance(temp, (int, float)) else '-'):>6}"
-                f"{(f'{mem:.0f}MB' if isinstance(mem, (int, float)) else '-'):>7}  "
-                f"{str(h.get('host', ''))[:15]:<16}{figures}")
-        lines.append(line[:width])
-    return "\n".join(lines)
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
-    return text if len(text) <= 24 else text[:23] + "…"
-
-
-def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}m"
-
-
-def _duration(seconds: Any) -> str:
-    if not isinstance(seconds, (int, float)):
-        return "-"
-    seconds = int(seconds)
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
-
-
 def watch(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    site = siteconfig.load(args.config)
-    board = Board(site)
-    t = board.topics
-    conn = ops_connection(site, "watch", [t.lwt(), t.tele_state(), f"{t.base}/stat/+/status"],
-                          lambda topic, payload, message: board.feed(topic, payload))
-
-    def ask_everyone() -> None:
-        # Health comes every minute; ask now so the table fills within a second.
-        for component in board.components():
-            conn.publish(t.cmnd(component, "status"), b"{}")
-
-    if not conn.start(wait=max(args.timeout, 3.0)):
-        conn.stop()
-        print(f"antrian watch: cannot reach the broker at {conn.broker.host}:{conn.broker.port}",
-              file=sys.stderr)
-        return EXIT_NO_ANSWER
-    try:
-        time.sleep(0.3)  # retained presence of every component arrives first
-        ask_everyone()
-        if args.once:
-            asked = time.monotonic()
-            deadline = asked + args.timeout
-            # Wait for every online component, and a moment for late presence of the others.
-            while time.monotonic() < deadline and not (
-                    board.complete() and time.monotonic() - asked >= min(1.0, args.timeout)):
-                board.changed.wait(0.1)
-                board.changed.clear()
-            snap = board.snapshot()
-            if args.json:
-                print(json.dumps(snap, ensure_ascii=False, indent=1, default=str), file=out)
-            else:
-                print(render_table(snap, _width(out)), file=out)
-            return 0 if all(e["presence"] == "online" for e in snap.values()) else EXIT_FAILED
-        return _live(board, out, args.refresh, site.title)
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        conn.stop()
-
-
-def _width(out: TextIO) -> int:
-    """The terminal's width; lines into a pipe or a file are never cut."""
-    return shutil.get_terminal_size((160, 40)).columns if out.isatty() else 10_000
-
-
-def _live(board: Board, out: TextIO, refresh: float, title: str) -> int:
-    tty = out.isatty()
-    while True:
-        snap = board.snapshot()
-        online = sum(1 for e in snap.values() if e["presence"] == "online")
-        text = (f"{title} — {online}/{len(snap)} online — {time.strftime('%H:%M:%S')}"
-                f"  (Ctrl-C to quit)\n"
-                + render_table(snap, _width(out)))
-        # On a terminal redraw in place; into a pipe or a file append snapshots.
-        out.write(("\x1b[H\x1b[2J" if tty else "\n") + text + "\n")
-        out.flush()
-        board.changed.wait(refresh)
-        board.changed.clear()
-        time.sleep(min(refresh, 0.2))  # a burst of answers makes one redraw, not fifty
+    from mqtt.watch import watch as run
+    return run(args, out)

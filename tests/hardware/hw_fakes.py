@@ -1,4 +1,6 @@
-"""Test helpers: a stand-in queue service speaking the contract, and an MQTT listener."""
+"""Test helpers of the panel and kiosk tests: a stand-in queue service speaking the contract
+over a real broker, a clock moved by hand, and a recording feedback. Waiting and listening are
+the shared ``support.waiting.wait_for`` and ``support.mqtt.Watcher``."""
 
 from __future__ import annotations
 
@@ -8,51 +10,6 @@ import time
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
-
-
-def wait_for(cond, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.005)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Listener:
-    """Collects messages on some topics (decoded JSON where possible)."""
-
-    def __init__(self, port: int, topics: list[str]):
-        self.messages: list[tuple[str, object]] = []
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
-        self.ready = threading.Event()
-        self.client.on_connect = lambda c, u, f, rc, p: (
-            c.subscribe([(t, 1) for t in topics]), self.ready.set())
-        self.client.on_message = self._on_message
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        assert self.ready.wait(5)
-        time.sleep(0.05)   # let SUBACK arrive
-
-    def _on_message(self, client, userdata, msg):
-        try:
-            body = json.loads(msg.payload)
-        except ValueError:
-            body = msg.payload
-        self.messages.append((msg.topic, body))
-
-    def on(self, suffix: str) -> list:
-        return [b for t, b in self.messages if t.endswith(suffix)]
-
-    def publish(self, topic, payload, retain=False):
-        info = self.client.publish(topic, payload if isinstance(payload, (bytes, str))
-                                   else json.dumps(payload), qos=1, retain=retain)
-        info.wait_for_publish(5)
-
-    def close(self):
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 class FakeQueue:
@@ -71,15 +28,14 @@ class FakeQueue:
         self.seq = 0
         self.issued = 0
         self.client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
-        ready = threading.Event()
-        self.client.on_connect = lambda c, u, f, rc, p: (
-            c.subscribe([(f"{self.base}/counter/+/press", 1), (f"{self.base}/kiosk/+/take", 1)]),
-            ready.set())
+        subscribed = threading.Event()
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(
+            [(f"{self.base}/counter/+/press", 1), (f"{self.base}/kiosk/+/take", 1)])
+        self.client.on_subscribe = lambda c, u, mid, rcs, p: subscribed.set()
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
-        assert ready.wait(5)
-        time.sleep(0.05)
+        assert subscribed.wait(5), "the fake queue could not subscribe"   # SUBACK, no sleep
 
     def _state(self, counter, request):
         self.seq += 1

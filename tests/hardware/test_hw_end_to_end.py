@@ -20,7 +20,7 @@ from gpiozero.pins.mock import MockFactory
 
 from hardware.config import PanelConfig
 from hardware.counter_app import PanelApp
-from hw_fakes import wait_for
+from support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.broker
@@ -116,7 +116,8 @@ def test_a_panel_killed_between_press_and_acknowledgement_delivers_it_once(queue
         wait_for(lambda: called(queue_service.db, "1") == ["A001"], what="the press applied")
         panel = start_panel(queue_service.site_file, outbox, log)
         wait_for(lambda: outbox_depth(outbox) == 0, timeout=15, what="outbox emptied")
-        time.sleep(0.5)                           # a second delivery would show up by now
+        # The service's own barrier: it answers this take after whatever its session held.
+        queue_service.take("ktp")
         assert called(queue_service.db, "1") == ["A001"]
         presses = [b["id"] for b in watcher.bodies("/counter/1/press")]
         assert set(presses) == {sent["id"]} and len(presses) >= 2     # resent, applied once

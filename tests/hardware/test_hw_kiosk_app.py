@@ -10,7 +10,7 @@ from gpiozero.pins.mock import MockFactory
 from hardware.config import kiosk_config
 from hardware.kiosk_app import KioskApp
 from hardware.printer import NO_PAPER, OK, MemoryPrinter
-from hw_fakes import wait_for
+from support.waiting import wait_for
 
 pytestmark = pytest.mark.broker
 
@@ -50,7 +50,8 @@ def test_a_button_takes_a_ticket_and_hammering_it_takes_no_more(kiosk):
         pin.drive_high()
         time.sleep(0.03)
     wait_for(lambda: len(printer.slips) == 1, what="one slip")
-    time.sleep(0.3)
+    # Every tap has reached the kiosk's loop once it runs this: the taps are all handled.
+    assert app.loop.call(lambda: len(app.store.asked()) + app.store.count_printed()) == 1
     assert len(printer.slips) == 1 and b"A001" in printer.slips[0]
     assert len(q.watcher.bodies("/kiosk/k1/take")) == 1
     assert q.service_state("ktp")["issued"] == 1
@@ -62,7 +63,9 @@ def test_paper_out_takes_nothing_until_the_paper_is_back(kiosk):
     printer.state = NO_PAPER
     tap(factory, 6)
     wait_for(lambda: app.kiosk.mode == "fault", what="fault mode")
-    time.sleep(0.2)
+    # The kiosk's own record once its loop has handled the tap: no take was made.
+    assert app.loop.call(lambda: (app.store.asked(), app.kiosk.asking)) == ([], None)
+    q.take("skck", kiosk="k2")         # the queue's barrier: no take from k1 came before it
     assert q.watcher.bodies("/kiosk/k1/take") == []
     printer.state = OK
     app.loop.call(app.kiosk.check_printer)

@@ -10,7 +10,9 @@ from antrian import config as site_config
 from support.site import write_site
 from hardware.config import panel_config
 from hardware.counter_app import PanelApp
-from hw_fakes import FakeQueue, Listener, wait_for
+from hw_fakes import FakeQueue
+from support.mqtt import Watcher
+from support.waiting import wait_for
 
 PANELS = """
 [[panel]]
@@ -131,18 +133,23 @@ def test_one_button_panel_press_hold_and_double_press(site, factory, tmp_path, b
     app = PanelApp(site, cfg, pin_factory=factory)
     t = start(app)
     try:
-        listen = Listener(broker.port, ["antrian/test/counter/2/press"])
+        listen = Watcher(broker.port, ["antrian/test/counter/2/press"])
+        presses = lambda: listen.bodies("/counter/2/press")  # noqa: E731
         press(factory, 5)
-        wait_for(lambda: len(listen.messages) == 1)
-        threading.Event().wait(0.1)
+        wait_for(lambda: len(presses()) == 1)
+        threading.Event().wait(0.1)       # the gap between two gestures, not a check
         press(factory, 5)
         press(factory, 5)
-        wait_for(lambda: len(listen.messages) == 2)
+        wait_for(lambda: len(presses()) == 2)
         threading.Event().wait(0.1)
         press(factory, 5, hold=0.45)
-        wait_for(lambda: len(listen.messages) == 3)
-        threading.Event().wait(0.3)
-        assert [m["action"] for _, m in listen.messages] == ["next", "recall", "skip"]
+        wait_for(lambda: len(presses()) == 3)
+        # No gesture left to resolve, every press answered: nothing more can be sent.
+        wait_for(lambda: app.loop.call(app.switches.deadline) is None
+                 and app.loop.call(lambda: app.panel.health()["outbox_depth"]) == 0,
+                 what="the panel idle")
+        listen.barrier()
+        assert [m["action"] for m in presses()] == ["next", "recall", "skip"]
         listen.close()
     finally:
         app.stop()
@@ -153,11 +160,13 @@ def test_one_button_panel_press_hold_and_double_press(site, factory, tmp_path, b
 
 def test_identify_and_status_over_the_maintenance_face(panel, broker):
     app, queue = panel
-    listen = Listener(broker.port, ["antrian/test/stat/counter-1/+"])
+    listen = Watcher(broker.port, ["antrian/test/stat/counter-1/+"])
     listen.publish("antrian/test/cmnd/counter-1/identify", {"seconds": 0.5, "transaction": 7})
     listen.publish("antrian/test/cmnd/counter-1/status", b"")
-    wait_for(lambda: len(listen.messages) == 2)
-    replies = {t.rsplit("/", 1)[1]: b for t, b in listen.messages}
+    replies = {}
+    for command in ("identify", "status"):
+        _, replies[command] = listen.wait_for(
+            lambda t, b, c=command: t.endswith(f"/stat/counter-1/{c}"), what=command)
     assert replies["identify"]["ok"] and replies["identify"]["transaction"] == 7
     status = replies["status"]["data"]
     for key in ("outbox_depth", "oldest_pending_age_s", "last_ack_latency_ms"):
@@ -171,10 +180,9 @@ def test_reload_applies_timings_and_names_what_needs_a_restart(panel, tmp_path, 
     path = app.site.path
     path.write_text(path.read_text().replace("bounce_time = 0.02", "bounce_time = 0.05")
                     .replace("led = 24", "led = 26"))
-    listen = Listener(broker.port, ["antrian/test/stat/counter-1/reload"])
+    listen = Watcher(broker.port, ["antrian/test/stat/counter-1/reload"])
     listen.publish("antrian/test/cmnd/counter-1/reload", b"{}")
-    wait_for(lambda: listen.messages)
-    reply = listen.messages[0][1]
+    _, reply = listen.wait_for(lambda t, b: t.endswith("/reload"), what="the reload reply")
     assert reply["ok"] and reply["data"]["restart_needed"] == ["led"]
     assert app.switches.inputs["next"].debouncer.bounce_time == 0.05
     listen.close()

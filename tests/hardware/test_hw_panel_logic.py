@@ -27,7 +27,7 @@ def rig(tmp_path):
         sent.append(json.loads(payload))
         return True
 
-    def make(box=box, **kw):
+    def make(box=box, publish=publish, **kw):
         return CounterPanel("1", box, publish=publish, feedback=fb, clock=clock,
                             monotonic=clock, **kw)
     return make, sent, fb, clock, box
@@ -36,8 +36,8 @@ def rig(tmp_path):
 def test_a_press_is_stored_before_it_is_published_and_removed_on_the_echo(rig):
     make, sent, fb, clock, box = rig
     stored_at_publish = []
-    panel = make()
-    panel.publish = lambda p: (stored_at_publish.append(box.depth()), sent.append(json.loads(p)))
+    panel = make(publish=lambda p: (stored_at_publish.append(box.depth()),
+                                    sent.append(json.loads(p))))
     panel.connected()
     panel.on_state(state("other", "A001", seq=1))
     p = panel.press("next")
@@ -214,3 +214,51 @@ def test_expect_encoding_round_trips():
     for e in (Expect.known("A1"), Expect.known(None), Expect("chain"), Expect("broken")):
         assert Expect.decode(e.encode()) == e
     assert Expect.decode("garbage").mode == "unset"
+
+
+def test_the_echo_of_the_press_in_flight_acknowledges_it_even_with_a_lower_seq(rig):
+    make, sent, fb, clock, box = rig
+    panel = make()
+    panel.connected()
+    panel.on_state(state(None, "A001", seq=50), retained=True)
+    p = panel.press("next")
+    # The queue restarted on a fresh database meanwhile: its answer counts from 1 again.
+    panel.on_state(state(p.id, "A002", seq=3))
+    assert panel.acked == 1 and panel.state.ticket == "A002" and box.depth() == 0
+
+
+def test_a_state_that_cannot_be_the_queues_is_refused_and_the_panel_keeps_its_own(rig):
+    make, sent, fb, clock, box = rig
+    panel = make()
+    panel.on_state(state(None, "A001", seq=5), retained=True)
+    for bad in (state(None, "A\x1b[2J", seq=6), state(None, "A002", seq=2**60),
+                state("x" * 100, "A002", seq=7),
+                schemas.CounterState(counter="1", name="", open=True, ticket="A002",
+                                     service=None, since=None, request=None, services=[],
+                                     day="tomorrow", seq=8, ts=0.0)):
+        with pytest.raises(ValueError):
+            panel.on_state(bad, retained=True)
+    assert panel.state.ticket == "A001" and panel.state.seq == 5
+    # A newer state of a later day wins over a higher seq of the day before.
+    panel.on_state(schemas.CounterState(counter="1", name="", open=True, ticket="A001",
+                                        service="ktp", since=None, request=None,
+                                        services=["ktp"], day="2026-11-29", seq=1, ts=0.0))
+    assert panel.state.day == "2026-11-29"
+    panel.on_state(state(None, "A077", seq=999))          # yesterday's, however high
+    assert panel.state.day == "2026-11-29" and panel.state.ticket == "A001"
+
+
+def test_refusals_of_presses_the_panel_never_made_are_not_its_warnings(rig, caplog):
+    import logging
+    make, sent, fb, clock, box = rig
+    panel = make()
+    panel.connected()
+    with caplog.at_level(logging.DEBUG, logger="hardware.panel"):
+        panel.on_error(schemas.Error(error="no ticket to recall", id="cli-1234",
+                                     code="not_allowed"))
+        panel.on_error(schemas.Error(error="late", id=f"{box.ids.prefix}-x-9", code="stale"))
+    said = [(r.levelno, r.getMessage()) for r in caplog.records
+            if "service error" in r.getMessage()]
+    assert [level for level, _ in said] == [logging.DEBUG, logging.WARNING]
+    assert "cli-1234, not one of ours" in said[0][1] and "c1-x-9" in said[1][1]
+    assert panel.refused == 0 and fb.signals == []

@@ -139,3 +139,26 @@ def test_a_closed_service_is_greyed_with_its_reason_and_an_open_one_shows_its_st
         pygame.image.save(screen.surface, str(artifacts / "kiosk-touch-status.png"))
     finally:
         pygame.display.quit()
+
+
+def test_hostile_service_states_and_banner_texts_still_draw(mpp):
+    import pygame
+    from hardware.touch import button_detail
+    evil = "A\x00B\x1b[2J\u202e" * 50
+    assert button_detail({"status": {"open": False, "text": {"id": evil}}}) == \
+        (False, "AB[2J" * 24)
+    assert button_detail({"status": {"open": False, "text": {"id": 5}}}) == (False, "Tutup")
+    assert button_detail({"standard": {"fee": evil, "duration_minutes": float("inf")}})[1] \
+        .startswith("AB[2J")
+    screen = TouchScreen(mpp, kiosk_config(mpp, "k2"), on_tap=lambda s, t, p: None,
+                         size=(800, 480))
+    screen.open()
+    try:
+        screen.set_services({"ktp": {"status": {"open": False, "text": {"id": evil}}},
+                             "kk": {"status": {"open": True},
+                                    "standard": {"fee": evil, "duration_minutes": 1e308}}})
+        screen.signal("refused", evil)
+        screen.draw()                     # a NUL would stop pygame's text render
+        assert screen.frames >= 1
+    finally:
+        pygame.display.quit()

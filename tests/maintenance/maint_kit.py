@@ -22,6 +22,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from antrian.devbroker import stop_process
+from support.mqtt import decode
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_AUTHORIZED = 135
@@ -60,7 +61,12 @@ def connack(port: int, username: str | None = None, password: str | None = None,
 
 
 class Client:
-    """A recording MQTT v5 client with an account; ``publish`` returns the PUBACK reason code."""
+    """A recording MQTT v5 client with an account; ``publish`` returns the PUBACK reason code.
+
+    What support.mqtt.Watcher does, plus what the broker tests need and it does not keep: the
+    PUBACK reason code of each publish (135: not authorized) and each message's v5 properties
+    (response topic, correlation data). It decodes as the Watcher does (``support.mqtt.decode``).
+    """
 
     def __init__(self, port: int, username: str | None = None, password: str | None = None, *,
                  topics=("antrian/#",), transport: str = "tcp", tls_ca: str | None = None,
@@ -161,10 +167,7 @@ class Client:
         with self.cond:
             while True:
                 for topic, payload, _, _ in self.messages[since:]:
-                    try:
-                        body = json.loads(payload) if payload else None
-                    except ValueError:
-                        body = payload
+                    body = decode(payload)
                     if predicate(topic, body):
                         return topic, body
                 left = deadline - time.monotonic()
@@ -310,9 +313,10 @@ def queue_state(port: int, username: str | None = None, password: str | None = N
     c = Client(port, username, password, topics=[f"{B}/#"], name="state")
     try:
         c.publish(f"{B}/cmnd/queue/status", b'{"transaction": "state"}')
+        # The broker sent the retained messages at subscribing, before this reply: once the
+        # reply is here, they all are (one client's messages arrive in order).
         _, status = c.wait_for(lambda t, b: t == f"{B}/stat/queue/status"
                                and b.get("transaction") == "state")
-        time.sleep(0.2)
         with c.cond:
             retained = {t: p for t, p, r, _ in c.messages if r and "/tele/" not in t}
     finally:
@@ -361,10 +365,14 @@ class Fuzzer:
         self.n = 0
         self.tally: Counter = Counter()
 
-    def case(self, kind: str, topic: str, payload: bytes, reply: str | None = None) -> dict:
+    def case(self, kind: str, topic: str, payload: bytes, reply: str | None = None,
+             echo: str | None = None) -> dict:
+        """Publish one case and return its reply: on the response topic with this case's
+        correlation data, or (``echo``) the first message on that topic after publishing (a
+        device's ``stat/<device>/<command>``: it runs commands one at a time, in order)."""
         self.n += 1
         corr = f"case-{self.n}".encode()
-        reply = reply or self.reply
+        reply = None if echo else (reply or self.reply)
         mark = len(self.client.messages)
         self.client.publish(topic, payload, response_topic=reply, correlation=corr)
         deadline = time.monotonic() + 10
@@ -372,11 +380,12 @@ class Fuzzer:
             while True:
                 for t, body, _, props in self.client.messages[mark:]:
                     # (a client subscribed to everything also hears its own request)
-                    if t == reply and getattr(props, "CorrelationData", None) == corr:
-                        reply = json.loads(body)
-                        self.tally[(kind, "ok" if reply.get("ok") else
-                                    reply.get("code", "error"))] += 1
-                        return reply
+                    if (t == echo) if echo else (
+                            t == reply and getattr(props, "CorrelationData", None) == corr):
+                        answer = json.loads(body)
+                        self.tally[(kind, "ok" if answer.get("ok") else
+                                    answer.get("code", "error"))] += 1
+                        return answer
                 left = deadline - time.monotonic()
                 assert left > 0, f"no reply to {topic} {payload[:200]!r}"
                 self.client.cond.wait(left)

@@ -6,19 +6,17 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-
-from support.site import write_site  # noqa: E402
-
-from antrian import config  # noqa: E402
-from antrian.config import ConfigError  # noqa: E402
-from mqtt.maintenance import CommandError, Maintenance, health_interval  # noqa: E402
-from mqtt.maintenance_commands import Board, parse_args, render_table  # noqa: E402
-from mqtt.topics import Topics  # noqa: E402
+from antrian import config
+from antrian.config import ConfigError
+from mqtt.maintenance import CommandError, Maintenance, health_interval
+from mqtt.maintenance_commands import parse_args
+from mqtt.topics import Topics
+from mqtt.watch import Board, render_table
+from support.site import write_site
 
 
 class FakeConnection:
@@ -131,12 +129,12 @@ def test_the_worker_answers_on_stat_and_the_response_topic_once_each(face):
     # A response topic equal to the stat topic (mosquitto_rr -e <stat topic>) gets one reply.
     conn.on_message(prefix + "status", b"", message("antrian/test/stat/board-lobby/status"))
     conn.wait(lambda: any(t.endswith("/status") for t, _, _ in conn.published))
-    time.sleep(0.1)
-    assert len(conn.replies) == 1
     # Data JSON cannot hold makes an error reply, and the worker lives on.
     conn.on_message(prefix + "odd", b"", message())
     conn.on_message(prefix + "volume", b'{"level": 6}', message())
     conn.wait(lambda: sum(t.endswith("/volume") for t, _, _ in conn.published) == 2)
+    # Commands run one at a time in order: the status command's reply decision came before.
+    assert len([m for m, _ in conn.replies if m.properties.ResponseTopic]) == 1
     odd = json.loads(next(p for t, p, _ in conn.published if t.endswith("/odd")))
     assert odd["ok"] is True or "unusable" in odd["error"]
     # Other topics still reach the role's own handler.
@@ -218,3 +216,20 @@ def test_the_watch_table_lists_expected_components_and_what_they_report(tmp_path
     board.feed(t.lwt("web"), b"")          # presence cleared
     assert "web" not in board.snapshot() or board.snapshot()["web"]["presence"] is None
     assert all(len(line) <= 60 for line in render_table(snap, width=60).splitlines())
+
+
+def test_the_watch_table_shows_a_release_not_a_roles_own_version_number(tmp_path):
+    site = config.load(write_site(tmp_path / "s.toml", 1883))
+    board = Board(site, clock=lambda: 1000.0)
+    t = Topics("test")
+    board.feed(t.lwt("web"), b"online")
+    # The web's health carried its page version (2) under "version", shadowing the release.
+    board.feed(t.tele_state("web"), json.dumps({"component": "web", "version": 2}).encode())
+    web = next(line for line in render_table(board.snapshot()).splitlines()
+               if line.startswith("web "))
+    assert web.split()[4] == "-" and " 2 " not in web
+    board.feed(t.tele_state("web"), json.dumps({"component": "web", "version": 2,
+                                                "antrian_version": "0.1.0"}).encode())
+    web = next(line for line in render_table(board.snapshot()).splitlines()
+               if line.startswith("web "))
+    assert "0.1.0" in web

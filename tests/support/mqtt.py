@@ -100,7 +100,9 @@ class Watcher:
         for this client before now has then been recorded (the broker keeps one client's
         messages in order). To prove a *service* sent nothing, send it a request and wait for
         its answer instead: that is the service's own barrier."""
-        token = uuid.uuid4().hex
+        # Not JSON, so wait_for hands it back as bytes (a bare hex token could even parse as
+        # a number): compare bytes.
+        token = f"barrier-{uuid.uuid4().hex}".encode()
         start = self.mark()
         self.publish(self._barrier_topic, token)
         self.wait_for(lambda t, b: t == self._barrier_topic and b == token, timeout,
