@@ -384,7 +384,7 @@ class WebApp:
         return error(404, "not found")
 
     def figures(self) -> dict[str, Any]:
-        return {"streams": len(self.streams), "version": self.public.version,
+        return {"streams": len(self.streams), "page_version": self.public.version,
                 "requests": self.requests, "dropped_streams": self.dropped_streams,
                 "refused_streams": self.refused_streams, "synced": self.public.synced,
                 "services": len(self.public.services), "online": self.public.queue_online,

@@ -49,3 +49,16 @@ def test_the_default_connection_subscribes_to_the_state_and_its_own_presence():
         f"{base}/tele/queue/lwt", f"{base}/tele/web/lwt"}
     # the maintenance face adds cmnd/web/# when it starts (mqtt.maintenance)
     assert role.connection.component == "web"
+
+
+def test_the_webs_health_names_the_release_not_its_page_version():
+    """`antrian watch` showed the web's version as 2: the page's own counter had shadowed the
+    release in the health figures."""
+    from antrian import __version__
+    site = config.parse(tomllib.loads(SMALL_SITE.format(port=1883)))
+    import threading
+    conn = FakeConnection(site)
+    conn.connected = threading.Event()
+    role = WebRole(site, connection=conn, port=0)
+    health = role.maintenance.status()
+    assert health["version"] == __version__ and isinstance(health["page_version"], int)
