@@ -248,6 +248,15 @@ def window(rules: BookingRules, session: Session, day: date, tz: ZoneInfo) -> Wi
                   until.timestamp(), (start - timedelta(minutes=rules.close_minutes)).timestamp())
 
 
+def open_on(rules: Any, day: date) -> bool:
+    """Whether the service opens at all on ``day`` (``ticketing.hours.OpeningRules``)."""
+    if rules is None:
+        return True
+    if day in rules.holidays or day in rules.closed_dates:
+        return False
+    return not rules.week or bool(rules.week.get(day.weekday()))
+
+
 # -- the state -----------------------------------------------------------------------------------
 
 @dataclass

@@ -162,3 +162,21 @@ def test_state_with_bookings_survives_a_snapshot_round_trip():
     book(s)
     again = QueueState.from_dict(s.to_dict())
     assert again.bookings == s.bookings
+
+
+def test_every_booking_event_goes_through_its_stored_json_shape_unchanged():
+    import json
+
+    from ticketing.events import (Booked, BookingCancelled, BookingsExpired, CheckedIn,
+                                  from_dict, to_dict)
+    s = state(DAY)
+    events = []
+    for nik, session in (("a", "08:00-10:00"), ("b", "08:00-10:00"), ("c", "10:00-12:00")):
+        events += book(s, nik, session=session, today=DAY, now=at(6)).events
+    events += decide(s, CancelBooking(events[0].code, "0001", "web:c"), at(6)).events
+    events += checkin(s, events[1].code, at(8)).events
+    events += decide(s, ExpireBookings(DAY, {"ktp": "2027-01-01"}), at(11)).events
+    assert {type(e) for e in events} >= {Booked, BookingCancelled, CheckedIn, BookingsExpired}
+    for event in events:
+        row = json.loads(json.dumps(to_dict(event)))
+        assert from_dict(row) == event
