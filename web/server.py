@@ -89,8 +89,9 @@ class WebApp:
                  static: Path = STATIC, survey=None, survey_per_minute: int = 20,
                  accounts=None, queue_db: Path | None = None, reports_dir: Path | None = None,
                  ticket_secret: bytes | None = None, edge: Edge | None = None,
-                 header_timeout: float = 10.0):
+                 header_timeout: float = 10.0, send_booking=None):
         from antrian.config import ticket_secret as site_ticket_secret
+        from web.booking import BookingHttp
         from web.manage import ManagerHttp
         from web.survey_http import SurveyHttp
 
@@ -120,6 +121,8 @@ class WebApp:
         # The survey (web.survey_http) and the manager's pages (web.manage): see their modules.
         self.survey_http = SurveyHttp(self, survey, per_minute=survey_per_minute)
         self.manage = ManagerHttp(self, accounts, queue_db=queue_db, reports_dir=reports_dir)
+        # Booking (issue 15): web.booking; ``send_booking`` publishes its requests (WebRole).
+        self.booking = BookingHttp(self, send=send_booking)
         self.app = self._build()
         self._flush()
 
@@ -128,6 +131,8 @@ class WebApp:
     def receive(self, topic: str, payload: bytes, *, retained: bool = False) -> None:
         """Fold in an MQTT message (on the event loop) and schedule the rebuild. The barrier
         (the retained state has all arrived) is rebuilt at once: lookups wait for it."""
+        if self.booking.receive(topic, payload):    # places and the queue's answers
+            return
         if self.public.receive(topic, payload, retained=retained):
             if self.public.synced and not self.public.snapshot.synced:
                 self._flush()
@@ -238,6 +243,7 @@ class WebApp:
         r.add_get(r"/static/{path:[A-Za-z0-9._\-/]{1,80}}", self.static_file)
         self.survey_http.routes(r)
         self.manage.routes(r)
+        self.booking.routes(r)
         r.add_route("*", "/{tail:.*}", self.fallback)
         app.on_startup.append(self._on_startup)
         app.on_shutdown.append(self._on_shutdown)
@@ -355,7 +361,7 @@ class WebApp:
                 "refused_streams": self.refused_streams, "synced": self.public.synced,
                 "services": len(self.public.services), "online": self.public.queue_online,
                 "connected": self.public.connected, **self.survey_http.figures(),
-                **self.manage.figures()}
+                **self.manage.figures(), **self.booking.figures()}
 
     # -- running -----------------------------------------------------------------------------
 
