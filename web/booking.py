@@ -130,7 +130,8 @@ class BookingHttp:
         """The services that take bookings, with their names (the page's first list)."""
         services = [{"service": sid, "name": svc.name, "agency": svc.agency}
                     for sid, svc in self.app.site.services.items() if sid in self.slots]
-        return web.Response(body=msgspec.json.encode({"services": services}),
+        body = {"services": services, "timezone": str(self.app.site.tz)}
+        return web.Response(body=msgspec.json.encode(body),
                             headers={**JSON, "Cache-Control": "public, max-age=10"})
 
     async def api_slots(self, request: web.Request) -> web.Response:

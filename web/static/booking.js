@@ -4,7 +4,7 @@
 
 (function () {
   var $ = function (id) { return document.getElementById(id); };
-  var slots = null;
+  var slots = null, zone = "Asia/Jakarta", names = {};
 
   function json(method, url, body) {
     var init = { method: method, headers: {} };
@@ -15,7 +15,7 @@
   }
   function hm(ts) {
     return new Date(ts * 1000).toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit",
-      timeZone: "Asia/Jakarta" });
+      timeZone: zone });
   }
   function option(value, text, disabled) {
     var o = document.createElement("option");
@@ -32,7 +32,11 @@
     return json("GET", "/api/v1/bookable").then(function (list) {
       var sel = $("service");
       sel.textContent = "";
-      (list.services || []).forEach(function (s) { sel.appendChild(option(s.service, s.name)); });
+      if (list.timezone) zone = list.timezone;
+      (list.services || []).forEach(function (s) {
+        names[s.service] = s.name;
+        sel.appendChild(option(s.service, s.name));
+      });
       return loadSlots();
     });
   }
@@ -78,7 +82,7 @@
     $("code").textContent = b.code;
     $("qr").src = "/api/v1/bookings/" + b.code + "/qr.svg";
     if (b.checkin_from) {
-      $("when").textContent = "Layanan " + b.service + ", " + b.day + " sesi " + b.session +
+      $("when").textContent = "Layanan " + (names[b.service] || b.service) + ", " + b.day + " sesi " + b.session +
         ". Lapor di kiosk pukul " + hm(b.checkin_from) + "–" + hm(b.checkin_until) + ".";
     }
     try { localStorage.setItem("booking:" + b.code, JSON.stringify(b)); } catch (e) {}
