@@ -162,6 +162,29 @@ def main() -> None:
             print(line(k, totals[mode].get(k, [])))
         print(f"  unserved at closing: {len(totals[mode]['unserved'])}, "
               f"bookings expired (no-shows): {len(totals[mode]['expired'])}")
+    for held in (1_000, 10_000, 50_000):
+        print(f"decide(Book) with {held} bookings held: {cost_of_a_booking(held):.2f} ms "
+              "(timed: depends on the machine's load)")
+
+
+def cost_of_a_booking(held: int) -> float:
+    """Milliseconds ``decide(Book)`` takes with ``held`` bookings in the state (it scans them
+    for the NIK's other booking and the session's places)."""
+    import time as clock
+    from dataclasses import replace
+    rules = replace(parse_rules({"sessions": ["08:00-10:00"], "days_ahead": 30}, "b"),
+                    per_session=held + 100)
+    state = QueueState.new(DAY.isoformat(), [("ktp", "A", "", 3, 360.0)], [])
+    w = window(rules, rules.sessions[0], DAY, TZ)
+    today = (DAY - timedelta(days=1)).isoformat()
+    for i in range(held):
+        decide(state, Book("ktp", DAY.isoformat(), "08:00-10:00", f"{i:032x}", "0001",
+                           f"C{i:07d}", f"w:{i}", rules=rules, window=w, today=today), at(-10))
+    started = clock.perf_counter()
+    for i in range(100):
+        decide(state, Book("ktp", DAY.isoformat(), "08:00-10:00", f"x{i:031x}", "0001",
+                           f"D{i:07d}", f"x:{i}", rules=rules, window=w, today=today), at(-10))
+    return (clock.perf_counter() - started) * 10
 
 
 if __name__ == "__main__":

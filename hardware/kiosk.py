@@ -374,7 +374,10 @@ class Kiosk:
         """After a restart: ask again for a take the visitor may still stand at; older ones are
         given up (the service answers a repeated id with the ticket it already issued)."""
         for rid, service, priority, ts in self.store.asked():
-            if self.clock() - ts < self.cfg.take_timeout_s and self.asking is None:
+            if service == "booking":     # a check-in: its code was not kept; the visitor retries
+                self.store.set_take(rid, "abandoned")
+                self.abandoned += 1
+            elif self.clock() - ts < self.cfg.take_timeout_s and self.asking is None:
                 self.asking = {"id": rid, "service": service, "priority": priority, "sent": None,
                                "started": self.monotonic()}
                 log.info("asking again for take %s (%s) after a restart", rid, service)

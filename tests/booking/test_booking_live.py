@@ -31,6 +31,19 @@ def daytime_zone() -> tuple[str, datetime]:
     raise AssertionError("no daytime zone")
 
 
+def delete(web, path: str, body: dict) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(web.base + path, data=json.dumps(body).encode(),
+                                     method="DELETE",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
 def site_text(port: int) -> tuple[str, str]:
     zone, local = daytime_zone()
     start = (local + timedelta(minutes=3)).replace(second=0, microsecond=0)
@@ -83,6 +96,19 @@ def test_book_check_in_at_a_kiosk_and_be_called_without_the_nik_anywhere(mall):
     assert bad[0] == 400 and json.loads(bad[2])["message"]["id"].startswith("Kode provinsi")
     web.wait(lambda b: b["days"][0]["sessions"][0]["remaining"] == 1,
              "/api/v1/services/ktp/slots?day=" + day, what="one place left")
+
+    other = json.loads(web.post("/api/v1/bookings", {"service": "ktp", "day": day,
+                                                     "session": session,
+                                                     "nik": "3275010101900011"})[2])
+    assert delete(web, f"/api/v1/bookings/{other['code']}", {"nik_last4": "9999"})[0] == 404
+    full = web.post("/api/v1/bookings", {"service": "ktp", "day": day, "session": session,
+                                         "nik": "3275010101900029"})
+    assert full[0] == 409 and json.loads(full[2])["code"] == "full"
+    status, body = delete(web, f"/api/v1/bookings/{other['code']}", {"nik_last4": "0011"})
+    assert status == 200 and body["cancelled"]
+    web.wait(lambda b: b["days"][0]["sessions"][0]["remaining"] == 1,
+             "/api/v1/services/ktp/slots?day=" + day, what="the place freed")
+    assert web.get(f"/api/v1/bookings/{booking['code']}/qr.svg")[2].startswith(b"<?xml")
 
     rid = f"ci-{uuid.uuid4().hex[:8]}"
     queue.watcher.publish(f"{queue.base}/kiosk/k1/checkin", {"code": booking["code"], "id": rid})
