@@ -77,6 +77,8 @@ class KioskApp(Device):
         if touch if touch is not None else cfg.touch:
             from hardware.touch import TouchScreen
             self.touch = TouchScreen(site, cfg, on_tap=self._touch_tap, size=screen_size)
+            # a QR scanner plugged into a touch kiosk types into its window (hardware.checkin)
+            self.touch.on_key = lambda ch, t: self._entry_key(f"={ch.lower()}", t)
         self.open_gpio(pins=dict(cfg.buttons), led=cfg.led, buzzer=cfg.buzzer,
                        on_action=lambda service, _a, t: self.kiosk.tap(service, t),
                        where=f"kiosk[{cfg.kiosk}]", can_do_without=bool(keys or self.touch),

@@ -44,3 +44,34 @@ def test_keypad_keys_for_check_in_leave_the_service_and_priority_keys_alone():
     keymap = {"1": "ktp", "2": "kk", "p": "*priority*"}
     extra = entry_keys(keymap)
     assert not set(extra) & set(keymap) and extra["a"] == "=a" and extra[":"] == "=:"
+
+
+def test_a_touch_kiosks_window_hands_a_scanners_keys_to_the_check_in(tmp_path):
+    """A USB QR scanner on a touch kiosk types into the pygame window: the keys reach
+    ``on_key`` (SDL's dummy video driver, real pygame events)."""
+    import os
+    import threading
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import pygame
+
+    from antrian import config as site_config
+    from hardware.config import kiosk_config
+    from hardware.touch import TouchScreen
+    from support.site import ROOT
+
+    site = site_config.load(ROOT / "examples" / "mpp.toml")
+    screen = TouchScreen(site, kiosk_config(site, "k2"), on_tap=lambda *a: None, size=(800, 480))
+    entry, done = CheckinEntry(), []
+
+    def on_key(ch, t):
+        out = entry.feed(ch, t)
+        if out:
+            done.append(out)
+    screen.on_key = on_key
+    screen.open()
+    for ch in "ANTRIAN:BK:WXYZ6789\r":
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, unicode=ch, key=0, mod=0))
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    screen.run(threading.Event())
+    assert done == [("WXYZ6789", None)]
