@@ -19,7 +19,8 @@ Routes (GET and HEAD only, but for the survey's answers and the managers' login;
   ``message``, ``snapshot``, ``ping``), resumable with ``Last-Event-ID``;
 - ``/static/<file>``, ``/healthz``;
 - the SKM survey (``/survey/<ticket>``, ``POST /api/v1/survey``, ``/api/v1/skm``):
-  ``web.survey_http``; the manager's pages (``/manage/``, ``/api/v1/manage/...``): ``web.manage``.
+  ``web.survey_http``; booking (``/booking``, ``/api/v1/services/<service>/slots``,
+  ``POST /api/v1/bookings``, ``DELETE /api/v1/bookings/<code>``): ``web.booking``; the manager's pages (``/manage/``, ``/api/v1/manage/...``): ``web.manage``.
 """
 
 from __future__ import annotations
