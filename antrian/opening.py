@@ -162,6 +162,33 @@ def published_standards(site: Site) -> dict[str, dict[str, Any]]:
     return {sid: s.as_dict() for sid, s in standards(site).items() if s != Standard()}
 
 
+def booking_rules(site: Site) -> dict[str, "BookingRules"]:
+    """Each bookable service's booking rules: ``[booking]``, then ``[booking.agency."X"]``, then
+    the service's ``booking = {...}``, key by key. A service is bookable when the merged table
+    has ``sessions`` and a ``per_session`` above 0; others are left out."""
+    from ticketing.booking import BOOKING_KEYS, parse_rules
+
+    base = site.raw.get("booking", {})
+    if not isinstance(base, dict):
+        raise ConfigError("booking: expected a table")
+    agencies = need(base, "agency", dict, "booking", {})
+    out = {}
+    for sid, svc in site.services.items():
+        own = svc.extra.get("booking", {})
+        agency = agencies.get(svc.agency, {})
+        if not isinstance(own, dict) or not isinstance(agency, dict):
+            raise ConfigError(f"service[{sid}].booking: expected a table")
+        merged = {k: v for layer in (base, agency, own) for k, v in layer.items()
+                  if k in BOOKING_KEYS}
+        try:
+            rules = parse_rules(merged, f"service[{sid}].booking")
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        if rules.enabled:
+            out[sid] = rules
+    return out
+
+
 # -- the building at opening ---------------------------------------------------------------------
 
 def fresh_state(site: Site, day: str) -> QueueState:

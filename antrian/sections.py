@@ -19,6 +19,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ticketing.booking import BOOKING_KEYS
 from ticketing.model import Action
 
 
@@ -60,10 +61,13 @@ OPENING_DAY_KEYS = frozenset({"days", "last_ticket_minutes", "national_holidays"
                               "open_dates"})
 OPENING = section("opening", OPENING_DAY_KEYS,
                   named={"agency": section("opening.agency", OPENING_DAY_KEYS)})
+# antrian/opening.py booking_rules: online booking (issue 15), at site, agency and service level.
+BOOKING = section("booking", BOOKING_KEYS, named={"agency": section("booking.agency", BOOKING_KEYS)})
 STANDARD = section("standard", {"requirements", "fee", "duration_minutes"})
 SERVICE = section("service", {"id", "prefix", "name", "agency", "separator", "width",
                               "average_minutes", "quota"}, array=True,
-                  tables={"opening": section("opening", OPENING_DAY_KEYS), "standard": STANDARD})
+                  tables={"opening": section("opening", OPENING_DAY_KEYS), "standard": STANDARD,
+                          "booking": section("booking", BOOKING_KEYS)})
 COUNTER = section("counter", {"id", "name", "services"}, array=True)
 # hardware/config.py: kiosks (the common loader reads id, name, services, printer) and panels.
 KIOSK = section("kiosk", {"id", "name", "services", "printer", "printer_profile", "led", "buzzer",
@@ -97,7 +101,7 @@ MAINTENANCE = section("maintenance", {"health_interval"})
 QUEUE = section("queue", {"recall_cooldown_s", "rate_per_s", "burst"})
 
 SECTIONS: dict[str, Section] = {s.name: s for s in (
-    BROKER, OPENING, SERVICE, COUNTER, KIOSK, PANEL, BOARD, VOICE, WEB, NOTIFY, MAINTENANCE, QUEUE)}
+    BROKER, OPENING, BOOKING, SERVICE, COUNTER, KIOSK, PANEL, BOARD, VOICE, WEB, NOTIFY, MAINTENANCE, QUEUE)}
 
 
 # -- the check ----------------------------------------------------------------------------------

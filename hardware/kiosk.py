@@ -55,13 +55,15 @@ class Kiosk:
     def __init__(self, site: Site, cfg: KioskConfig, store: KioskStore, printer, *,
                  publish: Callable[[bytes], bool], feedback, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic, resend_s: float = 2.0,
-                 retry_s: float = 5.0, status_every_s: float = 30.0):
+                 retry_s: float = 5.0, status_every_s: float = 30.0,
+                 publish_checkin: Callable[[bytes], bool] | None = None):
         self.site = site
         self.cfg = cfg
         self.kiosk = cfg.kiosk
         self.store = store
         self.printer = printer
         self.publish = publish
+        self.publish_checkin = publish_checkin   # kiosk/<id>/checkin (hardware.checkin)
         self.feedback = feedback
         self.clock = clock
         self.monotonic = monotonic
@@ -117,6 +119,28 @@ class Kiosk:
                        "started": now}
         log.info("take %s for %s%s", rid, service, " (priority)" if priority else "")
         self.feedback.signal("info", f"Mengambil nomor antrean {self._service_name(service)}...")
+        self._send_take()
+        self._show()
+        return rid
+
+    def check_in(self, code: str, t: float | None = None, *,
+                 nik_last4: str | None = None) -> str | None:
+        """A booked visitor checks in (hardware.checkin): answered like a take, printed alike."""
+        t = self.monotonic() if t is None else t
+        if self.asking is not None or t < self.ready_at or self.publish_checkin is None:
+            return None
+        if not self.online:
+            self._refuse("Maaf, sistem antrean sedang tidak terhubung. Mohon hubungi petugas.")
+            return None
+        self.check_printer(announce=False)
+        if self.printer_status != OK or self._pending:
+            self._refuse(self._printer_problem_text())
+            return None
+        rid = self.store.new_take("booking", priority=False, ts=self.clock())
+        self.asking = {"id": rid, "service": "booking", "priority": False, "sent": None,
+                       "started": self.monotonic(), "code": code, "nik_last4": nik_last4}
+        log.info("check-in %s", rid)
+        self.feedback.signal("info", "Memeriksa kode pemesanan...")
         self._send_take()
         self._show()
         return rid
@@ -344,6 +368,13 @@ class Kiosk:
     def _send_take(self) -> None:
         if self.asking is None or not self.online:
             return
+        if "code" in self.asking:                     # a check-in (hardware.checkin)
+            body = {"code": self.asking["code"], "id": self.asking["id"]}
+            if self.asking["nik_last4"]:
+                body["nik_last4"] = self.asking["nik_last4"]
+            if self.publish_checkin is not None and self.publish_checkin(schemas.encode(body)):
+                self.asking["sent"] = self.monotonic()
+            return
         payload = {"service": self.asking["service"], "id": self.asking["id"]}
         if self.asking["priority"]:
             payload["priority"] = True
@@ -354,7 +385,10 @@ class Kiosk:
         """After a restart: ask again for a take the visitor may still stand at; older ones are
         given up (the service answers a repeated id with the ticket it already issued)."""
         for rid, service, priority, ts in self.store.asked():
-            if self.clock() - ts < self.cfg.take_timeout_s and self.asking is None:
+            if service == "booking":     # a check-in: its code was not kept; the visitor retries
+                self.store.set_take(rid, "abandoned")
+                self.abandoned += 1
+            elif self.clock() - ts < self.cfg.take_timeout_s and self.asking is None:
                 self.asking = {"id": rid, "service": service, "priority": priority, "sent": None,
                                "started": self.monotonic()}
                 log.info("asking again for take %s (%s) after a restart", rid, service)

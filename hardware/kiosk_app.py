@@ -28,6 +28,7 @@ from antrian import config as site_config
 from antrian import sdnotify
 from antrian.config import ConfigError, Site
 from antrian.loop import Loop
+from hardware.checkin import START_KEY, CheckinEntry, InvalidEntry, entry_keys
 from hardware.config import KioskConfig, kiosk_config
 from hardware.device import Device
 from hardware.feedback import KIOSK_TEXT, Feedbacks, TerminalFeedback
@@ -89,6 +90,8 @@ class KioskApp(Device):
         if touch if touch is not None else cfg.touch:
             from hardware.touch import TouchScreen
             self.touch = TouchScreen(site, cfg, on_tap=self._touch_tap, size=screen_size)
+            # a QR scanner plugged into a touch kiosk types into its window (hardware.checkin)
+            self.touch.on_key = lambda ch, t: self._entry_key(f"={ch.lower()}", t)
         self.open_gpio(pins=dict(cfg.buttons), led=cfg.led, buzzer=cfg.buzzer,
                        on_action=lambda service, _a, t: self.kiosk.tap(service, t),
                        where=f"kiosk[{cfg.kiosk}]", can_do_without=bool(keys or self.touch),
@@ -96,9 +99,12 @@ class KioskApp(Device):
         term = TerminalFeedback(out, name=cfg.name, texts=KIOSK_TEXT) if keys else None
         self.feedback = Feedbacks(self.led, term, self.touch)
         self.store = KioskStore(cfg.store, cfg.kiosk)
+        self.checkin_topic = topics.kiosk_checkin(cfg.kiosk)
         self.kiosk = self.core = Kiosk(site, cfg, self.store, printer, publish=self._publish,
-                                       feedback=self.feedback, clock=clock, monotonic=monotonic)
+                                       feedback=self.feedback, clock=clock, monotonic=monotonic,
+                                       publish_checkin=self._checkin)
         self.bad = BadMessages(log)
+        self.entry = CheckinEntry()
         self._priority_next = False
         self.overrides: dict = {}        # command-line settings a reload keeps
         if keys:
@@ -109,15 +115,17 @@ class KioskApp(Device):
         self._stop = threading.Event()
 
     def keymap(self) -> dict[str, str]:
-        """Keys 1-9: the kiosk's first nine services in the TOML's order; p: priority."""
+        """Keys 1-9: the kiosk's first nine services in the TOML's order; p: priority; b, then
+        a booking code and the NIK's last 4 digits (or a scanned QR code): check-in."""
         keymap = {str(i + 1): sid for i, sid in enumerate(self.cfg.services[:9])}
         keymap["p"] = PRIORITY_KEY
-        return keymap
+        return {**keymap, **entry_keys(keymap)}
 
     def keys_help(self) -> str:
         lines = [f"  {i + 1} = {self.site.services[sid].name}"
                  for i, sid in enumerate(self.cfg.services[:9])]
-        return "Tekan nomor layanan (p lalu nomor = prioritas):\n" + "\n".join(lines)
+        return ("Tekan nomor layanan (p lalu nomor = prioritas; b = lapor pemesanan):\n"
+                + "\n".join(lines))
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -157,12 +165,41 @@ class KioskApp(Device):
 
     def _key(self, action: str) -> None:
         t = time.monotonic()          # when the key was read, not when the loop gets to it
+        if self._entry_key(action, t):
+            return
         if action == PRIORITY_KEY:
             self._priority_next = True
             print("Prioritas: tekan nomor layanan", flush=True)
             return
         priority, self._priority_next = self._priority_next, False
         self.loop.post(lambda: self.kiosk.tap(action, t, priority=priority))
+
+    def _entry_key(self, action: str, t: float) -> bool:
+        """Keys of a check-in being typed or scanned (hardware.checkin); True when consumed."""
+        ch = action[1:] if action.startswith("=") else None
+        if not self.entry.active or self.entry.expired(t):
+            if ch is None or not (ch == START_KEY or self.entry.starts_scan(ch)):
+                return False
+            self.entry.start(t)
+            if ch == START_KEY:
+                print(self.entry.prompt, flush=True)
+                return True
+        if ch is None:     # a service or priority key typed inside a code: its character
+            ch = {v: k for k, v in self.keymap().items()}.get(action, "")
+        try:
+            done = self.entry.feed(ch, t)
+        except InvalidEntry as e:
+            self.loop.post(self.feedback.signal, "refused", str(e))
+            return True
+        if done is None:
+            print(self.entry.prompt if self.entry.active else "Dibatalkan", flush=True)
+        else:
+            code, last4 = done
+            self.loop.post(lambda: self.kiosk.check_in(code, t, nik_last4=last4))
+        return True
+
+    def _checkin(self, payload: bytes) -> bool:
+        return self.conn.publish(self.checkin_topic, payload).rc == paho.MQTT_ERR_SUCCESS
 
     def _touch_tap(self, service: str, t: float, priority: bool) -> None:
         self.loop.post(lambda: self.kiosk.tap(service, t, priority=priority))

@@ -213,6 +213,8 @@ class TouchScreen:
         self.site = site
         self.cfg = cfg
         self.on_tap = on_tap
+        # keys typed on the kiosk (a USB QR scanner is a keyboard): hardware.checkin
+        self.on_key: Callable[[str, float], None] | None = None
         self.groups = group_by_agency(site, cfg.services)
         self.size = size
         self.fullscreen = cfg.fullscreen if fullscreen is None else fullscreen
@@ -408,5 +410,7 @@ class TouchScreen:
                     stop.set()
                 elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
                     self.tap_at(*event.pos, t)
+                elif event.type == pygame.KEYDOWN and self.on_key and event.unicode:
+                    self.on_key(event.unicode, t)
                 event = pygame.event.poll()
         pygame.display.quit()

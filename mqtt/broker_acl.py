@@ -75,12 +75,13 @@ def recent_calls(t: Topics) -> str:
 def public_topics(t: Topics) -> list[str]:
     """What anyone may read, even an anonymous browser: the queue as the boards show it."""
     return [t.service_state(), t.counter_state(), t.call, recent_calls(t), t.message,
-            t.lwt("queue")]
+            t.lwt("queue"), t.booking_slots()]
 
 
 def device_reads(t: Topics) -> list[str]:
     """What every device and the web server may read: the public topics and who is online."""
-    return [t.service_state(), t.counter_state(), t.call, recent_calls(t), t.message, t.lwt()]
+    return [t.service_state(), t.counter_state(), t.call, recent_calls(t), t.message, t.lwt(),
+            t.booking_slots()]
 
 
 def overview_reads(t: Topics) -> list[str]:
@@ -88,7 +89,7 @@ def overview_reads(t: Topics) -> list[str]:
     queue service and technicians read (each still reads its own ``reply/<name>/#``)."""
     b = t.base
     return [f"{b}/service/#", f"{b}/counter/#", f"{b}/kiosk/#", t.call, f"{b}/calls/#", t.ticket,
-            t.message, f"{b}/error/#", f"{b}/tele/#", f"{b}/stat/#"]
+            t.message, f"{b}/error/#", f"{b}/tele/#", f"{b}/stat/#", f"{b}/booking/#"]
 
 
 def rules(site: Site, account: Account) -> list[tuple[str, str]]:
@@ -99,7 +100,7 @@ def rules(site: Site, account: Account) -> list[tuple[str, str]]:
     b = t.base
     if account.role == "queue":
         writes = [t.service_state(), t.counter_state(), t.call, recent_calls(t), t.ticket,
-                  t.message, t.error(), f"{b}/reply/#"]
+                  t.message, t.error(), f"{b}/reply/#", t.booking_slots()]
         return [("write", w) for w in writes] + [("read", r) for r in overview_reads(t)]
     if account.role == "ops":
         # Commands to any component; clearing the retained presence of a retired device.
@@ -114,9 +115,11 @@ def rules(site: Site, account: Account) -> list[tuple[str, str]]:
         # Staff act through the web (issue 14): presses as each counter, on that counter's
         # exact leaf (the queue's request-id dedupe makes a resend harmless), their refusals,
         # and the supervisors' commands to the queue (answered on reply/web/, see own_patterns).
+        # Booking requests (issue 15): the NIK only as its HMAC, answered on reply/web/#.
         counters = list(site.counters)
         return ([("write", t.counter_press(c)) for c in counters]
                 + [("write", t.cmnd("queue", c)) for c in WEB_COMMANDS]
+                + [("write", t.booking_request("book")), ("write", t.booking_request("cancel"))]
                 + [("read", topic) for topic in reads + [t.ticket]]
                 + [("read", t.error(f"counter-{c}")) for c in counters])
     if account.role == "board":
@@ -125,7 +128,7 @@ def rules(site: Site, account: Account) -> list[tuple[str, str]]:
         return [("write", t.counter_press(account.id))] + [
             ("read", topic) for topic in reads + [t.error(account.name)]]
     if account.role == "kiosk":
-        return [("write", t.kiosk_take(account.id))] + [
+        return [("write", t.kiosk_take(account.id)), ("write", t.kiosk_checkin(account.id))] + [
             ("read", topic) for topic in reads + [t.ticket, t.error(account.name)]]
     raise ValueError(f"unknown role {account.role!r}")
 
@@ -178,7 +181,7 @@ def _role_note(account: Account) -> str:
     return {"queue": " (the queue's state and events, replies to every requester)",
             "ops": " (commands, state, broker statistics)",
             "cli": " (takes and presses for any kiosk and counter)",
-            "web": " (the page; staff presses as their counters, supervisors' commands)",
+            "web": " (the page; staff presses as their counters, supervisors' commands, booking requests)",
             "board": " (read only)",
             "counter": " (presses for this counter only)",
             "kiosk": " (tickets from this kiosk only)"}[account.role]

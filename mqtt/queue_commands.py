@@ -18,7 +18,7 @@ from datetime import datetime, time as dtime
 from typing import TYPE_CHECKING, Any
 
 from antrian import config as siteconfig
-from antrian.opening import published_standards, reconcile
+from antrian.opening import booking_rules, published_standards, reconcile
 from mqtt import schemas, validate
 from mqtt.maintenance import CommandError
 from ticketing import Action, Assign, Press, ResetLine, decide
@@ -157,7 +157,9 @@ class QueueCommands:
                                "after the day ends")
         try:
             before = service.edge.rules
+            booking = booking_rules(site)
             service.edge.configure(site)
+            service.bookings.rules = booking
             service.standards = published_standards(site)
         except siteconfig.ConfigError as e:
             raise CommandError(f"config not reloaded: {e}") from None

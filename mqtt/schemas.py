@@ -47,6 +47,37 @@ class TakeRequest(msgspec.Struct, forbid_unknown_fields=False):
     priority: bool = False
 
 
+NikHash = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]
+Last4 = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}$")]
+Day = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+Code = Annotated[str, msgspec.Meta(max_length=64)]   # cleaned by ticketing.booking.clean_code
+
+
+class BookRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """The web's booking, on ``booking/book``: never the NIK, only its HMAC and last 4 digits."""
+    id: RequestId
+    service: ShortText
+    day: Day
+    session: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}$")]
+    nik_hash: NikHash
+    nik_last4: Last4
+    phone: Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9]{8,15}$")] | None = None
+
+
+class CancelRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """The web's cancellation, on ``booking/cancel``."""
+    id: RequestId
+    code: Code
+    nik_last4: Last4
+
+
+class CheckinRequest(msgspec.Struct, forbid_unknown_fields=False):
+    """A kiosk's check-in, on ``kiosk/<id>/checkin`` (``nik_last4`` when the code was typed)."""
+    code: Code
+    id: RequestId
+    nik_last4: Last4 | None = None
+
+
 class Serving(msgspec.Struct):
     ticket: str
     counter: str
@@ -118,6 +149,7 @@ class TicketIssued(msgspec.Struct):
     ts: float
     # The ticket's key (ticketing.keys): printed in the slip's QR code, checked by the survey.
     key: str | None = None
+    booking: str | None = None      # the booking code, when checked in from a booking
 
 
 class Error(msgspec.Struct):
@@ -127,6 +159,11 @@ class Error(msgspec.Struct):
     ok: bool = False
     # The reason for visitors, in Indonesian and English (refused takes: hours, quota...)
     message: dict | None = None
+
+
+def decode_booking(payload: bytes, kind: type):
+    """A ``BookRequest``, ``CancelRequest`` or ``CheckinRequest``; raises BadMessage."""
+    return _decode(msgspec.json.Decoder(kind), payload, kind.__name__)
 
 
 _encoder = msgspec.json.Encoder()

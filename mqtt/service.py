@@ -33,6 +33,7 @@ from antrian.opening import fresh_state, published_standards, reconcile
 from mqtt import schemas, views
 from mqtt.client import Connection
 from mqtt.maintenance import Maintenance
+from mqtt.queue_bookings import QueueBookings
 from mqtt.queue_commands import QueueCommands
 from mqtt.queue_edge import Edge, Limits, Refused
 from mqtt.queue_instance import Instance
@@ -122,6 +123,8 @@ class QueueService:
         self.maintenance = Maintenance(self.conn, health=self.health, interval=health_interval,
                                        on_reload=lambda: self.submit(self.commands.reload))
         self.commands = QueueCommands(self)
+        self.bookings = QueueBookings(self)
+        self.conn.subscriptions += self.bookings.subscriptions
         self._rate: deque[tuple[float, int]] = deque()
         self._ready = False
 
@@ -197,6 +200,7 @@ class QueueService:
         if republish:
             out.touched.services.update(self.state.lines)
             out.touched.counters.update(self.state.counters)
+            self.bookings.publish_all(now, out)
         self._publish(out, now, republish)
         if republish and not self._ready:
             self._ready = True
@@ -213,6 +217,8 @@ class QueueService:
         if topic == self.topics.instance(COMPONENT):
             self.instance.seen(payload, bool(getattr(message, "retain", False)))
             return
+        if self.bookings.handles(topic):
+            return self.bookings.request(topic, payload, message, now, out)
         try:
             source, command, rid = self.edge.request(topic, payload, now)
         except Refused as e:
@@ -308,13 +314,15 @@ class QueueService:
         rules = self.edge.rules.get(sid)
         if rules is None or rules.unrestricted:
             return None
-        st = opening_status(rules, self.edge.local(now), self.state.lines[sid].last_number)
+        line = self.state.lines[sid]
+        st = opening_status(rules, self.edge.local(now), line.last_number - line.booked)
         return st.as_dict()
 
     def _tick_rules(self, now: float, out: Outbox) -> None:
         """Reopen counters whose closing time is up; republish services whose status changed
         (opening, a break starting, the last-ticket cutoff) so boards and kiosks follow."""
         self.committed(decide(self.state, Tick(), now).events, out)
+        self.bookings.tick(now, out)
         for sid in self.state.lines:
             rules = self.edge.rules.get(sid)
             if rules is not None and not rules.unrestricted:

@@ -26,6 +26,18 @@ class Topics:
     def kiosk_take(self, kiosk: str = "+") -> str:
         return f"{self.base}/kiosk/{kiosk}/take"
 
+    def kiosk_checkin(self, kiosk: str = "+") -> str:
+        """A booked visitor checks in at a kiosk (issue 15)."""
+        return f"{self.base}/kiosk/{kiosk}/checkin"
+
+    def booking_request(self, op: str = "+") -> str:
+        """The web's booking requests: ``book`` and ``cancel`` (issue 15)."""
+        return f"{self.base}/booking/{op}"
+
+    def booking_slots(self, service: str = "+") -> str:
+        """A service's remaining online places per day and session (retained)."""
+        return f"{self.base}/booking/{service}/slots"
+
     # retained state out
     def service_state(self, service: str = "+") -> str:
         return f"{self.base}/service/{service}/state"

@@ -87,4 +87,4 @@ def ticket_issued(outcome: dict, est_wait_s: float | None,
         id=outcome.get("id", ""), priority=outcome["priority"], ahead=outcome["ahead"],
         day=outcome["day"], issued_at=outcome["ts"],
         est_wait_s=est_wait_s,
-        seq=outcome["seq"], ts=outcome["ts"], key=key)
+        seq=outcome["seq"], ts=outcome["ts"], key=key, booking=outcome.get("booking"))

@@ -65,6 +65,10 @@ class Issued(Event):
     kiosk: str | None = None
     request: str | None = None
     outcome: dict[str, Any] | None = None
+    # A booked visitor's check-in (ticketing.booking): the code, and the session start that
+    # sets its place in line.
+    booking: str | None = None
+    place: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -159,11 +163,63 @@ class LinesReset(Event):
     outcome: dict[str, Any] | None = None
 
 
+# -- bookings (ticketing.booking) ---------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Booked(Event):
+    """A visitor booked a place in a session (``for_day``); the NIK only as its HMAC."""
+    TYPE: ClassVar[str] = "booked"
+    code: str
+    service: str
+    for_day: str
+    session: str
+    start: float
+    checkin_from: float
+    checkin_until: float
+    nik_hash: str = ""          # removed from the stored row when the booking is purged
+    nik_last4: str = ""
+    keep_until: str = ""
+    phone: str | None = None    # removed from the stored row when the booking ends
+    request: str | None = None
+    outcome: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BookingCancelled(Event):
+    """The visitor cancelled: the place is free again."""
+    TYPE: ClassVar[str] = "booking_cancelled"
+    code: str
+    service: str = ""
+    for_day: str = ""
+    session: str = ""
+    request: str | None = None
+    outcome: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CheckedIn(Event):
+    """A booking became a ticket at a kiosk (follows its ``issued`` event)."""
+    TYPE: ClassVar[str] = "checked_in"
+    code: str
+    ticket: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BookingsExpired(Event):
+    """Bookings not checked in by the end of their window expired (no-shows); bookings past
+    their keeping time were purged."""
+    TYPE: ClassVar[str] = "bookings_expired"
+    expired: tuple[str, ...] = ()
+    purged: tuple[str, ...] = ()
+    keep_until: dict[str, str] | None = None   # no-shows remembered longer (blocking)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls for cls in (Issued, Called, Finished, Missed, Transferred, Opened, Closed,
-                              Pressed, Assigned, DayRolled, LinesReset)}
+                              Pressed, Assigned, DayRolled, LinesReset, Booked,
+                              BookingCancelled, CheckedIn, BookingsExpired)}
 _FIELDS = {name: {f.name: f for f in dataclasses.fields(cls)} for name, cls in EVENT_TYPES.items()}
-_TUPLES = {"services", "expired", "finished"}
+_TUPLES = {"services", "expired", "finished", "purged"}
 
 
 class UnknownEvent(ValueError):
@@ -175,7 +231,7 @@ def to_dict(event: Event) -> dict[str, Any]:
     out: dict[str, Any] = {"type": event.TYPE}
     for name in _FIELDS[event.TYPE]:
         value = getattr(event, name)
-        if name == "outcome" and value is None or name == "request" and value is None:
+        if value is None and name in ("outcome", "request", "booking", "place", "keep_until"):
             continue  # absent on events that end no request, as before
         out[name] = list(value) if isinstance(value, tuple) else value
     return out
@@ -202,5 +258,6 @@ def event_of(value: Event | dict[str, Any]) -> Event:
 
 
 __all__ = ["Event", "Issued", "Called", "Finished", "Missed", "Transferred", "Opened", "Closed",
-           "Pressed", "Assigned", "DayRolled", "LinesReset", "EVENT_TYPES", "UnknownEvent",
+           "Pressed", "Assigned", "DayRolled", "LinesReset", "Booked", "BookingCancelled",
+           "CheckedIn", "BookingsExpired", "EVENT_TYPES", "UnknownEvent",
            "to_dict", "from_dict", "event_of"]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ticketing import events as ev
+from ticketing.booking import CHECKED_IN, EXPIRED, Booking
 from ticketing.model import CALLED, DONE, MISSED, WAITING, QueueState, Ticket
 
 # How fast today's observed service times replace the prior (exponentially weighted average).
@@ -60,8 +61,23 @@ def _issued(state: QueueState, e: ev.Issued) -> None:
     line.last_number = max(line.last_number, e.number)
     state.tickets[e.ticket] = Ticket(
         label=e.ticket, service=e.service, number=e.number, priority=e.priority,
-        issued_at=e.ts, kiosk=e.kiosk, queued_seq=e.seq, issued_service=e.service)
+        issued_at=e.ts, kiosk=e.kiosk, queued_seq=e.seq, issued_service=e.service,
+        booking=e.booking, booked_for=e.place)
+    if e.booking is not None and e.place is not None and not e.priority:
+        _place_booked(state, line, state.tickets[e.ticket])
+        return
     (line.priority if e.priority else line.regular).append(e.ticket)
+
+
+def _place_booked(state: QueueState, line: Any, ticket: Ticket) -> None:
+    """A checked-in booking joins before the first ticket that joined after its session began
+    (ticketing.booking); it takes that ticket's turn in the calling order across services."""
+    from ticketing.booking_rules import place_index
+    i = place_index(state, line, ticket.booked_for)
+    if i < len(line.regular):
+        ticket.queued_seq = state.tickets[line.regular[i]].queued_seq
+    line.regular.insert(i, ticket.label)
+    line.booked += 1
 
 
 @folds(ev.Called)
@@ -160,6 +176,7 @@ def _rolled(state: QueueState, e: ev.DayRolled) -> None:
         line.regular.clear()
         line.missed.clear()
         line.done = 0
+        line.booked = 0
     for counter in state.counters.values():
         counter.ticket = None
         counter.since = None
@@ -177,6 +194,7 @@ def _reset(state: QueueState, e: ev.LinesReset) -> None:
         line = state.lines[sid]
         line.last_number = 0
         line.done = 0
+        line.booked = 0
     for line in state.lines.values():
         for queue in (line.priority, line.regular):
             kept = [label for label in queue if label not in gone]
@@ -192,6 +210,38 @@ def _reset(state: QueueState, e: ev.LinesReset) -> None:
     # the restarted line may give to someone else.
     state.requests = {k: v for k, v in state.requests.items()
                       if "action" in v or v.get("ticket") not in gone}
+
+
+@folds(ev.Booked)
+def _booked(state: QueueState, e: ev.Booked) -> None:
+    state.bookings[e.code] = Booking(
+        code=e.code, service=e.service, day=e.for_day, session=e.session, start=e.start,
+        checkin_from=e.checkin_from, checkin_until=e.checkin_until, nik_hash=e.nik_hash,
+        nik_last4=e.nik_last4, keep_until=e.keep_until, phone=e.phone, booked_at=e.ts)
+
+
+@folds(ev.BookingCancelled)
+def _booking_cancelled(state: QueueState, e: ev.BookingCancelled) -> None:
+    state.bookings.pop(e.code, None)
+
+
+@folds(ev.CheckedIn)
+def _checked_in(state: QueueState, e: ev.CheckedIn) -> None:
+    b = state.bookings.get(e.code)
+    if b is not None:
+        b.status, b.ticket, b.phone = CHECKED_IN, e.ticket, None
+
+
+@folds(ev.BookingsExpired)
+def _bookings_expired(state: QueueState, e: ev.BookingsExpired) -> None:
+    keep = e.keep_until or {}
+    for code in e.expired:
+        b = state.bookings.get(code)
+        if b is not None:
+            b.status, b.phone = EXPIRED, None
+            b.keep_until = max(b.keep_until, keep.get(code, ""))
+    for code in e.purged:
+        state.bookings.pop(code, None)
 
 
 def _leave_counter(state: QueueState, ticket: Ticket) -> None:

@@ -49,6 +49,8 @@ class Ticket:
     transferred_from: str | None = None
     issued_service: str | None = None  # the service it was taken for, kept across transfers
     queued_seq: int = 0        # when it joined its current line: the order of calling
+    booking: str | None = None     # the booking it was checked in from (ticketing.booking)
+    booked_for: float | None = None  # its session's start: its place in line
 
     @property
     def service_time(self) -> float | None:
@@ -77,6 +79,7 @@ class Line:
     missed: list[str] = field(default_factory=list)
     done: int = 0
     avg_service_s: float = 300.0   # exponentially weighted, seeded from the TOML's prior
+    booked: int = 0                # tickets from bookings today: not counted in the walk-in quota
 
     def label(self, number: int) -> str:
         return f"{self.prefix}{self.separator}{number:0{self.width}d}"
@@ -109,6 +112,8 @@ class QueueState:
     seq: int = 0
     # request key ("counter-1:abc") -> outcome, so a repeated request gets its first answer again
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # booking code -> Booking (ticketing.booking): they span days, so a rollover keeps them
+    bookings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def new(cls, day: str, services: list[tuple[str, str, str, int, float]],
@@ -136,7 +141,8 @@ class QueueState:
         return {"day": self.day, "lines": lines, "counters": counters,
                 "tickets": {k: dict(vars(t)) for k, t in self.tickets.items()},
                 "seq": self.seq,
-                "requests": {k: dict(v) for k, v in self.requests.items()}}
+                "requests": {k: dict(v) for k, v in self.requests.items()},
+                "bookings": {k: dict(vars(b)) for k, b in self.bookings.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "QueueState":
@@ -147,5 +153,7 @@ class QueueState:
         counters = {k: CounterNow(**dict(v, services=tuple(v["services"])))
                     for k, v in data["counters"].items()}
         tickets = {k: Ticket(**v) for k, v in data["tickets"].items()}
+        from ticketing.booking import Booking
+        bookings = {k: Booking(**v) for k, v in data.get("bookings", {}).items()}
         return cls(day=data["day"], lines=lines, counters=counters, tickets=tickets,
-                   seq=data["seq"], requests=data["requests"])
+                   seq=data["seq"], requests=data["requests"], bookings=bookings)

@@ -19,6 +19,7 @@ from ticketing.commands import (RECALL_COOLDOWN_S, UNSET, Assign, Press, ResetLi
                                 Take, Tick)
 from ticketing.errors import (BadRequest, Closed, NotAllowed, Stale, TooSoon, UnknownCounter,
                               UnknownService, UnknownTicket)
+from ticketing.booking_rules import DECIDERS as BOOKING_DECIDERS
 from ticketing.fold import (SERVICE_TIME_RANGE, SERVICE_TIME_WEIGHT, apply, reset_tickets,
                             waiting_order)
 from ticketing.hours import status as opening_status
@@ -54,7 +55,7 @@ def _take(state: QueueState, cmd: Take, now: float) -> list[ev.Event]:
         raise UnknownService(f"kiosk {cmd.kiosk} does not offer service {cmd.service!r}")
     if cmd.opening is not None and cmd.local_time is not None:
         # The quota counts tickets taken for this service today, not those transferred in.
-        st = opening_status(cmd.opening, cmd.local_time, line.last_number)
+        st = opening_status(cmd.opening, cmd.local_time, line.last_number - line.booked)
         if not st.open:
             raise Closed(st.text_en, st.text_id, st.code)
     number = line.last_number + 1
@@ -252,4 +253,4 @@ def _reset(state: QueueState, cmd: ResetLine, now: float) -> list[ev.Event]:
 
 _DECIDERS: dict[type, Callable[[QueueState, Any, float], list[ev.Event]]] = {
     Take: _take, Press: _press, Tick: _tick, Rollover: _rollover, Assign: _assign,
-    ResetLine: _reset}
+    ResetLine: _reset, **BOOKING_DECIDERS}

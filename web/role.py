@@ -37,16 +37,17 @@ class WebRole:
         from web.server import WebApp
 
         self.site, self.host, self.port = site, host, port
-        self.app = app or WebApp(site, **app_options)
+        self.app = app or WebApp(site, send_booking=self._send_booking, **app_options)
         topics = Topics(site.site)
         # The page subscribes to the retained state and the calls; it publishes its own presence
-        # and health (tele/web/...). Its own presence is also the barrier: published right after
-        # subscribing, it arrives after every retained message the broker held
-        # (web.public.PublicState.receive).
+        # and health (tele/web/...) and booking requests (web.booking). Its own presence is also
+        # the barrier: published right after subscribing, it arrives after every retained
+        # message the broker held (web.public.PublicState.receive).
         self.connection = connection or Connection(
             site, "web", on_message=self.app.receive_threadsafe, subscriptions=[
                 topics.service_state(), topics.counter_state(), topics.call, topics.lwt("queue"),
-                topics.message, topics.lwt("web")])
+                topics.message, topics.booking_slots(), topics.reply("web", "booking/#"),
+                topics.lwt("web")])
         # Staff (issue 14): presses as their counters and the supervisors' queue commands go
         # out through web.staff_link; their outcomes come back on the counter state,
         # error/counter-<id> and reply/web/<transaction>, and the `ticket` events give the
@@ -61,6 +62,16 @@ class WebRole:
         self.connection.on_connect(lambda: self.app.set_connected_threadsafe(True))
         self.connection.on_disconnect(lambda: self.app.set_connected_threadsafe(False))
         self.maintenance = Maintenance(self.connection, health=self.app.figures)
+
+    def _send_booking(self, topic: str, payload: bytes, response_topic: str) -> None:
+        """A booking request to the queue service (web.booking), answered on its own reply
+        topic; the only thing the web publishes besides its maintenance face."""
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = response_topic
+        self.connection.publish(topic, payload, properties=props)
 
     def serve(self) -> int:
         """Run until SIGTERM or SIGINT; 0 on a clean stop, 1 when the port cannot be opened."""

@@ -20,6 +20,8 @@ Routes (GET and HEAD only, but for the survey's answers and the managers' login;
 - ``/static/<file>``, ``/healthz``;
 - the SKM survey (``/survey/<ticket>``, ``POST /api/v1/survey``, ``/api/v1/skm``):
   ``web.survey_http``; the manager's pages (``/manage/``, ``/api/v1/manage/...``): ``web.manage``;
+- booking (``/booking``, ``/api/v1/services/<service>/slots``, ``POST /api/v1/bookings``,
+  ``DELETE /api/v1/bookings/<code>``): ``web.booking``;
 - near-turn alerts (``/api/v1/alerts``: Web Push and texts): ``web.alerts_http``.
 """
 
@@ -93,10 +95,11 @@ class WebApp:
                  accounts=None, queue_db: Path | None = None, reports_dir: Path | None = None,
                  ticket_secret: bytes | None = None, edge: Edge | None = None,
                  header_timeout: float = 10.0, alerts=None, alert_options=None, audit=None,
-                 ack_timeout: float = 4.0):
+                 ack_timeout: float = 4.0, send_booking=None):
         from antrian.config import ticket_secret as site_ticket_secret
         from web.alerts_http import AlertsHttp
         from web.audit import AuditLog
+        from web.booking import BookingHttp
         from web.console import ConsoleHttp
         from web.floor import FloorHttp
         from web.manage import ManagerHttp
@@ -142,6 +145,8 @@ class WebApp:
         self.arrivals = self.staff.arrivals
         self.console = ConsoleHttp(self)
         self.floor = FloorHttp(self)
+        # Booking (issue 15): web.booking; ``send_booking`` publishes its requests (WebRole).
+        self.booking = BookingHttp(self, send=send_booking)
         self.app = self._build()
         self._flush()
 
@@ -150,6 +155,8 @@ class WebApp:
     def receive(self, topic: str, payload: bytes, *, retained: bool = False) -> None:
         """Fold in an MQTT message (on the event loop) and schedule the rebuild. The barrier
         (the retained state has all arrived) is rebuilt at once: lookups wait for it."""
+        if self.booking.receive(topic, payload):    # places and the queue's answers
+            return
         if self.public.receive(topic, payload, retained=retained):
             if self.public.synced and not self.public.snapshot.synced:
                 self._flush()
@@ -270,6 +277,7 @@ class WebApp:
         self.alerts_http.routes(r)
         self.console.routes(r)
         self.floor.routes(r)
+        self.booking.routes(r)
         r.add_route("*", "/{tail:.*}", self.fallback)
         app.on_startup.append(self._on_startup)
         app.on_shutdown.append(self._on_shutdown)
@@ -391,7 +399,7 @@ class WebApp:
                 "connected": self.public.connected, **self.survey_http.figures(),
                 **self.alerts_http.figures(),
                 **self.manage.figures(), **self.staff.figures(), **self.console.figures(),
-                **self.floor.figures()}
+                **self.floor.figures(), **self.booking.figures()}
 
     # -- running -----------------------------------------------------------------------------
 

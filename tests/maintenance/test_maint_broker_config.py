@@ -63,7 +63,15 @@ def test_a_counter_may_publish_only_its_own_press_and_a_board_nothing(tmp_path):
     assert f"topic read {B}/counter/+/state" in counter3
     assert not any("write" in line for line in block(acl, "board-lobby"))
     assert [line for line in block(acl, "kiosk-k2") if "write" in line] == \
-        [f"topic write {B}/kiosk/k2/take"]
+        [f"topic write {B}/kiosk/k2/take", f"topic write {B}/kiosk/k2/checkin"]
+    # The web publishes staff presses as each counter and five queue commands (issue 14) and
+    # booking requests (issue 15); nothing else: no takes, no other component's commands.
+    web_writes = [line for line in block(acl, "web") if "write" in line]
+    assert web_writes == (
+        [f"topic write {B}/counter/{c}/press" for c in ("1", "2", "3")]
+        + [f"topic write {B}/cmnd/queue/{c}" for c in ("open", "close", "assign", "message",
+                                                        "reset")]
+        + [f"topic write {B}/booking/book", f"topic write {B}/booking/cancel"])
     # No account, not even the queue or a technician, reads the whole site (others' replies).
     assert not any(line.endswith((f"{B}/#", f"{B}/reply/#")) and "read" in line
                    for line in acl.splitlines())

@@ -748,7 +748,10 @@ def test_every_event_type_goes_through_its_stored_json_shape_unchanged(desk):
     desk.press("2", "next")                     # finishes the ticket it called
     desk.send(Rollover("2026-11-29"))
     seen = {type(e) for e in desk.events}
-    assert seen == set(EVENT_TYPES.values())
+    # bookings' events go through theirs in tests/booking/test_booking_core.py
+    from ticketing.events import Booked, BookingCancelled, BookingsExpired, CheckedIn
+    assert seen == set(EVENT_TYPES.values()) - {Booked, BookingCancelled, CheckedIn,
+                                                 BookingsExpired}
     for event in desk.events:
         row = json.loads(json.dumps(to_dict(event)))
         assert row["type"] == event.type and from_dict(row) == event

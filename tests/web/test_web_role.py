@@ -46,7 +46,9 @@ def test_the_default_connection_subscribes_to_the_state_and_its_own_presence():
     base = f"antrian/{site.site}"
     assert set(role.connection.subscriptions) == {
         f"{base}/service/+/state", f"{base}/counter/+/state", f"{base}/call", f"{base}/message",
-        f"{base}/tele/queue/lwt", f"{base}/tele/web/lwt"}
+        f"{base}/tele/queue/lwt", f"{base}/tele/web/lwt",
+        # booking (issue 15): the places, and the queue's answers to the web's own requests
+        f"{base}/booking/+/slots", f"{base}/reply/web/booking/#"}
     # the maintenance face adds cmnd/web/# when it starts (mqtt.maintenance)
     assert role.connection.component == "web"
 

@@ -1,0 +1,136 @@
+"""The rules of booking: ``Book``, ``CancelBooking``, ``CheckIn`` and ``ExpireBookings`` in,
+events out (registered in :func:`ticketing.rules.handle`). See :mod:`ticketing.booking` for the
+place-in-line rule."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from ticketing import events as ev
+from ticketing.booking import (BOOKED, CHECKED_IN, EXPIRED, Blocked, Book, BookingClosed,
+                               CancelBooking, CheckIn, Duplicate, Expired, ExpireBookings, Full,
+                               NotBookable, TooEarly, UnknownBooking, Used, no_shows, taken)
+from ticketing.errors import NotAllowed, UnknownService
+from ticketing.model import Line, QueueState
+
+
+def _plus(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def book(state: QueueState, cmd: Book, now: float) -> list[ev.Event]:
+    rules, w = cmd.rules, cmd.window
+    if not rules.enabled or cmd.service not in state.lines or w is None:
+        raise NotBookable(f"service {cmd.service!r} takes no bookings",
+                          "Layanan ini tidak menerima pemesanan")
+    if rules.session(cmd.session) is None:
+        raise NotBookable(f"no session {cmd.session!r}", f"Tidak ada sesi {cmd.session}")
+    if cmd.day < cmd.today or now >= w.closes_at:
+        raise BookingClosed("booking for that session has closed",
+                            "Pemesanan untuk sesi itu sudah ditutup")
+    if cmd.day > _plus(cmd.today, rules.days_ahead):
+        raise BookingClosed(f"booking opens {rules.days_ahead} days ahead",
+                            f"Pemesanan dibuka {rules.days_ahead} hari sebelumnya")
+    if not cmd.open_day:
+        raise BookingClosed("the service is closed that day", "Layanan tutup pada hari itu")
+    _check_blocked(state, cmd)
+    for b in state.bookings.values():
+        if (b.nik_hash == cmd.nik_hash and b.service == cmd.service and b.day == cmd.day
+                and b.status == BOOKED):
+            raise Duplicate("this NIK already has a booking for this service that day",
+                            "NIK ini sudah memesan layanan ini pada hari itu")
+    if taken(state.bookings, cmd.service, cmd.day, cmd.session) >= rules.per_session:
+        raise Full("this session is full", "Kuota sesi ini sudah habis")
+    if cmd.code in state.bookings:
+        raise NotAllowed("booking code already in use; try again")
+    outcome = {"code": cmd.code, "service": cmd.service, "day": cmd.day,
+               "session": cmd.session, "checkin_from": w.checkin_from,
+               "checkin_until": w.checkin_until, "id": cmd.request_id}
+    return [ev.Booked(code=cmd.code, service=cmd.service, for_day=cmd.day, session=cmd.session,
+                      start=w.start, checkin_from=w.checkin_from, checkin_until=w.checkin_until,
+                      nik_hash=cmd.nik_hash, nik_last4=cmd.nik_last4,
+                      keep_until=_plus(cmd.day, rules.keep_days), phone=cmd.phone,
+                      request=cmd.request, outcome=outcome)]
+
+
+def _check_blocked(state: QueueState, cmd: Book) -> None:
+    rules = cmd.rules
+    if not rules.no_show_limit:
+        return
+    days = no_shows(state.bookings, cmd.nik_hash, _plus(cmd.today, -rules.no_show_days))
+    if len(days) >= rules.no_show_limit:
+        until = _plus(days[-1], rules.block_days)
+        if cmd.today <= until:
+            raise Blocked(f"{len(days)} missed bookings: booking again after {until}",
+                          f"{len(days)} kali tidak hadir: dapat memesan lagi setelah {until}")
+
+
+def cancel(state: QueueState, cmd: CancelBooking, now: float) -> list[ev.Event]:
+    b = state.bookings.get(cmd.code)
+    if b is None or b.nik_last4 != cmd.nik_last4:
+        raise UnknownBooking("no such booking", "Pemesanan tidak ditemukan")
+    if b.status == CHECKED_IN:
+        raise Used("this booking has already been checked in", "Pemesanan ini sudah dipakai")
+    if b.status == EXPIRED:
+        raise Expired("this booking has expired", "Pemesanan ini sudah kedaluwarsa")
+    return [ev.BookingCancelled(code=b.code, service=b.service, for_day=b.day, session=b.session,
+                                request=cmd.request,
+                                outcome={"code": b.code, "cancelled": True, "id": cmd.request_id})]
+
+
+def place_index(state: QueueState, line: Line, place: float) -> int:
+    """Where a ticket booked for a session starting at ``place`` goes in ``line.regular``:
+    before the first ticket that joined after ``place``."""
+    for i, label in enumerate(line.regular):
+        t = state.tickets[label]
+        joined = t.booked_for if t.booked_for is not None else t.issued_at
+        if joined > place:
+            return i
+    return len(line.regular)
+
+
+def check_in(state: QueueState, cmd: CheckIn, now: float) -> list[ev.Event]:
+    b = state.bookings.get(cmd.code)
+    if b is None or (cmd.nik_last4 is not None and b.nik_last4 != cmd.nik_last4):
+        raise UnknownBooking("no such booking", "Kode pemesanan tidak dikenal")
+    if b.status == CHECKED_IN:
+        raise Used(f"booking already checked in as {b.ticket}",
+                   f"Pemesanan sudah dipakai (nomor {b.ticket})")
+    if b.status == EXPIRED or b.day < state.day or now > b.checkin_until:
+        raise Expired("the check-in time of this booking has passed",
+                      "Waktu lapor pemesanan ini sudah lewat")
+    if b.day > state.day or now < b.checkin_from:
+        raise TooEarly("check-in has not opened yet", "Belum waktunya lapor")
+    line = state.lines.get(b.service)
+    if line is None:
+        raise UnknownService(f"unknown service {b.service!r}")
+    if cmd.offered is not None and b.service not in cmd.offered:
+        raise UnknownService(f"kiosk {cmd.kiosk} does not offer service {b.service!r}")
+    number = line.last_number + 1
+    label = line.label(number)
+    ahead = len(line.priority) + place_index(state, line, b.start)
+    outcome = {"ticket": label, "service": b.service, "priority": False, "ahead": ahead,
+               "kiosk": cmd.kiosk, "id": cmd.request_id, "day": state.day, "booking": b.code}
+    return [ev.Issued(ticket=label, service=b.service, number=number, priority=False,
+                      kiosk=cmd.kiosk, request=cmd.request, outcome=outcome, booking=b.code,
+                      place=b.start),
+            ev.CheckedIn(code=b.code, ticket=label)]
+
+
+def expire(state: QueueState, cmd: ExpireBookings, now: float) -> list[ev.Event]:
+    expired, purged, keep = [], [], {}
+    for b in state.bookings.values():
+        if b.keep_until < cmd.today:
+            purged.append(b.code)
+        elif b.status == BOOKED and now > b.checkin_until:
+            expired.append(b.code)
+            longer = cmd.no_show_keep.get(b.service)
+            if longer and longer > b.keep_until:
+                keep[b.code] = longer
+    if not expired and not purged:
+        return []
+    return [ev.BookingsExpired(expired=tuple(expired), purged=tuple(purged),
+                               keep_until=keep or None)]
+
+
+DECIDERS = {Book: book, CancelBooking: cancel, CheckIn: check_in, ExpireBookings: expire}
