@@ -6,8 +6,9 @@ Starts a private Mosquitto on a free port and the queue service with ``examples/
 (pointed at that broker), takes tickets and calls some of them, then runs the real board process
 (``antrian display``, SDL's dummy video driver):
   1. ``--screenshot DIR/board-lobby-WxH.png`` once it has the service's state;
-  2. idle with its running text for ``--idle`` seconds under ``rss_probe.py``, which records
-     its resident memory (see that file for what is measured under qemu-user).
+  2. idle with its running text for ``--idle`` seconds under ``rss_probe.py``, at each of
+     ``--memory-sizes``, which records its resident memory (see that file for what is measured
+     under qemu-user).
 Writes DIR/board.json. Exit status 0 when both worked.
 """
 
@@ -84,9 +85,9 @@ def screenshot(site: Path, out: Path, size: str) -> dict:
 
 def memory(site: Path, out: Path, size: str, idle: float) -> dict:
     """RSS samples of the board idle with its running text (the marquee keeps it drawing)."""
-    samples = out / "board-rss.json"
+    samples = out / f"board-rss-{size}.json"
     samples.unlink(missing_ok=True)
-    log = out / "logs" / "board-rss.log"
+    log = out / "logs" / f"board-rss-{size}.log"
     every = max(idle / 6, 1.0)
     with log.open("w") as f:
         proc = subprocess.Popen(
@@ -111,7 +112,9 @@ def memory(site: Path, out: Path, size: str, idle: float) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--size", default="1920x1080")
+    p.add_argument("--size", default="1920x1080", help="screenshot size")
+    p.add_argument("--memory-sizes", default="1920x1080,3840x2160",
+                   help="comma-separated sizes to measure the memory at")
     p.add_argument("--idle", type=float, default=60.0, help="seconds of idle board to measure")
     args = p.parse_args(argv)
     (args.out / "logs").mkdir(parents=True, exist_ok=True)
@@ -128,14 +131,16 @@ def main(argv: list[str] | None = None) -> int:
             result["queue_online_s"] = round(time.monotonic() - t0, 1)
             result["called"] = fill_queue(queue)
             result["screenshot"] = screenshot(site, args.out, args.size)
-            result["memory"] = memory(site, args.out, args.size, args.idle)
+            result["memory"] = {size: memory(site, args.out, size, args.idle)
+                                for size in args.memory_sizes.split(",")}
         finally:
             if queue:
                 queue.close()
             broker.stop()
     (args.out / "board.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
-    return 0 if result["screenshot"]["ok"] and result["memory"]["ok"] else 1
+    ok = result["screenshot"]["ok"] and all(m["ok"] for m in result["memory"].values())
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

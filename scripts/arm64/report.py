@@ -37,9 +37,9 @@ def stages(out: Path) -> list[dict]:
     return rows
 
 
-def tests(out: Path) -> dict | None:
+def tests(junit: Path) -> dict | None:
     try:
-        root = ET.parse(out / "junit.xml").getroot()
+        root = ET.parse(junit).getroot()
     except (OSError, ET.ParseError):
         return None
     suite = root if root.tag == "testsuite" else root.find("testsuite")
@@ -77,7 +77,8 @@ def gather(out: Path) -> dict:
         "stages": stages(out),
         "dists": wheels.get("dists", []),
         "kmsdrm": _json(out / "kmsdrm.json"),
-        "tests": tests(out),
+        "tests": tests(out / "junit.xml"),
+        "rerun": tests(out / "junit-rerun.xml"),
         "board": _json(out / "board.json"),
     }
 
@@ -98,6 +99,23 @@ def wheel_lines(dists: list[dict]) -> list[str]:
     return lines
 
 
+def test_lines(t: dict | None, rerun: dict | None) -> list[str]:
+    if not t:
+        return ["  (not run)"]
+    lines = [f"  {t['passed']} passed, {t['failures'] + t['errors']} failed, "
+             f"{t['skipped']} skipped of {t['tests']} in {t['seconds']} s"]
+    still = set(rerun["failed"]) if rerun else set(t["failed"])
+    for name in t["failed"]:
+        lines.append(f"  FAILED {name}" if name in still else
+                     f"  failed, then passed when run again alone (a timeout under emulation?): "
+                     f"{name}")
+    if rerun:
+        lines.append(f"  run again alone: {rerun['passed']} passed, "
+                     f"{rerun['failures'] + rerun['errors']} failed")
+    lines += [f"  skipped {s}" for s in t["skips"]]
+    return lines
+
+
 def render(r: dict, out_dir: Path) -> str:
     out = ["arm64 proof (Debian bookworm arm64 root, emulated by qemu-user)",
            f"commit:  {r['commit']}", f"host:    {r['host']}",
@@ -115,26 +133,19 @@ def render(r: dict, out_dir: Path) -> str:
                 f"  SDL_VIDEODRIVER=kmsdrm here: {k['kmsdrm_init']} (no /dev/dri in a chroot)"]
     else:
         out.append("  (not checked)")
-    t = r["tests"]
-    out += ["", "tests (tests/display, tests/hardware):"]
-    if t:
-        out.append(f"  {t['passed']} passed, {t['failures'] + t['errors']} failed, "
-                   f"{t['skipped']} skipped of {t['tests']} in {t['seconds']} s")
-        out += [f"  FAILED {name}" for name in t["failed"]]
-        out += [f"  skipped {s}" for s in t["skips"]]
-    else:
-        out.append("  (not run)")
+    out += ["", "tests (tests/display, tests/hardware):"] + test_lines(r["tests"], r["rerun"])
     b = r["board"]
     out += ["", "board (examples/mpp.toml, lobby, SDL dummy driver):"]
     if b:
-        s, m = b.get("screenshot", {}), b.get("memory", {})
+        s = b.get("screenshot", {})
         shot = str(s.get("path", "")).replace("/proof/", f"{out_dir}/", 1)   # the root's view
         out += [f"  screenshot: {shot} ({s.get('bytes')} bytes, "
-                f"{s.get('seconds')} s from start to PNG)",
-                f"  RSS at {b.get('size')} idle with running text, after {m.get('after_s')} s: "
-                f"{m.get('guest_rss_mb')} MB as a Pi would count it "
-                f"(max {m.get('guest_rss_max_mb')} MB; the qemu process: "
-                f"{m.get('process_rss_mb', 0):.0f} MB)"]
+                f"{s.get('seconds')} s from start to PNG)"]
+        for size, m in b.get("memory", {}).items():
+            out.append(f"  RSS at {size} idle with running text, after {m.get('after_s')} s: "
+                       f"{m.get('guest_rss_mb')} MB as a Pi would count it (max "
+                       f"{m.get('guest_rss_max_mb')} MB; the qemu process: "
+                       f"{m.get('process_rss_mb') or 0:.0f} MB)")
     else:
         out.append("  (not run)")
     return "\n".join(out) + "\n"

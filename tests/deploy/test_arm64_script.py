@@ -142,3 +142,24 @@ def test_the_report_says_what_failed(tmp_path):
     assert "FAILED tests.display.a::test_y" in text
     assert "xvfb or imagemagick missing" in text
     assert "tests          900  FAILED" in text
+
+
+def test_the_report_tells_a_failure_that_passed_alone_from_one_that_did_not(tmp_path):
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "stages.tsv").write_text("tests\t0\t900\n")
+    (tmp_path / "junit.xml").write_text(
+        '<testsuites><testsuite tests="2" failures="2" errors="0" skipped="0" time="3">'
+        '<testcase classname="t.a" name="test_slow"><failure message="timed out"/></testcase>'
+        '<testcase classname="t.a" name="test_bad"><failure message="no"/></testcase>'
+        '</testsuite></testsuites>')
+    (tmp_path / "junit-rerun.xml").write_text(
+        '<testsuites><testsuite tests="2" failures="1" errors="0" skipped="0" time="2">'
+        '<testcase classname="t.a" name="test_slow"/>'
+        '<testcase classname="t.a" name="test_bad"><failure message="no"/></testcase>'
+        '</testsuite></testsuites>')
+    helper("report").main(["--out", str(tmp_path)])
+    text = (tmp_path / "report.txt").read_text()
+    assert "FAILED t.a::test_bad" in text
+    assert "FAILED t.a::test_slow" not in text
+    assert "passed when run again alone (a timeout under emulation?): t.a::test_slow" in text
+    assert "run again alone: 1 passed, 1 failed" in text
