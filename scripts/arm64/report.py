@@ -57,10 +57,10 @@ def tests(junit: Path) -> dict | None:
     return counts
 
 
-def first_line(path: Path, prefix: str = "") -> str:
+def first_line(path: Path, *prefixes: str) -> str:
     try:
         for line in path.read_text().splitlines():
-            if line.startswith(prefix):
+            if line.startswith(prefixes or ("",)):
                 return line
     except OSError:
         pass
@@ -74,6 +74,8 @@ def gather(out: Path) -> dict:
         "host": first_line(out / "logs" / "host-tools.log", "qemu-user-static"),
         "root": first_line(out / "logs" / "unpack.log", "aarch64 "),
         "pip": wheels.get("pip"),
+        "root_tarball": first_line(out / "logs" / "root.log", "cached:", "made:"),
+        "venv_tarball": first_line(out / "logs" / "install.log", "cached:", "made:"),
         "stages": stages(out),
         "dists": wheels.get("dists", []),
         "kmsdrm": _json(out / "kmsdrm.json"),
@@ -119,7 +121,8 @@ def test_lines(t: dict | None, rerun: dict | None) -> list[str]:
 def render(r: dict, out_dir: Path) -> str:
     out = ["arm64 proof (Debian bookworm arm64 root, emulated by qemu-user)",
            f"commit:  {r['commit']}", f"host:    {r['host']}",
-           f"root:    {r['root']} (machine, Python, libc)", f"pip:     {r['pip']}", "",
+           f"root:    {r['root']} (machine, Python, libc)", f"pip:     {r['pip']}",
+           f"caches:  root {r['root_tarball']}; venv {r['venv_tarball']}", "",
            "stages (seconds):"]
     out += [f"  {s['stage']:11} {s['seconds']:6}  {'ok' if s['exit'] == 0 else 'FAILED'}"
             for s in r["stages"]]
