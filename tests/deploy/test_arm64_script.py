@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -163,3 +164,20 @@ def test_the_report_tells_a_failure_that_passed_alone_from_one_that_did_not(tmp_
     assert "FAILED t.a::test_slow" not in text
     assert "passed when run again alone (a timeout under emulation?): t.a::test_slow" in text
     assert "run again alone: 1 passed, 1 failed" in text
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the script refuses to start without root before it looks at the lock")
+def test_a_second_run_on_the_same_work_directory_is_refused(tmp_path):
+    import fcntl
+    work = tmp_path / "work"
+    work.mkdir()
+    with open(work / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        # An unreachable mirror and an empty cache: were the lock ignored, the run would fail
+        # at debootstrap instead of building anything.
+        done = subprocess.run([str(SCRIPT), "--work", str(work), "--cache", str(tmp_path / "c"),
+                               "--out", str(tmp_path / "o"), "--mirror", "http://127.0.0.1:9/"],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "another arm64-proof is using" in done.stderr
+    assert not (tmp_path / "o").exists()
