@@ -7,11 +7,11 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests use: the broker, the Indonesian voice, audio tools, a virtual screen,
 # headless Chromium for the visitors' page, systemd-analyze for the unit files.
-APT_TEST := mosquitto mosquitto-clients espeak-ng sox xvfb chromium fonts-dejavu-core systemd imagemagick shellcheck openssl
-APT_DEMO := mosquitto mosquitto-clients espeak-ng sox fonts-dejavu-core
+APT_TEST := mosquitto mosquitto-clients espeak-ng sox xvfb chromium fonts-dejavu-core fonts-dejavu-extra systemd imagemagick shellcheck openssl
+APT_DEMO := mosquitto mosquitto-clients espeak-ng sox fonts-dejavu-core fonts-dejavu-extra
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint-imports venv apt-test apt-demo bench clean wheelhouse offline-check
+.PHONY: demo test lint-imports venv apt-test apt-demo bench clean wheelhouse offline-check arm64
 
 $(VENV)/.installed: pyproject.toml
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3; }
@@ -58,6 +58,13 @@ offline-check: venv
 DEMO_SECONDS ?= 0
 demo: apt-demo venv
 	$(PY) scripts/demo.py --seconds $(DEMO_SECONDS)
+
+# The Pi's architecture, emulated: an arm64 Debian root (debootstrap + qemu-user-static) with the
+# project installed from its own files, its display and hardware tests, a board screenshot, the
+# KMSDRM check and the board's memory (docs/arm64.md). Cold ~28 min, warm ~12 min: run it
+# nightly or before a release, not on every push.
+arm64:
+	$(SUDO) nice -n 15 scripts/arm64-proof
 
 bench: apt-test venv
 	$(call apt_install,wrk)

@@ -18,6 +18,8 @@ import uuid
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from support.waiting import TIMEOUT_SCALE
+
 
 def nodelay(client) -> None:
     """paho leaves Nagle's algorithm on; a test client must not add 20-40 ms per message."""
@@ -83,6 +85,7 @@ class Watcher:
     def wait_for(self, predicate, timeout: float = 5.0, what: str = "message", since: int = 0):
         """The first recorded (topic, json-or-bytes) after ``since`` for which
         ``predicate(topic, body)`` is true."""
+        timeout *= TIMEOUT_SCALE
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
