@@ -6,7 +6,8 @@
 
 Each role reads the common part (site, broker, services, counters, kiosks) from here; tables that
 belong to one role only (``[[board]]``, ``[[panel]]``, ...) stay in :attr:`Site.raw` and that role
-validates their values with the helpers of :mod:`antrian.config_values` (re-exported here), so an error always reads ``board[2].layout: ...``.
+validates their values with the readers of :mod:`antrian.config_values` (re-exported here), so an
+error always reads ``board[2].layout: ...``.
 The names of every table and key, whichever role reads them, are checked here first, against the
 one registry in :mod:`antrian.sections`: ``kiosk[k1]: unknown key 'printr' (did you mean
 'printer'?; known: ...)`` stops every role at load, not only the kiosk.
