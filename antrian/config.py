@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
@@ -242,31 +243,30 @@ def _service_list(t: dict, where: str, services: dict[str, Service],
     return tuple(dict.fromkeys(ids))
 
 
+def _by_id(raw: dict, key: str, build: Callable[[dict, str, str], Any]) -> dict[str, Any]:
+    """Each ``[[key]]`` table built by ``build(table, id, where)``, keyed by its unique id."""
+    found: dict[str, Any] = {}
+    for i, t in enumerate(tables(raw, key)):
+        tid = need_id(t, "id", f"{key}[{i}]")
+        where = f"{key}[{tid}]"
+        if tid in found:
+            raise ConfigError(f"{where}.id: duplicate {key} id")
+        found[tid] = build(t, tid, where)
+    return found
+
+
 def _counters(raw: dict, services: dict[str, Service]) -> dict[str, Counter]:
-    counters: dict[str, Counter] = {}
-    for i, t in enumerate(tables(raw, "counter")):
-        cid = need_id(t, "id", f"counter[{i}]")
-        where = f"counter[{cid}]"
-        if cid in counters:
-            raise ConfigError(f"{where}.id: duplicate counter id")
-        counters[cid] = Counter(cid, need(t, "name", str, where, f"Loket {cid}"),
-                                _service_list(t, where, services))
+    counters = _by_id(raw, "counter", lambda t, cid, where: Counter(
+        cid, need(t, "name", str, where, f"Loket {cid}"), _service_list(t, where, services)))
     if not counters:
         raise ConfigError("counter: at least one [[counter]] is needed")
     return counters
 
 
 def _kiosks(raw: dict, services: dict[str, Service]) -> dict[str, Kiosk]:
-    kiosks: dict[str, Kiosk] = {}
-    for i, t in enumerate(tables(raw, "kiosk")):
-        kid = need_id(t, "id", f"kiosk[{i}]")
-        where = f"kiosk[{kid}]"
-        if kid in kiosks:
-            raise ConfigError(f"{where}.id: duplicate kiosk id")
-        kiosks[kid] = Kiosk(kid, _service_list(t, where, services, None),
-                            printer=need(t, "printer", str, where, None),
-                            name=need(t, "name", str, where, ""))
-    return kiosks
+    return _by_id(raw, "kiosk", lambda t, kid, where: Kiosk(
+        kid, _service_list(t, where, services, None), printer=need(t, "printer", str, where, None),
+        name=need(t, "name", str, where, "")))
 
 
 def load(path: str | Path) -> Site:
