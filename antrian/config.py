@@ -6,7 +6,8 @@
 
 Each role reads the common part (site, broker, services, counters, kiosks) from here; tables that
 belong to one role only (``[[board]]``, ``[[panel]]``, ...) stay in :attr:`Site.raw` and that role
-validates their values with the helpers below, so an error always reads ``board[2].layout: ...``.
+validates their values with the readers of :mod:`antrian.config_values` (re-exported here), so an
+error always reads ``board[2].layout: ...``.
 The names of every table and key, whichever role reads them, are checked here first, against the
 one registry in :mod:`antrian.sections`: ``kiosk[k1]: unknown key 'printr' (did you mean
 'printer'?; known: ...)`` stops every role at load, not only the kiosk.
@@ -17,23 +18,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from antrian.config_values import (  # noqa: F401 (re-exported: roles import them from here)
+    ID, PREFIX, ConfigError, need, need_id, need_time, no_unknown, tables)
 from antrian.sections import unknown_key
 
 _log = logging.getLogger(__name__)
-ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-PREFIX = re.compile(r"^[A-Z0-9]{1,4}$")
-
-
-class ConfigError(ValueError):
-    """The site TOML is missing a key or holds a wrong value; the message names the key."""
 
 
 @dataclass(frozen=True)
@@ -122,68 +119,6 @@ class Site:
         return best
 
 
-# -- helpers shared with the roles' own sections ------------------------------------------------
-
-def _key(where: str, key: str) -> str:
-    """How an error names a key: ``broker.port``; a top-level key (``where`` is the key itself,
-    as in ``need(raw, "timezone", str, "timezone")``) is named once, not ``timezone.timezone``."""
-    return key if where in ("", key) else f"{where}.{key}"
-
-
-def need(table: dict, key: str, kind: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
-    """Read ``table[key]`` checking its type; ``where`` names the table in the error."""
-    name = _key(where, key)
-    if key not in table:
-        if default is ...:
-            raise ConfigError(f"{name}: missing")
-        return default
-    value = table[key]
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    # TOML booleans are ints in Python: never accept one where a number is asked.
-    if isinstance(value, bool) and bool not in kinds:
-        raise ConfigError(f"{name}: expected {_names(kinds)}, got a boolean")
-    if not isinstance(value, kinds):
-        raise ConfigError(f"{name}: expected {_names(kinds)}, got {type(value).__name__} {value!r}")
-    return value
-
-
-def need_id(table: dict, key: str, where: str, default: Any = ...) -> str:
-    value = need(table, key, str, where, default)
-    if value is not None and not ID.match(value):
-        raise ConfigError(f"{_key(where, key)}: {value!r} must be lowercase letters, digits and '-'")
-    return value
-
-
-def need_time(table: dict, key: str, where: str, default: str = ...) -> time:
-    value = need(table, key, str, where, default)
-    try:
-        hh, mm = value.split(":")
-        return time(int(hh), int(mm))
-    except ValueError:
-        raise ConfigError(f"{_key(where, key)}: {value!r} is not a time HH:MM") from None
-
-
-def tables(raw: dict, key: str) -> list[dict]:
-    """An array of tables (``[[board]]``), checked to be one."""
-    value = raw.get(key, [])
-    if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
-        raise ConfigError(f"{key}: expected [[{key}]] tables")
-    return value
-
-
-def no_unknown(table: dict, known: set[str], where: str) -> None:
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-
-
-def _names(kinds: tuple[type, ...]) -> str:
-    return " or ".join({str: "a string", int: "an integer", float: "a number", bool: "true/false",
-                        list: "a list", dict: "a table"}.get(k, k.__name__) for k in kinds)
-
-
 # -- the common part ----------------------------------------------------------------------------
 
 # The service keys this loader reads; the others (quota, opening, standard) go to Service.extra.
@@ -198,11 +133,31 @@ def parse(raw: dict, path: Path | None = None) -> Site:
     if (unknown := unknown_key(raw)) is not None:
         raise ConfigError(unknown)
     site_id = need_id(raw, "site", "site")
+    tz = _timezone(raw)
+    broker = _broker(raw)
+    services = _services(raw)
+    counters, kiosks = _counters(raw, services), _kiosks(raw, services)
+    return Site(
+        site=site_id,
+        title=need(raw, "title", str, "title", f"Mal Pelayanan Publik {site_id}"),
+        timezone=tz,
+        reset_at=need_time(raw, "reset_at", "reset_at", "00:00"),
+        broker=broker, services=services, counters=counters, kiosks=kiosks,
+        public_url=need(raw, "public_url", str, "public_url", None),
+        path=path, raw=raw,
+    )
+
+
+def _timezone(raw: dict) -> str:
     tz = need(raw, "timezone", str, "timezone", "Asia/Jakarta")
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"timezone: unknown time zone {tz!r}") from None
+    return tz
+
+
+def _broker(raw: dict) -> Broker:
     broker_raw = need(raw, "broker", dict, "broker", {})
     broker = Broker(
         host=need(broker_raw, "host", str, "broker", "127.0.0.1"),
@@ -222,85 +177,96 @@ def parse(raw: dict, path: Path | None = None) -> Site:
         raise ConfigError("broker.console_port: must differ from broker.port")
     if not 5 <= broker.keepalive <= 20:
         raise ConfigError("broker.keepalive: must be 5..20 s so a dead device shows offline quickly")
+    return broker
 
+
+def _services(raw: dict) -> dict[str, Service]:
     services: dict[str, Service] = {}
-    prefixes: dict[str, str] = {}
+    prefixes: dict[str, str] = {}      # prefix + separator -> service id
     for i, t in enumerate(tables(raw, "service")):
-        where = f"service[{i}]"
-        sid = need_id(t, "id", where)
-        where = f"service[{sid}]"
+        sid = need_id(t, "id", f"service[{i}]")
         if sid in services:
-            raise ConfigError(f"{where}.id: duplicate service id")
-        prefix = need(t, "prefix", str, where)
-        if not PREFIX.match(prefix):
-            raise ConfigError(f"{where}.prefix: {prefix!r} must be 1-4 capital letters or digits")
-        sep = need(t, "separator", str, where, "")
-        if sep not in ("", "-", "."):
-            raise ConfigError(f"{where}.separator: must be '', '-' or '.'")
-        if prefix + sep in prefixes:
-            raise ConfigError(f"{where}.prefix: {prefix!r} already used by service "
-                              f"{prefixes[prefix + sep]!r}; ticket numbers must be unique in a day")
-        width = need(t, "width", int, where, 3)
-        if not 1 <= width <= 4:
-            raise ConfigError(f"{where}.width: must be 1..4 digits")
-        avg = need(t, "average_minutes", (int, float), where, 5.0)
-        if not 0 < avg <= 600:
-            raise ConfigError(f"{where}.average_minutes: must be between 0 and 600")
-        prefixes[prefix + sep] = sid
-        services[sid] = Service(
-            id=sid, prefix=prefix, separator=sep, width=width, average_minutes=float(avg),
-            name=need(t, "name", str, where), agency=need(t, "agency", str, where),
-            extra={k: v for k, v in t.items() if k not in SERVICE_KEYS})
+            raise ConfigError(f"service[{sid}].id: duplicate service id")
+        service = _service(t, sid, prefixes)
+        prefixes[service.prefix + service.separator] = sid
+        services[sid] = service
     if not services:
         raise ConfigError("service: at least one [[service]] is needed")
-    # A prefix such as "1" must not swallow "1A": labels must map back to one service.
+    _check_unambiguous(prefixes)
+    return services
+
+
+def _service(t: dict, sid: str, prefixes: dict[str, str]) -> Service:
+    where = f"service[{sid}]"
+    prefix = need(t, "prefix", str, where)
+    if not PREFIX.match(prefix):
+        raise ConfigError(f"{where}.prefix: {prefix!r} must be 1-4 capital letters or digits")
+    sep = need(t, "separator", str, where, "")
+    if sep not in ("", "-", "."):
+        raise ConfigError(f"{where}.separator: must be '', '-' or '.'")
+    if prefix + sep in prefixes:
+        raise ConfigError(f"{where}.prefix: {prefix!r} already used by service "
+                          f"{prefixes[prefix + sep]!r}; ticket numbers must be unique in a day")
+    width = need(t, "width", int, where, 3)
+    if not 1 <= width <= 4:
+        raise ConfigError(f"{where}.width: must be 1..4 digits")
+    avg = need(t, "average_minutes", (int, float), where, 5.0)
+    if not 0 < avg <= 600:
+        raise ConfigError(f"{where}.average_minutes: must be between 0 and 600")
+    return Service(
+        id=sid, prefix=prefix, separator=sep, width=width, average_minutes=float(avg),
+        name=need(t, "name", str, where), agency=need(t, "agency", str, where),
+        extra={k: v for k, v in t.items() if k not in SERVICE_KEYS})
+
+
+def _check_unambiguous(prefixes: dict[str, str]) -> None:
+    """A prefix such as "1" must not swallow "1A": labels must map back to one service."""
     for a in prefixes:
         for b in prefixes:
             if a != b and b.startswith(a) and (a[-1:] in "-." or b[len(a):len(a) + 1].isdigit()):
                 raise ConfigError(f"service[{prefixes[b]}].prefix: {b!r} is ambiguous with {a!r}")
 
-    def service_list(t: dict, where: str, default: Any = ...) -> tuple[str, ...]:
-        ids = need(t, "services", list, where, default)
-        if ids is None:
-            return tuple(services)
-        for s in ids:
-            # a list or table inside the list is unhashable: test the type before the lookup
-            if not isinstance(s, str) or s not in services:
-                raise ConfigError(f"{where}.services: unknown service {s!r}")
-        if not ids:
-            raise ConfigError(f"{where}.services: must name at least one service")
-        return tuple(dict.fromkeys(ids))
 
-    counters: dict[str, Counter] = {}
-    for i, t in enumerate(tables(raw, "counter")):
-        cid = need_id(t, "id", f"counter[{i}]")
-        where = f"counter[{cid}]"
-        if cid in counters:
-            raise ConfigError(f"{where}.id: duplicate counter id")
-        counters[cid] = Counter(cid, need(t, "name", str, where, f"Loket {cid}"),
-                                service_list(t, where))
+def _service_list(t: dict, where: str, services: dict[str, Service],
+                  default: Any = ...) -> tuple[str, ...]:
+    """The ``services`` a counter or kiosk serves: known ids, at least one; None (a kiosk's
+    default) means every service."""
+    ids = need(t, "services", list, where, default)
+    if ids is None:
+        return tuple(services)
+    for s in ids:
+        # a list or table inside the list is unhashable: test the type before the lookup
+        if not isinstance(s, str) or s not in services:
+            raise ConfigError(f"{where}.services: unknown service {s!r}")
+    if not ids:
+        raise ConfigError(f"{where}.services: must name at least one service")
+    return tuple(dict.fromkeys(ids))
+
+
+def _by_id(raw: dict, key: str, build: Callable[[dict, str, str], Any]) -> dict[str, Any]:
+    """Each ``[[key]]`` table built by ``build(table, id, where)``, keyed by its unique id."""
+    found: dict[str, Any] = {}
+    for i, t in enumerate(tables(raw, key)):
+        tid = need_id(t, "id", f"{key}[{i}]")
+        where = f"{key}[{tid}]"
+        if tid in found:
+            raise ConfigError(f"{where}.id: duplicate {key} id")
+        found[tid] = build(t, tid, where)
+    return found
+
+
+def _counters(raw: dict, services: dict[str, Service]) -> dict[str, Counter]:
+    counters = _by_id(raw, "counter", lambda t, cid, where: Counter(
+        cid, need(t, "name", str, where, f"Loket {cid}"), _service_list(t, where, services)))
     if not counters:
         raise ConfigError("counter: at least one [[counter]] is needed")
+    return counters
 
-    kiosks: dict[str, Kiosk] = {}
-    for i, t in enumerate(tables(raw, "kiosk")):
-        kid = need_id(t, "id", f"kiosk[{i}]")
-        where = f"kiosk[{kid}]"
-        if kid in kiosks:
-            raise ConfigError(f"{where}.id: duplicate kiosk id")
-        kiosks[kid] = Kiosk(kid, service_list(t, where, None),
-                            printer=need(t, "printer", str, where, None),
-                            name=need(t, "name", str, where, ""))
 
-    return Site(
-        site=site_id,
-        title=need(raw, "title", str, "title", f"Mal Pelayanan Publik {site_id}"),
-        timezone=tz,
-        reset_at=need_time(raw, "reset_at", "reset_at", "00:00"),
-        broker=broker, services=services, counters=counters, kiosks=kiosks,
-        public_url=need(raw, "public_url", str, "public_url", None),
-        path=path, raw=raw,
-    )
+def _kiosks(raw: dict, services: dict[str, Service]) -> dict[str, Kiosk]:
+    return _by_id(raw, "kiosk", lambda t, kid, where: Kiosk(
+        kid, _service_list(t, where, services, None), printer=need(t, "printer", str, where, None),
+        name=need(t, "name", str, where, "")))
 
 
 def load(path: str | Path) -> Site:

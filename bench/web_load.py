@@ -210,13 +210,78 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--services", type=int, default=145)
     ap.add_argument("--clients", type=int, default=200)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--streams", type=int, default=2000)
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def saturated(port: int, args: argparse.Namespace) -> None:
+    """GET /api/v1/services as fast as it goes, gzipped and plain."""
+    url = f"http://127.0.0.1:{port}/api/v1/services"
+    for gzip in (True, False):
+        if shutil.which("wrk"):
+            r = wrk(url, args.clients, args.seconds, gzip)
+        else:
+            r = asyncio.run(aiohttp_load(url, args.clients, args.seconds, gzip))
+        verdict = "OK" if r["rps"] >= 3000 and r["p99_ms"] < 50 else "BELOW TARGET"
+        print(f"GET /api/v1/services ({'gzip' if gzip else 'plain'}) saturated, "
+              f"{args.clients} clients, {args.seconds} s: {r['rps']:,.0f} req/s, "
+              f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
+              f"errors {r['errors']} [{r['tool']}] {verdict}")
+
+
+def offered(port: int, args: argparse.Namespace) -> None:
+    """GET /api/v1/services offered at the target, 3,000/s, gzipped and plain."""
+    for gzip in (True, False):
+        r = asyncio.run(open_loop(port, "/api/v1/services", 3000, args.clients,
+                                  args.seconds, gzip))
+        verdict = "OK" if r["rps"] >= 2950 and r["p99_ms"] < 50 else "BELOW TARGET"
+        print(f"GET /api/v1/services ({'gzip' if gzip else 'plain'}) offered at 3,000/s "
+              f"over {args.clients} connections: {r['rps']:,.0f} req/s served, "
+              f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, errors {r['errors']} "
+              f"{verdict}")
+
+
+def call_to_streams(port: int, args: argparse.Namespace, client: paho.Client, doc: dict,
+                    label: str) -> None:
+    """``args.streams`` event-stream listeners, then one call published: who got it in time."""
+    version = get_json(port, "/api/v1/services")["version"]
+    call = {"ticket": label, "service": doc["services"][0]["id"], "counter": "1",
+            "counter_name": "Loket 1", "kind": "call", "seq": 10 ** 9, "ts": time.time()}
+    r = asyncio.run(streams(port, args.streams, version, lambda: client.publish(
+        "antrian/bench/call", json.dumps(call).encode(), qos=1)))
+    verdict = "OK" if r["within_1s"] == args.streams else "BELOW TARGET"
+    print(f"{r['streams']} event-stream listeners (connected in {r['connect_s']} s, "
+          f"{r['refused']} refused): {r['received']} got the call, {r['within_1s']} "
+          f"within 1 s; p50 {r['p50_ms']:.0f} ms, slowest {r['max_ms']:.0f} ms "
+          f"{verdict}")
+
+
+def measure(port: int, args: argparse.Namespace, client: paho.Client, site,
+            web: subprocess.Popen) -> None:
+    doc = wait_ready(port, len(site.services), web)
+    waiting = sum(s["waiting"] for s in doc["services"])
+    size = len(json.dumps(doc))
+    print(f"{len(site.services)} services, {len(site.counters)} counters, {waiting} "
+          f"waiting; /api/v1/services is {size / 1024:.0f} kB")
+    saturated(port, args)
+    offered(port, args)
+    label = doc["services"][0]["last_issued"] or "A001"
+    if shutil.which("wrk"):
+        r = wrk(f"http://127.0.0.1:{port}/api/v1/tickets/{label}", args.clients,
+                max(3, args.seconds // 2), False)
+        print(f"GET /api/v1/tickets/{label}, {args.clients} clients: "
+              f"{r['rps']:,.0f} req/s, p99 {r['p99_ms']:.1f} ms")
+    call_to_streams(port, args, client, doc, label)
+    print(f"web process memory: {rss_mb(web.pid):.0f} MB RSS")
+
+
+def main() -> int:
+    args = parse_args()
     gc.disable()   # the load generator's own pauses must not count as the server's latency
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
@@ -244,47 +309,7 @@ def main() -> int:
                                 str(site_file), "--host", "127.0.0.1", "--port", str(port)],
                                cwd=ROOT, env=env)
         try:
-            doc = wait_ready(port, len(site.services), web)
-            waiting = sum(s["waiting"] for s in doc["services"])
-            size = len(json.dumps(doc))
-            print(f"{len(site.services)} services, {len(site.counters)} counters, {waiting} "
-                  f"waiting; /api/v1/services is {size / 1024:.0f} kB")
-            url = f"http://127.0.0.1:{port}/api/v1/services"
-            for gzip in (True, False):   # as fast as it goes: saturation
-                if shutil.which("wrk"):
-                    r = wrk(url, args.clients, args.seconds, gzip)
-                else:
-                    r = asyncio.run(aiohttp_load(url, args.clients, args.seconds, gzip))
-                verdict = "OK" if r["rps"] >= 3000 and r["p99_ms"] < 50 else "BELOW TARGET"
-                print(f"GET /api/v1/services ({'gzip' if gzip else 'plain'}) saturated, "
-                      f"{args.clients} clients, {args.seconds} s: {r['rps']:,.0f} req/s, "
-                      f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
-                      f"errors {r['errors']} [{r['tool']}] {verdict}")
-            for gzip in (True, False):
-                r = asyncio.run(open_loop(port, "/api/v1/services", 3000, args.clients,
-                                          args.seconds, gzip))
-                verdict = "OK" if r["rps"] >= 2950 and r["p99_ms"] < 50 else "BELOW TARGET"
-                print(f"GET /api/v1/services ({'gzip' if gzip else 'plain'}) offered at 3,000/s "
-                      f"over {args.clients} connections: {r['rps']:,.0f} req/s served, "
-                      f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, errors {r['errors']} "
-                      f"{verdict}")
-            label = doc["services"][0]["last_issued"] or "A001"
-            if shutil.which("wrk"):
-                r = wrk(f"http://127.0.0.1:{port}/api/v1/tickets/{label}", args.clients,
-                        max(3, args.seconds // 2), False)
-                print(f"GET /api/v1/tickets/{label}, {args.clients} clients: "
-                      f"{r['rps']:,.0f} req/s, p99 {r['p99_ms']:.1f} ms")
-            version = get_json(port, "/api/v1/services")["version"]
-            call = {"ticket": label, "service": doc["services"][0]["id"], "counter": "1",
-                    "counter_name": "Loket 1", "kind": "call", "seq": 10 ** 9, "ts": time.time()}
-            r = asyncio.run(streams(port, args.streams, version, lambda: client.publish(
-                f"antrian/bench/call", json.dumps(call).encode(), qos=1)))
-            verdict = "OK" if r["within_1s"] == args.streams else "BELOW TARGET"
-            print(f"{r['streams']} event-stream listeners (connected in {r['connect_s']} s, "
-                  f"{r['refused']} refused): {r['received']} got the call, {r['within_1s']} "
-                  f"within 1 s; p50 {r['p50_ms']:.0f} ms, slowest {r['max_ms']:.0f} ms "
-                  f"{verdict}")
-            print(f"web process memory: {rss_mb(web.pid):.0f} MB RSS")
+            measure(port, args, client, site, web)
         finally:
             web.terminate()
             web.wait(10)

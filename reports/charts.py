@@ -39,6 +39,22 @@ def _empty(ax, text: str = "Tidak ada data") -> None:
     ax.set_yticks([])
 
 
+def percent_bars(ax, labels: list[str], values: list[float], notes: list[str], *,
+                 colour: Any, right: float, xlabel: str) -> None:
+    """Horizontal bars of percentages, the first row on top, each with its note to the right of
+    the bar (of 100 % for a longer bar); the axis runs to ``right`` to leave the notes room."""
+    y = list(range(len(values)))
+    ax.barh(y, values, color=colour, height=0.7)
+    for i, note in enumerate(notes):
+        ax.text(min(values[i], 100) + 1, i, note, va="center", fontsize=7, color="#333")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, right)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", alpha=0.3)
+
+
 def tickets_per_hour(daylog: DayLog, stats: dict[str, Any], path: Path) -> Path:
     counts: dict[str, dict[int, int]] = {}
     for row in stats["hourly"]:
@@ -110,17 +126,9 @@ def counter_utilisation(daylog: DayLog, stats: dict[str, Any], path: Path) -> Pa
     if rows:
         labels = [c["name"] for _, c in rows]
         values = [c["utilisation"] * 100 for _, c in rows]
-        y = list(range(len(rows)))
-        ax.barh(y, values, color=BLUE, height=0.7)
-        for i, (_, c) in enumerate(rows):
-            ax.text(min(values[i], 100) + 1, i, f"{c['open_s'] / 3600:.1f} j buka · {c['done']} "
-                    "selesai", va="center", fontsize=7, color="#333")
-        ax.set_yticks(y, labels, fontsize=8)
-        ax.invert_yaxis()
-        ax.set_xlim(0, 130)
-        ax.set_xticks(range(0, 101, 20))
-        ax.set_xlabel("Waktu melayani / waktu buka (%)")
-        ax.grid(axis="x", alpha=0.3)
+        notes = [f"{c['open_s'] / 3600:.1f} j buka · {c['done']} selesai" for _, c in rows]
+        percent_bars(ax, labels, values, notes, colour=BLUE, right=130,
+                     xlabel="Waktu melayani / waktu buka (%)")
     else:
         _empty(ax)
     ax.set_title(f"Utilisasi loket — {daylog.day}")

@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from antrian.config import Site
+from reports.charts import percent_bars
 
 MAX_ROWS = 60
 DPI = 110
@@ -91,21 +92,13 @@ def chart(services: list[dict[str, Any]], day: str, path: Path) -> Path:
     fig = Figure(figsize=(10, max(3.0, 1.3 + 0.3 * len(rows))))
     ax = fig.add_subplot()
     if rows:
-        y = list(range(len(rows)))
         values = [s["share_within"] * 100 for s in rows]
         colours = ["#2e7d32" if v >= 90 else "#f9a825" if v >= 70 else "#c62828" for v in values]
-        ax.barh(y, values, color=colours, height=0.7)
-        for i, s in enumerate(rows):
-            ax.text(min(values[i], 100) + 1, i,
-                    f"median {s['service_median_min']} / p90 {s['service_p90_min']} menit; "
-                    f"standar {s['target_min']:g} menit (n={s['measured']})",
-                    va="center", fontsize=7, color="#333")
-        ax.set_yticks(y, [f"{s['name']} ({s['agency']})" for s in rows], fontsize=8)
-        ax.invert_yaxis()
-        ax.set_xlim(0, 175)
-        ax.set_xticks(range(0, 101, 20))
-        ax.set_xlabel("Selesai dilayani dalam jangka waktu standar (%)")
-        ax.grid(axis="x", alpha=0.3)
+        notes = [f"median {s['service_median_min']} / p90 {s['service_p90_min']} menit; "
+                 f"standar {s['target_min']:g} menit (n={s['measured']})" for s in rows]
+        percent_bars(ax, [f"{s['name']} ({s['agency']})" for s in rows], values, notes,
+                     colour=colours, right=175,
+                     xlabel="Selesai dilayani dalam jangka waktu standar (%)")
     else:
         ax.text(0.5, 0.5, "Tidak ada layanan dengan standar waktu yang terukur hari ini",
                 ha="center", va="center", transform=ax.transAxes, color="#666")

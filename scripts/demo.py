@@ -33,6 +33,7 @@ from antrian import config  # noqa: E402
 from antrian.devbroker import Mosquitto, free_port  # noqa: E402
 
 OUT = ROOT / "var" / "demo"
+ANTRIAN = [sys.executable, "-m", "antrian"]
 DEMO_BOARD = """
 [[board]]
 id = "demo"
@@ -59,63 +60,15 @@ def has_screen() -> bool:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=float(os.environ.get("DEMO_SECONDS", 0)),
-                    help="stop after this long (default: run until Ctrl-C)")
-    ap.add_argument("--rate", type=float, default=1.5, help="simulated actions per second")
-    ap.add_argument("--no-board", action="store_true")
-    ap.add_argument("--web-port", type=int, default=0,
-                    help="the visitors' page's port (default: a free one)")
-    args = ap.parse_args()
-
+    args = parse_args()
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
     broker = Mosquitto(OUT).start()
-    site_text = (ROOT / "examples" / "mpp.toml").read_text(encoding="utf-8")
-    site_text = site_text.replace("port = 1883", f"port = {broker.port}", 1)
-    site_text = always_open(site_text)
-    site_text = site_text.replace('printer = "file:var/', f'printer = "file:{OUT}/')
-    site_file = OUT / "site.toml"
-    site_file.write_text(site_text + DEMO_BOARD, encoding="utf-8")
+    site_file = write_site(broker.port)
     site = config.load(site_file)
-    antrian = [sys.executable, "-m", "antrian"]
-    procs: list[subprocess.Popen] = []
     print(f"broker: Mosquitto on 127.0.0.1:{broker.port} (log {broker.log})")
-    procs.append(subprocess.Popen([*antrian, "serve", "--config", str(site_file),
-                                   "--db", str(OUT / "queue.db")], cwd=ROOT,
-                                  stderr=(OUT / "serve.log").open("w")))
-    print(f"queue service: {len(site.services)} services, {len(site.counters)} counters "
-          f"(log {OUT / 'serve.log'})")
-    if not args.no_board:
-        board = [*antrian, "display", "--config", str(site_file), "--board", "demo"]
-        if shutil.which("espeak-ng"):
-            # A voice pack from espeak-ng's Indonesian voice (a second), so calls are announced.
-            voice = OUT / "voice"
-            subprocess.run([*antrian, "voice", "build", "--out", str(voice), "--config",
-                            str(site_file)], cwd=ROOT,
-                           stdout=subprocess.DEVNULL, stderr=(OUT / "voice.log").open("w"))
-            board += ["--voice", str(voice)]
-        env = dict(os.environ)
-        if has_screen():
-            board += ["--size", "1280x720"]
-            print("board: in a window")
-        else:
-            env["SDL_VIDEODRIVER"] = "dummy"
-            env.setdefault("SDL_AUDIODRIVER", "dummy")
-            board += ["--size", "1920x1080", "--screenshot", str(OUT / "board.png"),
-                      "--screenshot-every", "3"]
-            print(f"board: no screen here, so it writes {OUT / 'board.png'} every 3 s")
-        procs.append(subprocess.Popen(board, cwd=ROOT, env=env,
-                                      stderr=(OUT / "board.log").open("w")))
-
-    web_port = args.web_port or free_port()
-    procs.append(subprocess.Popen([*antrian, "web", "--config", str(site_file), "--host",
-                                   "127.0.0.1", "--port", str(web_port), "--survey-db",
-                                   str(OUT / "survey.db"), "--db", str(OUT / "queue.db")],
-                                  cwd=ROOT, stderr=(OUT / "web.log").open("w")))
-    print(f"visitors' page: http://127.0.0.1:{web_port}/  (log {OUT / 'web.log'})")
-
+    procs = start_roles(site, site_file, args)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -124,16 +77,88 @@ def main() -> int:
         pass
     finally:
         print("\nstopping…")
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        shut_down(procs)
         broker.stop()
     print(f"logs and screenshots in {OUT}")
     return 0
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=float(os.environ.get("DEMO_SECONDS", 0)),
+                    help="stop after this long (default: run until Ctrl-C)")
+    ap.add_argument("--rate", type=float, default=1.5, help="simulated actions per second")
+    ap.add_argument("--no-board", action="store_true")
+    ap.add_argument("--web-port", type=int, default=0,
+                    help="the visitors' page's port (default: a free one)")
+    return ap.parse_args()
+
+
+def write_site(port: int) -> Path:
+    """The example site on the demo's broker, always open, printing to files, with a board."""
+    site_text = (ROOT / "examples" / "mpp.toml").read_text(encoding="utf-8")
+    site_text = site_text.replace("port = 1883", f"port = {port}", 1)
+    site_text = always_open(site_text)
+    site_text = site_text.replace('printer = "file:var/', f'printer = "file:{OUT}/')
+    site_file = OUT / "site.toml"
+    site_file.write_text(site_text + DEMO_BOARD, encoding="utf-8")
+    return site_file
+
+
+def start_roles(site: config.Site, site_file: Path,
+                args: argparse.Namespace) -> list[subprocess.Popen]:
+    """The queue service, the board (unless --no-board) and the visitors' page, each logging to
+    a file under OUT."""
+    procs: list[subprocess.Popen] = []
+    procs.append(subprocess.Popen([*ANTRIAN, "serve", "--config", str(site_file),
+                                   "--db", str(OUT / "queue.db")], cwd=ROOT,
+                                  stderr=(OUT / "serve.log").open("w")))
+    print(f"queue service: {len(site.services)} services, {len(site.counters)} counters "
+          f"(log {OUT / 'serve.log'})")
+    if not args.no_board:
+        procs.append(start_board(site_file))
+    web_port = args.web_port or free_port()
+    procs.append(subprocess.Popen([*ANTRIAN, "web", "--config", str(site_file), "--host",
+                                   "127.0.0.1", "--port", str(web_port), "--survey-db",
+                                   str(OUT / "survey.db"), "--db", str(OUT / "queue.db")],
+                                  cwd=ROOT, stderr=(OUT / "web.log").open("w")))
+    print(f"visitors' page: http://127.0.0.1:{web_port}/  (log {OUT / 'web.log'})")
+    return procs
+
+
+def start_board(site_file: Path) -> subprocess.Popen:
+    """The demo board: in a window when there is a screen, else writing screenshots; with a
+    voice when espeak-ng is installed."""
+    board = [*ANTRIAN, "display", "--config", str(site_file), "--board", "demo"]
+    if shutil.which("espeak-ng"):
+        # A voice pack from espeak-ng's Indonesian voice (a second), so calls are announced.
+        voice = OUT / "voice"
+        subprocess.run([*ANTRIAN, "voice", "build", "--out", str(voice), "--config",
+                        str(site_file)], cwd=ROOT,
+                       stdout=subprocess.DEVNULL, stderr=(OUT / "voice.log").open("w"))
+        board += ["--voice", str(voice)]
+    env = dict(os.environ)
+    if has_screen():
+        board += ["--size", "1280x720"]
+        print("board: in a window")
+    else:
+        env["SDL_VIDEODRIVER"] = "dummy"
+        env.setdefault("SDL_AUDIODRIVER", "dummy")
+        board += ["--size", "1920x1080", "--screenshot", str(OUT / "board.png"),
+                  "--screenshot-every", "3"]
+        print(f"board: no screen here, so it writes {OUT / 'board.png'} every 3 s")
+    return subprocess.Popen(board, cwd=ROOT, env=env, stderr=(OUT / "board.log").open("w"))
+
+
+def shut_down(procs: list[subprocess.Popen]) -> None:
+    """Terminate the roles, the last started first; kill any not gone within 10 s."""
+    for p in reversed(procs):
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 def simulate(site: config.Site, port: int, args: argparse.Namespace, stop: threading.Event) -> None:

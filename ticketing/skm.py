@@ -41,61 +41,103 @@ class Element:
     answers_en: tuple[str, str, str, str]
 
 
-# The order of the regulation's questionnaire (and of "scores" in the API).
-ELEMENTS: tuple[Element, ...] = (
-    Element("persyaratan", "Persyaratan", "Requirements",
-            "Bagaimana pendapat Anda tentang kesesuaian persyaratan pelayanan dengan jenis "
-            "pelayanannya?",
-            "Did the requirements fit the service?",
-            ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"),
-            ("Did not fit", "Fitted poorly", "Fitted", "Fitted very well")),
-    Element("prosedur", "Prosedur", "Procedure",
-            "Bagaimana pemahaman Anda tentang kemudahan prosedur pelayanan di unit ini?",
-            "How easy was the procedure?",
-            ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah"),
-            ("Not easy", "Not very easy", "Easy", "Very easy")),
-    Element("waktu", "Waktu pelayanan", "Time taken",
-            "Bagaimana pendapat Anda tentang kecepatan waktu dalam memberikan pelayanan?",
-            "How quick was the service?",
-            ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat"),
-            ("Not quick", "Not very quick", "Quick", "Very quick")),
-    Element("biaya", "Biaya/tarif", "Fee",
-            "Bagaimana pendapat Anda tentang kewajaran biaya/tarif dalam pelayanan?",
-            "How fair was the fee?",
-            ("Sangat mahal", "Cukup mahal", "Murah", "Gratis"),
-            ("Very expensive", "Rather expensive", "Cheap", "Free")),
-    Element("produk", "Produk layanan", "Product",
-            "Bagaimana pendapat Anda tentang kesesuaian produk pelayanan antara yang tercantum "
-            "dalam standar pelayanan dengan hasil yang diberikan?",
-            "Did what you received match the published service standard?",
-            ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"),
-            ("Did not match", "Matched poorly", "Matched", "Matched fully")),
-    Element("kompetensi", "Kompetensi petugas", "Staff competence",
-            "Bagaimana pendapat Anda tentang kompetensi/kemampuan petugas dalam pelayanan?",
-            "How competent were the staff?",
-            ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten"),
-            ("Not competent", "Not very competent", "Competent", "Very competent")),
-    Element("perilaku", "Perilaku petugas", "Staff conduct",
-            "Bagaimana pendapat Anda tentang perilaku petugas dalam pelayanan terkait kesopanan "
-            "dan keramahan?",
-            "How polite and friendly were the staff?",
-            ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah",
-             "Sangat sopan dan ramah"),
-            ("Not polite or friendly", "Not very polite or friendly", "Polite and friendly",
-             "Very polite and friendly")),
-    Element("sarana", "Sarana dan prasarana", "Facilities",
-            "Bagaimana pendapat Anda tentang kualitas sarana dan prasarana?",
-            "How good were the facilities?",
-            ("Buruk", "Cukup", "Baik", "Sangat baik"),
-            ("Poor", "Fair", "Good", "Very good")),
-    Element("pengaduan", "Penanganan pengaduan", "Complaint handling",
-            "Bagaimana pendapat Anda tentang penanganan pengaduan pengguna layanan?",
-            "How are users' complaints handled?",
-            ("Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal",
-             "Dikelola dengan baik"),
-            ("There is no way to complain", "There is one, but it does not work",
-             "It works, not fully", "Well managed")),
-)
+# The order of the regulation's questionnaire (and of "scores" in the API). One element a
+# paragraph, a field a line (an indented line continues the one above): key; name in Indonesian |
+# in English; the question in Indonesian; in English; the answers 1..4, worst first, in
+# Indonesian; in English.
+_TABLE = """
+persyaratan
+Persyaratan | Requirements
+Bagaimana pendapat Anda tentang kesesuaian persyaratan pelayanan dengan jenis pelayanannya?
+Did the requirements fit the service?
+Tidak sesuai | Kurang sesuai | Sesuai | Sangat sesuai
+Did not fit | Fitted poorly | Fitted | Fitted very well
+
+prosedur
+Prosedur | Procedure
+Bagaimana pemahaman Anda tentang kemudahan prosedur pelayanan di unit ini?
+How easy was the procedure?
+Tidak mudah | Kurang mudah | Mudah | Sangat mudah
+Not easy | Not very easy | Easy | Very easy
+
+waktu
+Waktu pelayanan | Time taken
+Bagaimana pendapat Anda tentang kecepatan waktu dalam memberikan pelayanan?
+How quick was the service?
+Tidak cepat | Kurang cepat | Cepat | Sangat cepat
+Not quick | Not very quick | Quick | Very quick
+
+biaya
+Biaya/tarif | Fee
+Bagaimana pendapat Anda tentang kewajaran biaya/tarif dalam pelayanan?
+How fair was the fee?
+Sangat mahal | Cukup mahal | Murah | Gratis
+Very expensive | Rather expensive | Cheap | Free
+
+produk
+Produk layanan | Product
+Bagaimana pendapat Anda tentang kesesuaian produk pelayanan antara yang tercantum dalam
+    standar pelayanan dengan hasil yang diberikan?
+Did what you received match the published service standard?
+Tidak sesuai | Kurang sesuai | Sesuai | Sangat sesuai
+Did not match | Matched poorly | Matched | Matched fully
+
+kompetensi
+Kompetensi petugas | Staff competence
+Bagaimana pendapat Anda tentang kompetensi/kemampuan petugas dalam pelayanan?
+How competent were the staff?
+Tidak kompeten | Kurang kompeten | Kompeten | Sangat kompeten
+Not competent | Not very competent | Competent | Very competent
+
+perilaku
+Perilaku petugas | Staff conduct
+Bagaimana pendapat Anda tentang perilaku petugas dalam pelayanan terkait kesopanan dan
+    keramahan?
+How polite and friendly were the staff?
+Tidak sopan dan ramah | Kurang sopan dan ramah | Sopan dan ramah | Sangat sopan dan ramah
+Not polite or friendly | Not very polite or friendly | Polite and friendly | Very polite and
+    friendly
+
+sarana
+Sarana dan prasarana | Facilities
+Bagaimana pendapat Anda tentang kualitas sarana dan prasarana?
+How good were the facilities?
+Buruk | Cukup | Baik | Sangat baik
+Poor | Fair | Good | Very good
+
+pengaduan
+Penanganan pengaduan | Complaint handling
+Bagaimana pendapat Anda tentang penanganan pengaduan pengguna layanan?
+How are users' complaints handled?
+Tidak ada | Ada tetapi tidak berfungsi | Berfungsi kurang maksimal | Dikelola dengan baik
+There is no way to complain | There is one, but it does not work | It works, not fully |
+    Well managed
+"""
+
+
+def _elements(table: str) -> tuple[Element, ...]:
+    """The :class:`Element` of each paragraph of ``table`` (the layout above)."""
+    elements = []
+    for paragraph in table.strip().split("\n\n"):
+        fields: list[str] = []
+        for line in paragraph.splitlines():
+            if line.startswith(" ") and fields:
+                fields[-1] += " " + line.strip()
+            else:
+                fields.append(line.strip())
+        key, names, question_id, question_en, answers_id, answers_en = fields
+        name_id, name_en = names.split(" | ")
+        elements.append(Element(key, name_id, name_en, question_id, question_en,
+                                _four(answers_id), _four(answers_en)))
+    return tuple(elements)
+
+
+def _four(answers: str) -> tuple[str, str, str, str]:
+    a, b, c, d = answers.split(" | ")
+    return a, b, c, d
+
+
+ELEMENTS: tuple[Element, ...] = _elements(_TABLE)
 N_ELEMENTS = len(ELEMENTS)
 
 # (lowest index of the band, grade, performance in Indonesian, in English)
