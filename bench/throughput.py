@@ -235,10 +235,12 @@ def main() -> int:
     dropped: list[int] = []
     # Board-like subscribers in their own processes (C clients), so the bench's own Python
     # process measures the service, not its own GIL.
+    # Each under an account of its own: the devices' listener makes the client id the username,
+    # so three listeners as `ops` took each other's (and the bench's) session over, over and over.
     listeners = [subprocess.Popen(["mosquitto_sub", "-p", str(broker.port), "-q", "1", "-v",
-                                   "-u", ops[0], "-P", ops[1], "-t", f"{BASE}/#"],
+                                   "-u", account, "-P", passwords[account], "-t", f"{BASE}/#"],
                                   stdout=subprocess.DEVNULL)
-                 for _ in range(3)]
+                 for account in ("web", "cli", "kiosk-k2")]
     def on_ops(c, u, m) -> None:
         if m.topic.startswith("$SYS/"):
             dropped.append(int(m.payload))

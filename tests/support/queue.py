@@ -35,7 +35,12 @@ class QueueProcess:
              "--db", str(self.db)], cwd=ROOT, env=self.env,
             stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
         if wait:
-            self.wait_online()
+            try:
+                self.wait_online()
+            except BaseException:
+                # A test whose service never came online must not leave it running.
+                self.close()
+                raise
         return self
 
     def wait_online(self, timeout: float = 10.0):
