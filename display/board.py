@@ -10,9 +10,9 @@ minute, flash phase, page turn, running-text step), so an idle board costs almos
 call is drawn at once. Maintenance commands reach the owner thread through the same loop
 (``loop.call``).
 
-A call and the state it changed go out in one frame: the queue service publishes the call, the
-service state, then the counter state, a few ms apart, so after a call the frame waits for that
-counter's state (at most :data:`COALESCE_S`). One present instead of two.
+A call and the counter it changed go out in one frame: the queue service publishes the call,
+then the counter state, then the service states (those wait for the estimate), so after a call
+the frame waits for that counter's state (at most :data:`COALESCE_S`).
 
 Nothing a message holds can stop the board: the model makes every state showable or refuses it
 (:mod:`display.clean`, the board's one trust edge); a message that fails to decode or to fold is
