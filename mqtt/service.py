@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import queue as stdqueue
 import signal
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -57,6 +58,10 @@ RULES_TICK = 5.0        # seconds: how often opening statuses and timed closures
 ESTIMATE_MAX_AGE = 1.0
 QUIET_S = 2.0           # seconds without requests before the service counts as idle
 COMPONENT = "queue"
+# How long the service thread may hold the GIL while paho's network thread waits to send what
+# was just published (CPython's default is 5 ms; each send may wait out one interval while the
+# service plays the estimate forward right after publishing a call).
+GIL_SWITCH_S = 0.001
 
 __all__ = ["QueueService", "fresh_state", "reconcile", "Outbox"]
 
@@ -149,6 +154,7 @@ class QueueService:
         return 0
 
     def run(self, stop: threading.Event) -> None:
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
         watchdog = sdnotify.Watchdog()
         self.maintenance.start()
         self.conn.start()
