@@ -4,7 +4,6 @@ that joins the line; a wrong code is refused on the screen."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import uuid
@@ -18,6 +17,7 @@ from support.queue import QueueProcess
 from support.site import ROOT
 from support.waiting import wait_for
 from ticketing.booking import booking_secret, nik_digest
+from antrian.devbroker import stop_process
 
 pytestmark = pytest.mark.broker
 
@@ -81,11 +81,7 @@ def test_a_booked_visitor_checks_in_by_typed_code_or_by_qr_and_gets_a_printed_ti
         assert {"code": typed, "nik_last4": "0007"}.items() <= checkins[0].items()
         assert "nik_last4" not in checkins[-1]
     finally:
-        kiosk.send_signal(signal.SIGTERM)
-        try:
-            kiosk.wait(10)
-        except subprocess.TimeoutExpired:
-            kiosk.kill()
+        stop_process(kiosk)
         queue.close()
         broker.stop()
 

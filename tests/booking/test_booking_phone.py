@@ -7,7 +7,6 @@ Screenshot: tests/artifacts/booking-phone.png (what the visitor sees after booki
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from support.queue import QueueProcess
 from support.site import ARTIFACTS, ROOT
 from support.waiting import wait_for
 from support.webprocess import CHROMIUM, CHROMIUM_ARGS, PHONE, start_web
+from antrian.devbroker import stop_process
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -78,11 +78,7 @@ def test_book_on_a_phone_check_in_at_the_kiosk_with_the_code_and_be_called(tmp_p
         web.wait(lambda b: b.get("status") == "called", "/api/v1/tickets/A001",
                  what="the ticket page sees the call")
     finally:
-        kiosk.send_signal(signal.SIGTERM)
-        try:
-            kiosk.wait(10)
-        except subprocess.TimeoutExpired:
-            kiosk.kill()
+        stop_process(kiosk)
         web.stop()
         queue.close()
         broker.stop()

@@ -7,7 +7,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import pygame
 import pytest
 
+from antrian.devbroker import stop_process
 from support.site import ROOT, write_site
 from support.queue import QueueProcess
 from display.layout import NAVY, PANEL, YELLOW
@@ -72,13 +72,7 @@ class BoardProcess:
         return any(text in texts for _, texts in self.frames())
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def command(queue: QueueProcess, component: str, name: str, args: dict | None = None) -> dict:

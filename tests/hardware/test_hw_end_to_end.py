@@ -21,6 +21,7 @@ from gpiozero.pins.mock import MockFactory
 from hardware.config import PanelConfig
 from hardware.counter_app import PanelApp
 from support.waiting import wait_for
+from antrian.devbroker import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.broker
@@ -122,11 +123,7 @@ def test_a_panel_killed_between_press_and_acknowledgement_delivers_it_once(queue
         presses = [b["id"] for b in watcher.bodies("/counter/1/press")]
         assert set(presses) == {sent["id"]} and len(presses) >= 2     # resent, applied once
     finally:
-        panel.send_signal(signal.SIGTERM)
-        try:
-            panel.wait(10)
-        except subprocess.TimeoutExpired:
-            panel.kill()
+        stop_process(panel)
     assert "OK berikutnya: A001" in log.read_text(), log.read_text()
 
 
@@ -156,9 +153,5 @@ def test_a_keypad_kiosk_prints_each_ticket_it_takes_and_ignores_a_double_tap(que
         assert data.count(b"Nomor antrean Anda") == 2 and b"MPP Uji" in data
         assert b"Perekaman KTP-el" in data and b"Kartu Keluarga" in data
     finally:
-        kiosk.send_signal(signal.SIGTERM)
-        try:
-            kiosk.wait(10)
-        except subprocess.TimeoutExpired:
-            kiosk.kill()
+        stop_process(kiosk)
     assert "Silakan ambil tiket Anda: A001" in log.read_text(), log.read_text()

@@ -21,6 +21,7 @@ from support.site import ROOT, write_site
 from support.waiting import wait_for
 from support.webprocess import CHROMIUM, CHROMIUM_ARGS, start_web
 from web import accounts as acc
+from antrian.devbroker import stop_process
 
 pytestmark = pytest.mark.broker
 PASSWORD = "rahasia-loket-3"
@@ -67,12 +68,7 @@ class Board:
         return any(t >= after and any(text in s for s in texts) for t, texts in self.frames())
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
 
 
 @pytest.fixture(scope="module")
