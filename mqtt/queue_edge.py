@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from antrian.config import ConfigError, Site, need, no_unknown
+from antrian.config import ConfigError, Site, need
 from antrian.opening import opening_rules
 from mqtt import schemas, validate
 from mqtt.maintenance import Throttled
@@ -25,12 +25,12 @@ from ticketing import Press, Take
 from ticketing.commands import RECALL_COOLDOWN_S, UNSET
 
 log = logging.getLogger(__name__)
-QUEUE_KEYS = {"recall_cooldown_s", "rate_per_s", "burst"}  # also in antrian.sections.QUEUE
 
 
 @dataclass(frozen=True)
 class Limits:
-    """``[queue]`` in the site TOML: the recall cooldown and each sender's rate limit."""
+    """``[queue]`` in the site TOML: the recall cooldown and each sender's rate limit (its keys
+    are checked at load by antrian.sections.QUEUE; here only their values)."""
     recall_cooldown_s: float = RECALL_COOLDOWN_S
     rate_per_s: float = 5.0       # a person presses or takes at most a few times a second
     burst: int = 30
@@ -42,7 +42,6 @@ class Limits:
         if table is None:
             return cls()
         table = need(raw, "queue", dict, "queue")
-        no_unknown(table, QUEUE_KEYS, "queue")
         limits = cls(
             recall_cooldown_s=float(need(table, "recall_cooldown_s", (int, float), "queue",
                                          RECALL_COOLDOWN_S)),

@@ -331,3 +331,12 @@ def test_a_console_uses_ops_or_the_technicians_own_account(tmp_path, monkeypatch
     assert console_credentials(site) == ("ops", "o")
     monkeypatch.setenv("ANTRIAN_OPS_ACCOUNT", "ops-budi")
     assert console_credentials(site) == ("ops-budi", "b")
+
+
+def test_a_misspelt_queue_limit_is_refused_at_load_naming_it(tmp_path):
+    """The queue's [queue] limits are checked by the one registry (antrian.sections), not a
+    second key list in the service's edge."""
+    from support.site import write_site
+    path = write_site(tmp_path / "site.toml", 1883, "\n[queue]\nrecall_cooldwn_s = 3\n")
+    with pytest.raises(ConfigError, match="unknown key 'recall_cooldwn_s'"):
+        load(path)
