@@ -34,12 +34,16 @@ def hostile_burst(client: Watcher, base: str, rng: random.Random, n: int) -> Non
         client.client.publish(topic, payload, qos=0)
 
 
-def agrees(web, queue_service) -> bool:
-    # The last state the queue itself published: this test's hostile publisher also writes
-    # forged bodies on the same topic, which the watcher records too.
-    mine = next(b for b in reversed(queue_service.watcher.bodies("/service/ktp/state"))
+def queues_own_state(queue_service) -> dict:
+    """The last state of ktp the queue itself published: this test's hostile publisher also
+    writes forged bodies on the same topic, which the watcher records too."""
+    return next(b for b in reversed(queue_service.watcher.bodies("/service/ktp/state"))
                 if isinstance(b, dict) and isinstance(b.get("waiting_tickets"), list)
                 and "issued" in b)
+
+
+def agrees(web, queue_service) -> bool:
+    mine = queues_own_state(queue_service)
     doc = web.json("/api/v1/services")
     ktp = next(s for s in doc["services"] if s["id"] == "ktp")
     return (ktp["waiting"] == len(mine["waiting_tickets"]) and ktp["issued"] == mine["issued"]
@@ -70,7 +74,7 @@ def test_thousands_of_inputs_across_a_broker_restart_leave_the_page_answering(
                     what="the queue back online", since=start)
         health = web.json("/healthz")
         assert health["ok"] and health["synced"]
-        last = queue_service.service_state("ktp")["waiting_tickets"][-1]
+        last = queues_own_state(queue_service)["waiting_tickets"][-1]
         assert web.json(f"/api/v1/tickets/{last}")["status"] == "waiting"
         assert web.proc.poll() is None
     finally:
