@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -277,27 +278,19 @@ class Booking:
     booked_at: float = 0.0
 
 
-def taken(bookings: dict[str, Booking], service: str, day: str, session: str) -> int:
-    """Places held in a session (booked, checked in, or expired: a no-show's place is gone)."""
-    return sum(1 for b in bookings.values()
-               if b.service == service and b.day == day and b.session == session)
-
-
-def remaining(bookings: dict[str, Booking], rules: BookingRules, service: str,
-              day: str) -> list[dict[str, Any]]:
-    held: dict[str, int] = {}
-    for b in bookings.values():
+def remaining(held: Any, rules: BookingRules, service: str, day: str) -> list[dict[str, Any]]:
+    """Each session's places left on ``day``. ``held``: the state's ``booking_index``
+    (:class:`ticketing.booking_index.BookingIndex`, a look-up per session); a plain mapping of
+    bookings is still read, by a scan, for callers not yet passing the index."""
+    if not isinstance(held, Mapping):
+        return held.remaining(rules, service, day)
+    counts: dict[str, int] = {}
+    for b in held.values():
         if b.service == service and b.day == day:
-            held[b.session] = held.get(b.session, 0) + 1
+            counts[b.session] = counts.get(b.session, 0) + 1
     return [{"session": s.label, "capacity": rules.per_session,
-             "remaining": max(0, rules.per_session - held.get(s.label, 0))}
+             "remaining": max(0, rules.per_session - counts.get(s.label, 0))}
             for s in rules.sessions]
-
-
-def no_shows(bookings: dict[str, Booking], nik_hash: str, since: str) -> list[str]:
-    """The days of this NIK's no-shows on or after ``since``."""
-    return sorted(b.day for b in bookings.values()
-                  if b.nik_hash == nik_hash and b.status == EXPIRED and b.day >= since)
 
 
 # -- commands ----------------------------------------------------------------------------------

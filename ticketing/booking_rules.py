@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ticketing import events as ev
-from ticketing.booking import (BOOKED, CHECKED_IN, EXPIRED, Blocked, Book, BookingClosed,
+from ticketing.booking import (CHECKED_IN, EXPIRED, Blocked, Book, BookingClosed,
                                CancelBooking, CheckIn, Duplicate, Expired, ExpireBookings, Full,
-                               NotBookable, TooEarly, UnknownBooking, Used, no_shows, taken)
+                               NotBookable, TooEarly, UnknownBooking, Used)
 from ticketing.errors import NotAllowed, UnknownService
 from ticketing.model import Line, QueueState
 
@@ -34,12 +34,11 @@ def book(state: QueueState, cmd: Book, now: float) -> list[ev.Event]:
     if not cmd.open_day:
         raise BookingClosed("the service is closed that day", "Layanan tutup pada hari itu")
     _check_blocked(state, cmd)
-    for b in state.bookings.values():
-        if (b.nik_hash == cmd.nik_hash and b.service == cmd.service and b.day == cmd.day
-                and b.status == BOOKED):
-            raise Duplicate("this NIK already has a booking for this service that day",
-                            "NIK ini sudah memesan layanan ini pada hari itu")
-    if taken(state.bookings, cmd.service, cmd.day, cmd.session) >= rules.per_session:
+    index = state.booking_index     # look-ups, not scans (ticketing.booking_index)
+    if index.holds(cmd.nik_hash, cmd.service, cmd.day):
+        raise Duplicate("this NIK already has a booking for this service that day",
+                        "NIK ini sudah memesan layanan ini pada hari itu")
+    if index.taken(cmd.service, cmd.day, cmd.session) >= rules.per_session:
         raise Full("this session is full", "Kuota sesi ini sudah habis")
     if cmd.code in state.bookings:
         raise NotAllowed("booking code already in use; try again")
@@ -57,7 +56,7 @@ def _check_blocked(state: QueueState, cmd: Book) -> None:
     rules = cmd.rules
     if not rules.no_show_limit:
         return
-    days = no_shows(state.bookings, cmd.nik_hash, _plus(cmd.today, -rules.no_show_days))
+    days = state.booking_index.no_shows(cmd.nik_hash, _plus(cmd.today, -rules.no_show_days))
     if len(days) >= rules.no_show_limit:
         until = _plus(days[-1], rules.block_days)
         if cmd.today <= until:
@@ -118,17 +117,16 @@ def check_in(state: QueueState, cmd: CheckIn, now: float) -> list[ev.Event]:
 
 
 def expire(state: QueueState, cmd: ExpireBookings, now: float) -> list[ev.Event]:
-    expired, purged, keep = [], [], {}
-    for b in state.bookings.values():
-        if b.keep_until < cmd.today:
-            purged.append(b.code)
-        elif b.status == BOOKED and now > b.checkin_until:
-            expired.append(b.code)
-            longer = cmd.no_show_keep.get(b.service)
-            if longer and longer > b.keep_until:
-                keep[b.code] = longer
+    """Runs on every rules tick (5 s): the index says at once when nothing is due."""
+    purged, expired = state.booking_index.due(cmd.today, now)
     if not expired and not purged:
         return []
+    keep = {}
+    for code in expired:
+        b = state.bookings[code]
+        longer = cmd.no_show_keep.get(b.service)
+        if longer and longer > b.keep_until:
+            keep[code] = longer
     return [ev.BookingsExpired(expired=tuple(expired), purged=tuple(purged),
                                keep_until=keep or None)]
 

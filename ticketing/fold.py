@@ -212,24 +212,35 @@ def _reset(state: QueueState, e: ev.LinesReset) -> None:
                       if "action" in v or v.get("ticket") not in gone}
 
 
+# The bookings' folds keep state.booking_index in step (ticketing.booking_index): the rules
+# read it instead of scanning every booking.
+
 @folds(ev.Booked)
 def _booked(state: QueueState, e: ev.Booked) -> None:
-    state.bookings[e.code] = Booking(
+    old = state.bookings.get(e.code)
+    if old is not None:
+        state.booking_index.remove(old, replaced=True)
+    b = state.bookings[e.code] = Booking(
         code=e.code, service=e.service, day=e.for_day, session=e.session, start=e.start,
         checkin_from=e.checkin_from, checkin_until=e.checkin_until, nik_hash=e.nik_hash,
         nik_last4=e.nik_last4, keep_until=e.keep_until, phone=e.phone, booked_at=e.ts)
+    state.booking_index.add(b)
 
 
 @folds(ev.BookingCancelled)
 def _booking_cancelled(state: QueueState, e: ev.BookingCancelled) -> None:
-    state.bookings.pop(e.code, None)
+    b = state.bookings.pop(e.code, None)
+    if b is not None:
+        state.booking_index.remove(b)
 
 
 @folds(ev.CheckedIn)
 def _checked_in(state: QueueState, e: ev.CheckedIn) -> None:
     b = state.bookings.get(e.code)
     if b is not None:
+        old = b.status
         b.status, b.ticket, b.phone = CHECKED_IN, e.ticket, None
+        state.booking_index.changed(b, old, b.keep_until)
 
 
 @folds(ev.BookingsExpired)
@@ -238,10 +249,14 @@ def _bookings_expired(state: QueueState, e: ev.BookingsExpired) -> None:
     for code in e.expired:
         b = state.bookings.get(code)
         if b is not None:
+            old_status, old_keep = b.status, b.keep_until
             b.status, b.phone = EXPIRED, None
             b.keep_until = max(b.keep_until, keep.get(code, ""))
+            state.booking_index.changed(b, old_status, old_keep)
     for code in e.purged:
-        state.bookings.pop(code, None)
+        b = state.bookings.pop(code, None)
+        if b is not None:
+            state.booking_index.remove(b)
 
 
 def _leave_counter(state: QueueState, ticket: Ticket) -> None:

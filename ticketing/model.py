@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ticketing.booking_index import BookingIndex
+
 
 class Status(StrEnum):
     """Where a ticket is: it waits, is called to a counter, and ends done, missed or expired."""
@@ -114,6 +116,12 @@ class QueueState:
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     # booking code -> Booking (ticketing.booking): they span days, so a rollover keeps them
     bookings: dict[str, Any] = field(default_factory=dict)
+    # derived from ``bookings`` and kept by the fold; never stored (rebuilt on loading)
+    booking_index: BookingIndex = field(default=None, repr=False, compare=False)  # type: ignore
+
+    def __post_init__(self) -> None:
+        if self.booking_index is None:
+            self.booking_index = BookingIndex.of(self.bookings)
 
     @classmethod
     def new(cls, day: str, services: list[tuple[str, str, str, int, float]],
