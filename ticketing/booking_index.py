@@ -85,7 +85,10 @@ class BookingIndex:
         if b.code not in self._order:
             self._order[b.code] = self._next
             self._next += 1
-        self.by_nik.setdefault(b.nik_hash, {})[b.code] = b
+        mine = self.by_nik.get(b.nik_hash)
+        if mine is None:
+            mine = self.by_nik[b.nik_hash] = {}
+        mine[b.code] = b
         key = (b.service, b.day, b.session)
         self.held[key] = self.held.get(key, 0) + 1
         if b.status == BOOKED:
