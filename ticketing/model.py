@@ -117,11 +117,10 @@ class QueueState:
     # booking code -> Booking (ticketing.booking): they span days, so a rollover keeps them
     bookings: dict[str, Any] = field(default_factory=dict)
     # derived from ``bookings`` and kept by the fold; never stored (rebuilt on loading)
-    booking_index: BookingIndex = field(default=None, repr=False, compare=False)  # type: ignore
+    booking_index: BookingIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.booking_index is None:
-            self.booking_index = BookingIndex.of(self.bookings)
+        self.booking_index = BookingIndex.of(self.bookings)
 
     @classmethod
     def new(cls, day: str, services: list[tuple[str, str, str, int, float]],
