@@ -40,7 +40,7 @@ COLOURS = {"bg": (245, 247, 250), "header": (13, 71, 161), "heading": (33, 33, 3
            "button": (25, 118, 210), "button_text": (255, 255, 255), "nav": (96, 125, 139),
            "priority_on": (230, 81, 0), "info": (21, 101, 192), "ack": (46, 125, 50),
            "refused": (198, 40, 40), "busy": (245, 124, 0), "disabled": (158, 158, 158),
-           "detail_text": (227, 242, 253), "closed_text": (90, 16, 16)}
+           "detail_text": (227, 242, 253), "closed_text": (90, 16, 16), "checkin": (0, 121, 107)}
 
 
 class TouchScreen:
@@ -229,8 +229,8 @@ class TouchScreen:
             is_open, detail = details.get(b.service, (True, "")) if b.kind == "service" \
                 else (True, "")
             colour = {"service": COLOURS["disabled"] if busy or not is_open else COLOURS["button"],
-                      "priority": COLOURS["priority_on"] if self.priority else COLOURS["nav"]
-                      }.get(b.kind, COLOURS["nav"])
+                      "priority": COLOURS["priority_on"] if self.priority else COLOURS["nav"],
+                      "checkin": COLOURS["checkin"]}.get(b.kind, COLOURS["nav"])
             pygame.draw.rect(s, colour, b.rect, border_radius=12)
             if detail:
                 x, y, w, h = b.rect

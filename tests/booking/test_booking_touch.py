@@ -174,6 +174,9 @@ def test_the_keyboard_renders_legibly_and_taps_type_the_code(small_site, artifac
     try:
         screen.draw()
         button = next(b for b in screen.layout.buttons if b.kind == "checkin")
+        assert screen.surface.get_at((button.rect[0] + 4, button.rect[1] + button.rect[3] // 2)
+                                     )[:3] == COLOURS["checkin"]
+        pygame.image.save(screen.surface, str(artifacts / "kiosk-touch-checkin-home.png"))
         screen.tap_at(*centre(button.rect), time.monotonic())
         assert screen.checkin.state == CODE
         for ch in "WXYZ6":
