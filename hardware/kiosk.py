@@ -28,28 +28,26 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from datetime import datetime
 
 from antrian.config import Site
 from hardware.config import KioskConfig
+from hardware.kiosk_printing import KioskPrinting
 from hardware.kiosk_store import KioskStore
-from hardware.printer import OK, STATUS_TEXT, PrinterError
-from hardware.kiosk_slip import build_slip, printable, ticket_url
-from hardware.ticket import Slip, render, render_test
+from hardware.printer import OK
 from mqtt import schemas
 from mqtt.consumer import clean_text
 
 log = logging.getLogger(__name__)
 
-READY_TEXT = "Silakan pilih layanan"
 
-
-class Kiosk:
+class Kiosk(KioskPrinting):
     """One ticket kiosk.
 
     :param publish: ``publish(payload) -> bool`` for ``kiosk/<id>/take``.
     :param feedback: ``show(mode)`` (``steady``, ``busy``, ``fault``, ``offline``) and
         ``signal(kind, text)`` (``ack``, ``refused``, ``info``): LED, terminal or touch screen.
+
+    The printer side (status, printing, reprints, identify) is :class:`KioskPrinting`.
     """
 
     def __init__(self, site: Site, cfg: KioskConfig, store: KioskStore, printer, *,
@@ -272,58 +270,6 @@ class Kiosk:
         times.append(self._next_status)
         return min(times)
 
-    # -- printer -----------------------------------------------------------------------------------
-
-    def check_printer(self, *, announce: bool = True) -> str:
-        before = self.printer_status
-        try:
-            self.printer_status = self.printer.status()
-        except Exception as e:     # a driver bug must not stop the kiosk
-            log.exception("printer status failed")
-            self.printer_status = f"error: {e}"
-        self._next_status = self.monotonic() + self.status_every_s
-        if self.printer_status != before:
-            log.log(logging.INFO if self.printer_status == OK else logging.WARNING,
-                    "printer %s: %s", self.printer.name, self.printer_status)
-            if announce and self.printer_status != OK:
-                self.feedback.signal("refused", self._printer_problem_text())
-            elif announce and not self._pending:
-                self.feedback.signal("info", READY_TEXT)
-        return self.printer_status
-
-    def retry_reprints(self) -> int:
-        """Print what was issued but not printed, oldest first; returns how many printed."""
-        self._next_retry = self.monotonic() + self.retry_s
-        if self.check_printer() != OK:
-            return 0
-        done = 0
-        for rid, event, attempts in self.store.pending():
-            if not self._print(rid, event, reprint=attempts > 0):
-                break
-            done += 1
-        return done
-
-    def identify(self) -> dict:
-        """Print a test slip naming this kiosk and its figures."""
-        status = self.check_printer()
-        lines = [f"Printer: {self.printer.name}", f"Status: {status}",
-                 f"Tiket dicetak: {self.printed}", f"Menunggu cetak ulang: {self._pending}",
-                 f"Broker: {'tersambung' if self.online else 'TIDAK tersambung'}"]
-        data = render_test(self.kiosk, datetime.fromtimestamp(self.clock(), self.site.tz), lines,
-                           profile=self.cfg.printer_profile, paper_mm=self.paper_mm)
-        try:
-            self.printer.send(data)
-            return {"printed": True, "printer": status}
-        except PrinterError as e:
-            return {"printed": False, "printer": e.status, "error": str(e)}
-
-    def warm_up(self) -> None:
-        """Render one slip now, so the first visitor does not wait for the QR and image modules
-        to load (a third of a second here, more on a Pi)."""
-        render(self.slip({"ticket": "A000", "service": self.cfg.services[0], "ahead": 0,
-                          "issued_at": self.clock(), "key": "warm-up-only"}, reprint=False),
-               profile=self.cfg.printer_profile, paper_mm=self.paper_mm)
-
     # -- figures -----------------------------------------------------------------------------------
 
     def health(self) -> dict:
@@ -354,13 +300,6 @@ class Kiosk:
     def _service_name(self, sid: str) -> str:
         s = self.site.services.get(sid)
         return s.name if s else sid
-
-    def _printer_problem_text(self) -> str:
-        why = STATUS_TEXT.get(self.printer_status, "printer bermasalah")
-        if self._pending:
-            return (f"Maaf, {why}. {self._pending} tiket menunggu dicetak dan akan dicetak "
-                    "begitu printer siap. Mohon hubungi petugas.")
-        return f"Maaf, {why}. Mohon hubungi petugas."
 
     def _refuse(self, text: str) -> None:
         self.feedback.signal("refused", text)
@@ -395,39 +334,6 @@ class Kiosk:
             else:
                 self.store.set_take(rid, "abandoned")
                 self.abandoned += 1
-
-    def _valid_ticket(self, event: dict) -> bool:
-        return printable(event, self.site, self.clock())
-
-    def ticket_url(self, event: dict) -> str | None:
-        return ticket_url(self.site, self.cfg, event)
-
-    def slip(self, event: dict, *, reprint: bool) -> Slip:
-        return build_slip(self.site, self.cfg, event, self.standard(event["service"]),
-                          reprint=reprint)
-
-    def _print(self, rid: str, event: dict, *, reprint: bool) -> bool:
-        data = render(self.slip(event, reprint=reprint), profile=self.cfg.printer_profile,
-                      paper_mm=self.paper_mm)
-        self.store.attempt(rid)
-        try:
-            self.printer.send(data)
-        except PrinterError as e:
-            self.printer_status = e.status
-            self._next_retry = self.monotonic() + self.retry_s
-            log.error("ticket %s issued but not printed: %s; kept for reprint", event["ticket"], e)
-            self.feedback.signal(
-                "refused", f"Nomor antrean Anda {event['ticket']} sudah terdaftar, tetapi "
-                f"{STATUS_TEXT.get(e.status, 'printer bermasalah')}. Tiket akan dicetak begitu "
-                "printer siap. Mohon hubungi petugas.")
-            self._show()
-            return False
-        self.store.printed(rid, ts=self.clock())
-        self._pending -= 1
-        self.printed += 1
-        log.info("ticket %s printed%s", event["ticket"], " (reprint)" if reprint else "")
-        self.feedback.signal("ack", f"Silakan ambil tiket Anda: {event['ticket']}")
-        return True
 
     def _show(self) -> None:
         mode = self.mode

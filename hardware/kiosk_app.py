@@ -28,6 +28,7 @@ from antrian import config as site_config
 from antrian import sdnotify
 from antrian.config import ConfigError, Site
 from antrian.loop import Loop
+from antrian.opening import booking_rules
 from hardware.checkin import START_KEY, CheckinEntry, InvalidEntry, entry_keys
 from hardware.config import KioskConfig, kiosk_config
 from hardware.device import Device
@@ -89,9 +90,13 @@ class KioskApp(Device):
         self.touch = None
         if touch if touch is not None else cfg.touch:
             from hardware.touch import TouchScreen
-            self.touch = TouchScreen(site, cfg, on_tap=self._touch_tap, size=screen_size)
+            self.touch = TouchScreen(site, cfg, on_tap=self._touch_tap, size=screen_size,
+                                     checkin=self.offers_checkin(site, cfg))
             # a QR scanner plugged into a touch kiosk types into its window (hardware.checkin)
             self.touch.on_key = lambda ch, t: self._entry_key(f"={ch.lower()}", t)
+            # a code typed on its screen (hardware.touch_checkin): the same request as a keypad's
+            self.touch.on_checkin = lambda code, last4, t: self.loop.post(self._check_in, code,
+                                                                          last4, t)
         self.open_gpio(pins=dict(cfg.buttons), led=cfg.led, buzzer=cfg.buzzer,
                        on_action=lambda service, _a, t: self.kiosk.tap(service, t),
                        where=f"kiosk[{cfg.kiosk}]", can_do_without=bool(keys or self.touch),
@@ -113,6 +118,11 @@ class KioskApp(Device):
         self.maint.command("identify")(
             lambda args: self.loop.call(self._identify, timeout=30))
         self._stop = threading.Event()
+
+    @staticmethod
+    def offers_checkin(site: Site, cfg: KioskConfig) -> bool:
+        """Whether one of the kiosk's services takes bookings (its screen offers check-in)."""
+        return bool(set(booking_rules(site)) & set(cfg.services))
 
     def keymap(self) -> dict[str, str]:
         """Keys 1-9: the kiosk's first nine services in the TOML's order; p: priority; b, then
@@ -194,9 +204,16 @@ class KioskApp(Device):
         if done is None:
             print(self.entry.prompt if self.entry.active else "Dibatalkan", flush=True)
         else:
-            code, last4 = done
-            self.loop.post(lambda: self.kiosk.check_in(code, t, nik_last4=last4))
+            self.loop.post(self._check_in, *done, t)
         return True
+
+    def _check_in(self, code: str, last4: str | None, t: float) -> None:
+        """On the loop: send a check-in; a touch screen shows its answer, scanned or typed."""
+        if self.touch:
+            self.touch.checking_in(code, t)
+        rid = self.kiosk.check_in(code, t, nik_last4=last4)
+        if self.touch:
+            self.touch.checkin_sent(rid)
 
     def _checkin(self, payload: bytes) -> bool:
         return self.conn.publish(self.checkin_topic, payload).rc == paho.MQTT_ERR_SUCCESS
@@ -273,6 +290,7 @@ class KioskApp(Device):
                 from hardware.touch import group_by_agency
                 self.touch.site, self.touch.cfg = site, self.cfg
                 self.touch.groups = group_by_agency(site, self.cfg.services)
+                self.touch.offers_checkin = self.offers_checkin(site, self.cfg)
                 self.touch.set_services(self.kiosk.services)
                 self.touch.show(self.kiosk.mode)       # redraws
             if restart:

@@ -3,30 +3,35 @@
     screen = TouchScreen(site, cfg, on_tap=lambda sid, t, prio: loop.post(kiosk.tap, sid, t, prio))
     screen.run(stop)             # main thread (SDL wants it); the kiosk's loop runs on another
 
-The layout is a pure function of the services and the screen size (:func:`layout`), tested
-without a screen; the screen also implements the kiosk's feedback (``show``/``signal``), so
+The layout is a pure function of the services and the screen size (:mod:`hardware.touch_layout`),
+tested without a screen; the screen also implements the kiosk's feedback (``show``/``signal``), so
 messages ("Silakan ambil tiket Anda: A016", "kertas printer habis") appear in its banner.
 Each service's button carries a second line (:func:`button_detail`): why it is closed ("Kuota
 habis (80 nomor)", greyed) or its standard ("Gratis - 15 menit"), from ``set_services``.
+With ``checkin`` (a kiosk offering booked services), a button opens the booking check-in
+screen (:mod:`hardware.touch_checkin`), which sends through ``on_checkin``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from antrian.config import Site
 from hardware.config import KioskConfig
+from hardware.touch_checkin import (CODE, DEFAULT_DPI, IDLE_S, CheckinFlow, CheckinView,
+                                    checkin_layout, target_px)
+from hardware.touch_checkin import draw as draw_checkin
+# the layout is pure and lives apart; its names stay importable from here
+from hardware.touch_layout import (Button, Layout, Rect, button_detail,  # noqa: F401
+                                   group_by_agency, layout, wrap)
 from mqtt.consumer import clean_text
 
 log = logging.getLogger(__name__)
 
-Rect = tuple[int, int, int, int]   # x, y, w, h
 MESSAGE_S = 8.0                    # a message stays this long, then the invitation comes back
 READY_TEXT = "Silakan pilih layanan"
 FONTS = ["/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
@@ -35,170 +40,7 @@ COLOURS = {"bg": (245, 247, 250), "header": (13, 71, 161), "heading": (33, 33, 3
            "button": (25, 118, 210), "button_text": (255, 255, 255), "nav": (96, 125, 139),
            "priority_on": (230, 81, 0), "info": (21, 101, 192), "ack": (46, 125, 50),
            "refused": (198, 40, 40), "busy": (245, 124, 0), "disabled": (158, 158, 158),
-           "detail_text": (227, 242, 253), "closed_text": (90, 16, 16)}
-
-
-@dataclass(frozen=True)
-class Button:
-    rect: Rect
-    kind: str                      # service | prev | next | priority
-    label: str
-    service: str | None = None
-
-
-@dataclass
-class Layout:
-    header: Rect
-    banner: Rect
-    headings: list[tuple[Rect, str]] = field(default_factory=list)
-    buttons: list[Button] = field(default_factory=list)
-    page: int = 0
-    pages: int = 1
-
-    def hit(self, x: int, y: int) -> Button | None:
-        for b in self.buttons:
-            bx, by, bw, bh = b.rect
-            if bx <= x < bx + bw and by <= y < by + bh:
-                return b
-        return None
-
-
-def group_by_agency(site: Site, services: tuple[str, ...]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The kiosk's services grouped by agency, agencies in the order the TOML names them."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for sid in services:
-        s = site.services[sid]
-        groups.setdefault(s.agency, []).append((sid, s.name))
-    return list(groups.items())
-
-
-Placed = tuple[Rect, str, "str | None", str]      # (rect, kind, service, label)
-
-
-def _bands(groups: list[tuple[str, list[tuple[str, str]]]], cols: int) -> list[tuple[str, list]]:
-    """Bands, top to bottom: an agency with a row's worth of services gets the full width (a
-    heading, then rows); smaller agencies share a band, one column each (a heading, then its
-    services stacked), so forty services of twenty agencies do not need twenty rows."""
-    bands: list[tuple[str, list]] = []
-    shared: list[tuple[str, list[tuple[str, str]]]] = []
-    for agency, services in groups:
-        if len(services) >= cols:
-            if shared:
-                bands.append(("shared", shared))
-                shared = []
-            bands.append(("grid", [(agency, services)]))
-        else:
-            shared.append((agency, services))
-            if len(shared) == cols:
-                bands.append(("shared", shared))
-                shared = []
-    if shared:
-        bands.append(("shared", shared))
-    return bands
-
-
-def _pages(bands: list[tuple[str, list]], *, w: int, pad: int, cols: int, top: int, bottom: int,
-           heading_h: int, button_h: int) -> list[list[Placed]]:
-    """Headings and buttons placed band by band, a new page when the next does not fit."""
-    col_w = (w - pad * (cols + 1)) // cols
-    row_h = button_h + pad
-    pages: list[list[Placed]] = [[]]
-    y = top
-    for kind, blocks in bands:
-        if kind == "shared":
-            tallest = max(len(services) for _, services in blocks)
-            if y + heading_h + pad + tallest * row_h > bottom and pages[-1]:
-                pages.append([])
-                y = top
-            for c, (agency, services) in enumerate(blocks):
-                x = pad + c * (col_w + pad)
-                pages[-1].append(((x, y, col_w, heading_h), "heading", None, agency))
-                for r, (sid, name) in enumerate(services):
-                    pages[-1].append(((x, y + heading_h + pad + r * row_h, col_w, button_h),
-                                      "service", sid, name))
-            y += heading_h + pad + tallest * row_h
-            continue
-        agency, services = blocks[0]
-        rows = [services[i:i + cols] for i in range(0, len(services), cols)]
-        for n, row in enumerate(rows):
-            heading = n == 0
-            if y + (heading_h + pad if heading else 0) + row_h > bottom and pages[-1]:
-                pages.append([])
-                y = top
-                heading = True      # an agency split over pages is named again on the next
-            if heading:
-                pages[-1].append(((pad, y, w - 2 * pad, heading_h), "heading", None,
-                                  agency if n == 0 else f"{agency} (lanjutan)"))
-                y += heading_h + pad
-            for i, (sid, name) in enumerate(row):
-                pages[-1].append(((pad + i * (col_w + pad), y, col_w, button_h), "service", sid,
-                                  name))
-            y += row_h
-    return pages
-
-
-def layout(groups: list[tuple[str, list[tuple[str, str]]]], size: tuple[int, int],
-           page: int = 0, *, priority: bool = False) -> Layout:
-    """Place headings and buttons; services that do not fit go to further pages.
-
-    Buttons are at least 80 px (or an eleventh of the height) tall: fingers, not mouse pointers.
-    """
-    w, h = size
-    pad = max(8, w // 120)
-    cols = 3 if w >= h else 2
-    header_h, banner_h, nav_h = h * 12 // 100, h * 14 // 100, h * 9 // 100
-    pages = _pages(_bands(groups, cols), w=w, pad=pad, cols=cols, top=header_h + pad,
-                   bottom=h - banner_h - nav_h - pad, heading_h=max(28, h * 5 // 100),
-                   button_h=max(80, h // 11))
-    page = max(0, min(page, len(pages) - 1))
-    out = Layout(header=(0, 0, w, header_h), banner=(0, h - banner_h, w, banner_h), page=page,
-                 pages=len(pages))
-    for rect, kind, sid, label in pages[page]:
-        if kind == "heading":
-            out.headings.append((rect, label))
-        else:
-            out.buttons.append(Button(rect, "service", label, sid))
-    nav_y = h - banner_h - nav_h
-    third = (w - 4 * pad) // 3
-    if page > 0:
-        out.buttons.append(Button((pad, nav_y, third, nav_h - pad), "prev", "< Sebelumnya"))
-    out.buttons.append(Button((2 * pad + third, nav_y, third, nav_h - pad), "priority",
-                              "PRIORITAS DIPILIH: sentuh layanan" if priority else
-                              "Prioritas: lansia, disabilitas, ibu hamil, anak"))
-    if page < len(pages) - 1:
-        out.buttons.append(Button((3 * pad + 2 * third, nav_y, third, nav_h - pad), "next",
-                                  "Berikutnya >"))
-    return out
-
-
-def button_detail(info: dict | None) -> tuple[bool, str]:
-    """(open, second line) of a service's button from the kiosk's retained service info."""
-    info = info or {}
-    status = info.get("status") or {}
-    if status.get("open") is False:
-        text = status.get("text")
-        said = text.get("id") if isinstance(text, dict) else None
-        return False, clean_text(said, 120) if isinstance(said, str) and said else "Tutup"
-    standard = info.get("standard") or {}
-    parts = []
-    if isinstance(standard.get("fee"), str) and standard["fee"]:
-        parts.append(clean_text(standard["fee"], 80))
-    duration = standard.get("duration_minutes")
-    if isinstance(duration, (int, float)) and not isinstance(duration, bool) \
-            and math.isfinite(duration) and 0 < duration <= 100_000:
-        parts.append(f"{duration:g} menit")
-    return True, " - ".join(parts)
-
-
-def wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
-    """Greedy word wrap with ``fits(line)`` deciding the width."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and fits(f"{lines[-1]} {word}"):
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    return lines or [""]
+           "detail_text": (227, 242, 253), "closed_text": (90, 16, 16), "checkin": (0, 121, 107)}
 
 
 class TouchScreen:
@@ -206,15 +48,22 @@ class TouchScreen:
 
     :param on_tap: ``on_tap(service, t, priority)`` with the tap's monotonic time.
     :param size: window size; None: the display's own size (full screen).
+    :param checkin: offer the booking check-in screen (``on_checkin(code, nik_last4, t)``).
+    :param dpi: the screen's dots per inch, for the check-in keys' size (9 mm).
     """
 
     def __init__(self, site: Site, cfg: KioskConfig, *, on_tap: Callable[[str, float, bool], None],
-                 size: tuple[int, int] | None = None, fullscreen: bool | None = None):
+                 size: tuple[int, int] | None = None, fullscreen: bool | None = None,
+                 checkin: bool = False, dpi: float = DEFAULT_DPI, idle_s: float = IDLE_S):
         self.site = site
         self.cfg = cfg
         self.on_tap = on_tap
         # keys typed on the kiosk (a USB QR scanner is a keyboard): hardware.checkin
         self.on_key: Callable[[str, float], None] | None = None
+        self.offers_checkin = checkin
+        self.on_checkin: Callable[[str, str, float], None] | None = None
+        self.checkin = CheckinFlow(idle_s=idle_s)
+        self.dpi = dpi
         self.groups = group_by_agency(site, cfg.services)
         self.size = size
         self.fullscreen = cfg.fullscreen if fullscreen is None else fullscreen
@@ -246,6 +95,16 @@ class TouchScreen:
             if kind == "refused":
                 self._fault_text = text
             self._message_until = time.monotonic() + MESSAGE_S
+        self.checkin.answer(kind, text, time.monotonic())     # the check-in's answer, if awaited
+        self._poke()
+
+    def checking_in(self, code: str, t: float) -> None:
+        """A check-in is being sent (typed here or scanned): this screen shows its answer."""
+        self.checkin.begin(code, t)
+        self._poke()
+
+    def checkin_sent(self, rid: str | None) -> None:
+        self.checkin.sent(rid)
         self._poke()
 
     def set_services(self, info: dict[str, dict]) -> None:
@@ -284,6 +143,9 @@ class TouchScreen:
         pygame.mouse.set_visible(os.environ.get("SDL_VIDEODRIVER") not in ("kmsdrm",))
         self._wake = pygame.event.custom_type()
         log.info("touch screen %sx%s on video driver %s", *self.size, pygame.display.get_driver())
+        small = min(min(k.rect[2:]) for k in checkin_layout(CheckinView(CODE), self.size).keys)
+        if self.offers_checkin and small < target_px(self.dpi):
+            log.warning("check-in keys are %d px: under 9 mm at %g DPI", small, self.dpi)
 
     def _resting_message(self, mode: str) -> tuple[str, str]:
         """What the banner says once a message has expired."""
@@ -304,6 +166,15 @@ class TouchScreen:
 
     def tap_at(self, x: int, y: int, t: float) -> str | None:
         """Handle a tap at (x, y); returns the service tapped, if any."""
+        if self.checkin.active:
+            # laid out from the state now, not as last drawn: taps queued behind a redraw meet
+            # the keys of the state they were made in
+            key = checkin_layout(self.checkin.view(), self.size).hit(x, y)
+            sending = self.checkin.press(key, t) if key else None
+            if sending and self.on_checkin:
+                self.on_checkin(*sending, t)
+            self._dirty = True
+            return None
         if self.layout is None:
             return None
         b = self.layout.hit(x, y)
@@ -320,18 +191,28 @@ class TouchScreen:
             self.page += 1
         elif b.kind == "priority":
             self.priority = not self.priority
+        elif b.kind == "checkin":
+            self.checkin.open(t)
         self._dirty = True
         return None
 
     def draw(self) -> None:
         import pygame
+        view = self.checkin.view()
+        if view.state is not None:
+            draw_checkin(self.surface, view, checkin_layout(view, self.size), COLOURS, self._text)
+            pygame.display.flip()
+            self.frames += 1
+            self._dirty = False
+            return
         with self._lock:
             mode = self.mode
             text, kind = self.message
             if time.monotonic() > self._message_until:
                 text, kind = self._resting_message(mode)
         s = self.surface
-        self.layout = layout(self.groups, self.size, self.page, priority=self.priority)
+        self.layout = layout(self.groups, self.size, self.page, priority=self.priority,
+                             checkin=self.offers_checkin)
         self.page = self.layout.page
         s.fill(COLOURS["bg"])
         hx, hy, hw, hh = self.layout.header
@@ -348,8 +229,8 @@ class TouchScreen:
             is_open, detail = details.get(b.service, (True, "")) if b.kind == "service" \
                 else (True, "")
             colour = {"service": COLOURS["disabled"] if busy or not is_open else COLOURS["button"],
-                      "priority": COLOURS["priority_on"] if self.priority else COLOURS["nav"]
-                      }.get(b.kind, COLOURS["nav"])
+                      "priority": COLOURS["priority_on"] if self.priority else COLOURS["nav"],
+                      "checkin": COLOURS["checkin"]}.get(b.kind, COLOURS["nav"])
             pygame.draw.rect(s, colour, b.rect, border_radius=12)
             if detail:
                 x, y, w, h = b.rect
@@ -399,6 +280,9 @@ class TouchScreen:
         if self.surface is None:
             self.open()
         while not stop.is_set():
+            if self.checkin.expired(time.monotonic()):
+                self.checkin.close()             # left alone: back to the services
+                self._dirty = True
             if self._dirty or time.monotonic() > self._message_until > 0:
                 if not self._dirty:
                     self._message_until = 0.0        # the message expired: redraw once

@@ -1,0 +1,243 @@
+"""The touch kiosk's check-in screen (issue 15): a booked visitor types the booking code on an
+on-screen keyboard, then the NIK's last 4 digits on a number pad, and taps Kirim.
+
+    flow = CheckinFlow()
+    flow.open(t)                                   # "Sudah pesan online? Lapor di sini"
+    for ch in "ABCD2345" "0007":
+        flow.press(Key(rect, "char", ch, ch), t)   # the code, then the pad's digits
+    flow.press(kirim, t)                           # -> ("ABCD2345", "0007"), once: then sending
+    flow.answer("ack", "Silakan ambil tiket Anda: A001", t)    # the kiosk's next feedback
+
+The keyboard has exactly the characters of a booking code (``ticketing.booking.CODE_ALPHABET``:
+no 0/O or 1/I to confuse), in a phone's QWERTY order; the pad has the ten digits. The request is
+the keypad's (``Kiosk.check_in``: ``kiosk/<id>/checkin``), so the answer is what the kiosk
+signals next: ``ack`` (the ticket printed) or ``refused`` (unknown, too_early, expired, used:
+the queue's Indonesian reason; or the printer, or no broker). The layout is a pure function of
+the flow's view and the screen size (:func:`checkin_layout`); keys are at least 9 mm at the
+screen's DPI (:func:`target_px`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hardware.checkin import TIMEOUT_S
+# the finger-target rule is the home screen's too; its names stay importable from here
+from hardware.touch_layout import DEFAULT_DPI, MIN_TARGET_MM, Rect, target_px  # noqa: F401
+from ticketing.booking import CODE_ALPHABET, CODE_LEN
+
+QWERTY = ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
+PAD_ROWS = ("123", "456", "789", "0")
+NIK_DIGITS = 4
+IDLE_S = TIMEOUT_S         # as a keypad entry: left alone this long, the screen goes home
+CODE, NIK, SENDING, WAITING, DONE, ERROR = "code", "nik", "sending", "waiting", "done", "error"
+BUSY_TEXT = "Mohon tunggu sebentar, lalu sentuh Kirim lagi"
+
+
+def keyboard_rows(alphabet: str = CODE_ALPHABET) -> list[str]:
+    """The code's characters as keyboard rows: its digits, then QWERTY without what is missing."""
+    digits = "".join(c for c in alphabet if c.isdigit())
+    rows = [digits] + ["".join(c for c in row if c in alphabet) for row in QWERTY]
+    rest = "".join(c for c in alphabet if c not in "".join(rows))    # none today: never lose one
+    return [r for r in rows + [rest] if r]
+
+
+@dataclass(frozen=True)
+class Key:
+    rect: Rect
+    kind: str                   # char | hapus | batal | kirim | ulangi | selesai
+    label: str
+    char: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class CheckinView:
+    """What the screen shows; the NIK's digits themselves are not in it, only how many."""
+    state: str | None
+    code: str = ""
+    typed: int = 0              # NIK digits typed
+    text: str = ""              # the answer (done, error)
+
+
+@dataclass
+class CheckinLayout:
+    header: Rect
+    field: Rect
+    message: Rect | None = None
+    keys: list[Key] = field(default_factory=list)
+
+    def hit(self, x: int, y: int) -> Key | None:
+        for k in self.keys:
+            kx, ky, kw, kh = k.rect
+            if k.enabled and kx <= x < kx + kw and ky <= y < ky + kh:
+                return k
+        return None
+
+
+class CheckinFlow:
+    """The screen's state (thread-safe: taps on the screen's thread, answers on the kiosk's)."""
+
+    def __init__(self, *, idle_s: float = IDLE_S):
+        self.idle_s = idle_s
+        self.state: str | None = None
+        self.code = self.nik = self.text = ""
+        self.last = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def active(self) -> bool:
+        return self.state is not None
+
+    def view(self) -> CheckinView:
+        with self._lock:
+            return CheckinView(self.state, self.code, len(self.nik), self.text)
+
+    def open(self, t: float) -> None:
+        with self._lock:
+            self.state, self.code, self.nik, self.text, self.last = CODE, "", "", "", t
+
+    def close(self) -> None:
+        with self._lock:
+            self.state, self.code, self.nik, self.text = None, "", "", ""
+
+    def expired(self, t: float) -> bool:
+        return self.state is not None and t - self.last > self.idle_s
+
+    def press(self, key: Key, t: float) -> tuple[str, str] | None:
+        """One key; the (code, NIK last 4) to send when it was Kirim with both complete."""
+        with self._lock:
+            if self.state is None:
+                return None
+            self.last = t
+            if key.kind == "char" and key.char:
+                if self.state == CODE and key.char in CODE_ALPHABET:
+                    self.code += key.char
+                    if len(self.code) == CODE_LEN:
+                        self.state = NIK
+                elif self.state == NIK and key.char.isdigit() and len(self.nik) < NIK_DIGITS:
+                    self.nik += key.char
+            elif key.kind == "hapus" and self.state in (CODE, NIK):
+                if self.state == NIK and self.nik:
+                    self.nik = self.nik[:-1]
+                else:                       # past the NIK's first digit: back into the code
+                    self.code, self.state = self.code[:-1], CODE
+            elif key.kind == "kirim" and self.state == NIK and len(self.nik) == NIK_DIGITS:
+                # the digits leave the screen with the request; a second tap finds nothing
+                out, self.nik, self.state = (self.code, self.nik), "", SENDING
+                return out
+            elif key.kind == "ulangi" and self.state == ERROR:
+                self.state = NIK if len(self.code) == CODE_LEN else CODE
+                self.nik = self.text = ""
+            elif key.kind in ("batal", "selesai"):
+                self.state, self.code, self.nik, self.text = None, "", "", ""
+            return None
+
+    def begin(self, code: str, t: float) -> None:
+        """A check-in is about to be sent (typed here, or scanned): its answer is shown."""
+        with self._lock:
+            self.state, self.code, self.nik, self.text, self.last = SENDING, code, "", "", t
+
+    def sent(self, rid: str | None) -> None:
+        """The kiosk's answer to sending: a take id, or None when it sent nothing. A refusal it
+        signalled (no broker, printer) has already been shown; otherwise it was busy."""
+        with self._lock:
+            if self.state == SENDING:
+                self.state, self.text = (WAITING, "") if rid else (ERROR, BUSY_TEXT)
+
+    def answer(self, kind: str, text: str, t: float) -> bool:
+        """The kiosk's feedback; True when it was the answer this screen waited for."""
+        with self._lock:
+            if self.state not in (SENDING, WAITING) or kind not in ("ack", "refused"):
+                return False
+            self.state, self.text, self.last = (DONE if kind == "ack" else ERROR), text, t
+            return True
+
+
+def field_text(view: CheckinView) -> tuple[str, str]:
+    """(prompt, what is typed) for the field above the keys; the NIK's digits are dots."""
+    padded = view.code.ljust(CODE_LEN, "_")
+    code = f"{padded[:CODE_LEN // 2]}-{padded[CODE_LEN // 2:]}"
+    if view.state == CODE:
+        return f"Ketik kode pemesanan ({CODE_LEN} huruf/angka)", code
+    if view.state == NIK:
+        nik = "\u2022" * view.typed + "_" * (NIK_DIGITS - view.typed)
+        return f"Ketik {NIK_DIGITS} angka terakhir NIK, lalu Kirim", f"{code}   NIK {nik}"
+    return "Kode pemesanan", code
+
+
+def checkin_layout(view: CheckinView, size: tuple[int, int]) -> CheckinLayout:
+    """Header, field and keys. Five rows of keys (four of characters, one of Batal, Hapus,
+    Kirim) share what the header and field leave, as tall as touch.py's buttons (80 px, an
+    ninth of the height) when the screen allows, and never under :func:`target_px`."""
+    w, h = size
+    pad = max(8, w // 120)
+    header_h, field_h = h * 10 // 100, h * 12 // 100
+    out = CheckinLayout(header=(0, 0, w, header_h), field=(pad, header_h + pad, w - 2 * pad,
+                                                           field_h))
+    top = header_h + field_h + 2 * pad
+    key_h = min((h - top - pad - 4 * pad) // 5, max(80, h // 9))
+    controls_y = top + 4 * (key_h + pad)
+    third = (w - 4 * pad) // 3
+    if view.state in (CODE, NIK):
+        rows = keyboard_rows() if view.state == CODE else list(PAD_ROWS)
+        cols = max(len(r) for r in rows)
+        key_w = min((w - (cols + 1) * pad) // cols, 2 * key_h)
+        for r, row in enumerate(rows):
+            x = (w - len(row) * key_w - (len(row) - 1) * pad) // 2
+            y = top + r * (key_h + pad)
+            for i, ch in enumerate(row):
+                out.keys.append(Key((x + i * (key_w + pad), y, key_w, key_h), "char", ch, ch))
+        ready = view.state == NIK and view.typed == NIK_DIGITS
+        out.keys += [Key((pad, controls_y, third, key_h), "batal", "Batal"),
+                     Key((2 * pad + third, controls_y, third, key_h), "hapus", "Hapus"),
+                     Key((3 * pad + 2 * third, controls_y, third, key_h), "kirim", "Kirim",
+                         enabled=ready)]
+        return out
+    out.message = (pad, top, w - 2 * pad, controls_y - top - pad)
+    if view.state == DONE:
+        out.keys.append(Key((2 * pad + third, controls_y, third, key_h), "selesai", "Selesai"))
+    elif view.state == ERROR:
+        half = (w - 3 * pad) // 2
+        out.keys += [Key((pad, controls_y, half, key_h), "ulangi", "Ulangi"),
+                     Key((2 * pad + half, controls_y, half, key_h), "batal", "Kembali")]
+    return out
+
+
+def message_text(view: CheckinView) -> tuple[str, str]:
+    """(text, colour name) of the answer area."""
+    if view.state in (SENDING, WAITING):
+        return "Memeriksa kode pemesanan...", "info"
+    return view.text, "ack" if view.state == DONE else "refused"
+
+
+def draw(surface, view: CheckinView, lay: CheckinLayout, colours: dict,
+         text: Callable[..., None]) -> None:
+    """Draw the screen; ``text(str, rect, px, colour, align=, wrap_ok=)`` is the touch screen's."""
+    import pygame
+    white = (255, 255, 255)
+    surface.fill(colours["bg"])
+    hx, hy, hw, hh = lay.header
+    pygame.draw.rect(surface, colours["header"], lay.header)
+    text("Lapor kedatangan: pemesanan online", (hx, hy, hw, hh * 6 // 10), hh * 4 // 10, white)
+    text("Ketik kode dari bukti pemesanan, atau pindai kode QR-nya",
+         (hx, hy + hh * 55 // 100, hw, hh * 4 // 10), hh * 24 // 100, colours["detail_text"])
+    prompt, typed = field_text(view)
+    fx, fy, fw, fh = lay.field
+    pygame.draw.rect(surface, white, lay.field, border_radius=12)
+    pygame.draw.rect(surface, colours["header"], lay.field, width=3, border_radius=12)
+    text(prompt, (fx, fy, fw, fh * 38 // 100), fh * 26 // 100, colours["heading"])
+    text(typed, (fx, fy + fh * 36 // 100, fw, fh * 62 // 100), fh * 5 // 10, colours["header"])
+    if lay.message is not None:
+        said, kind = message_text(view)
+        pygame.draw.rect(surface, colours[kind], lay.message, border_radius=12)
+        mx, my, mw, mh = lay.message
+        text(said, (mx + 16, my, mw - 32, mh), max(24, mh // 6), white, wrap_ok=True)
+    for k in lay.keys:
+        colour = {"char": colours["button"], "kirim": colours["ack"],
+                  "batal": colours["nav"]}.get(k.kind, colours["nav"])
+        pygame.draw.rect(surface, colour if k.enabled else colours["disabled"], k.rect,
+                         border_radius=12)
+        text(k.label, k.rect, k.rect[3] * (45 if k.kind == "char" else 32) // 100, white)

@@ -1,0 +1,205 @@
+"""The touch kiosk's home screen as a pure function of its services and the screen size.
+
+    groups = group_by_agency(site, cfg.services)
+    lay = layout(groups, (1920, 1080), page=0)    # headings and buttons, tested without a screen
+    lay.hit(x, y)                                 # the button under a finger, or None
+
+Kept apart from :mod:`hardware.touch` (which draws it) so the layout is tested alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from antrian.config import Site
+from mqtt.consumer import clean_text
+
+Rect = tuple[int, int, int, int]   # x, y, w, h
+MIN_TARGET_MM = 9.0        # a fingertip target (ISO 9241-9 and the platform guides: 7-10 mm)
+# Kiosk panels: 21.5" 1920x1080 is 102 DPI, 15.6" 1920x1080 141, 10.1" 1280x800 149, 7" 800x480
+# 133; 160 covers them all, so 57 px is 9 mm on any of them.
+DEFAULT_DPI = 160.0
+CHECKIN_LABEL = "Sudah pesan online? Lapor di sini"
+
+
+@dataclass(frozen=True)
+class Button:
+    rect: Rect
+    kind: str                      # service | prev | next | priority | checkin
+    label: str
+    service: str | None = None
+
+
+@dataclass
+class Layout:
+    header: Rect
+    banner: Rect
+    headings: list[tuple[Rect, str]] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+    page: int = 0
+    pages: int = 1
+
+    def hit(self, x: int, y: int) -> Button | None:
+        for b in self.buttons:
+            bx, by, bw, bh = b.rect
+            if bx <= x < bx + bw and by <= y < by + bh:
+                return b
+        return None
+
+
+def target_px(dpi: float = DEFAULT_DPI) -> int:
+    """The smallest side of a finger target, in pixels, at ``dpi``."""
+    return math.ceil(MIN_TARGET_MM / 25.4 * dpi)
+
+
+def group_by_agency(site: Site, services: tuple[str, ...]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The kiosk's services grouped by agency, agencies in the order the TOML names them."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for sid in services:
+        s = site.services[sid]
+        groups.setdefault(s.agency, []).append((sid, s.name))
+    return list(groups.items())
+
+
+Placed = tuple[Rect, str, "str | None", str]      # (rect, kind, service, label)
+
+
+def _bands(groups: list[tuple[str, list[tuple[str, str]]]], cols: int) -> list[tuple[str, list]]:
+    """Bands, top to bottom: an agency with a row's worth of services gets the full width (a
+    heading, then rows); smaller agencies share a band, one column each (a heading, then its
+    services stacked), so forty services of twenty agencies do not need twenty rows."""
+    bands: list[tuple[str, list]] = []
+    shared: list[tuple[str, list[tuple[str, str]]]] = []
+    for agency, services in groups:
+        if len(services) >= cols:
+            if shared:
+                bands.append(("shared", shared))
+                shared = []
+            bands.append(("grid", [(agency, services)]))
+        else:
+            shared.append((agency, services))
+            if len(shared) == cols:
+                bands.append(("shared", shared))
+                shared = []
+    if shared:
+        bands.append(("shared", shared))
+    return bands
+
+
+def _pages(bands: list[tuple[str, list]], *, w: int, pad: int, cols: int, top: int, bottom: int,
+           heading_h: int, button_h: int) -> list[list[Placed]]:
+    """Headings and buttons placed band by band, a new page when the next does not fit."""
+    col_w = (w - pad * (cols + 1)) // cols
+    row_h = button_h + pad
+    pages: list[list[Placed]] = [[]]
+    y = top
+    for kind, blocks in bands:
+        if kind == "shared":
+            tallest = max(len(services) for _, services in blocks)
+            if y + heading_h + pad + tallest * row_h > bottom and pages[-1]:
+                pages.append([])
+                y = top
+            for c, (agency, services) in enumerate(blocks):
+                x = pad + c * (col_w + pad)
+                pages[-1].append(((x, y, col_w, heading_h), "heading", None, agency))
+                for r, (sid, name) in enumerate(services):
+                    pages[-1].append(((x, y + heading_h + pad + r * row_h, col_w, button_h),
+                                      "service", sid, name))
+            y += heading_h + pad + tallest * row_h
+            continue
+        agency, services = blocks[0]
+        rows = [services[i:i + cols] for i in range(0, len(services), cols)]
+        for n, row in enumerate(rows):
+            heading = n == 0
+            if y + (heading_h + pad if heading else 0) + row_h > bottom and pages[-1]:
+                pages.append([])
+                y = top
+                heading = True      # an agency split over pages is named again on the next
+            if heading:
+                pages[-1].append(((pad, y, w - 2 * pad, heading_h), "heading", None,
+                                  agency if n == 0 else f"{agency} (lanjutan)"))
+                y += heading_h + pad
+            for i, (sid, name) in enumerate(row):
+                pages[-1].append(((pad + i * (col_w + pad), y, col_w, button_h), "service", sid,
+                                  name))
+            y += row_h
+    return pages
+
+
+def layout(groups: list[tuple[str, list[tuple[str, str]]]], size: tuple[int, int],
+           page: int = 0, *, priority: bool = False, checkin: bool = False) -> Layout:
+    """Place headings and buttons; services that do not fit go to further pages. ``checkin``:
+    the nav row also has the button that opens the booking check-in (hardware.touch_checkin).
+
+    Buttons are at least 80 px (or an eleventh of the height) tall: fingers, not mouse pointers;
+    the nav row's at least :func:`target_px`.
+    """
+    w, h = size
+    pad = max(8, w // 120)
+    cols = 3 if w >= h else 2
+    # the nav row's buttons are finger targets too (9 mm), also on a 480-line screen
+    header_h, banner_h = h * 12 // 100, h * 14 // 100
+    nav_h = max(h * 9 // 100, target_px() + pad)
+    pages = _pages(_bands(groups, cols), w=w, pad=pad, cols=cols, top=header_h + pad,
+                   bottom=h - banner_h - nav_h - pad, heading_h=max(28, h * 5 // 100),
+                   button_h=max(80, h // 11))
+    page = max(0, min(page, len(pages) - 1))
+    out = Layout(header=(0, 0, w, header_h), banner=(0, h - banner_h, w, banner_h), page=page,
+                 pages=len(pages))
+    for rect, kind, sid, label in pages[page]:
+        if kind == "heading":
+            out.headings.append((rect, label))
+        else:
+            out.buttons.append(Button(rect, "service", label, sid))
+    nav_y = h - banner_h - nav_h
+    # the nav row in sixths: page buttons 1 each, priority and check-in 2 each (without
+    # check-in, thirds as before)
+    unit = (w - 5 * pad) // 6 if checkin else (w - 4 * pad) // 3
+    wide = 2 * unit if checkin else unit
+    narrow = unit
+    x_prio = 2 * pad + narrow
+    if page > 0:
+        out.buttons.append(Button((pad, nav_y, narrow, nav_h - pad), "prev", "< Sebelumnya"))
+    out.buttons.append(Button((x_prio, nav_y, wide, nav_h - pad), "priority",
+                              "PRIORITAS DIPILIH: sentuh layanan" if priority else
+                              "Prioritas: lansia, disabilitas, ibu hamil, anak"))
+    x_next = x_prio + wide + pad
+    if checkin:
+        out.buttons.append(Button((x_next, nav_y, wide, nav_h - pad), "checkin",
+                                  CHECKIN_LABEL))
+        x_next += wide + pad
+    if page < len(pages) - 1:
+        out.buttons.append(Button((x_next, nav_y, narrow, nav_h - pad), "next", "Berikutnya >"))
+    return out
+
+
+def button_detail(info: dict | None) -> tuple[bool, str]:
+    """(open, second line) of a service's button from the kiosk's retained service info."""
+    info = info or {}
+    status = info.get("status") or {}
+    if status.get("open") is False:
+        text = status.get("text")
+        said = text.get("id") if isinstance(text, dict) else None
+        return False, clean_text(said, 120) if isinstance(said, str) and said else "Tutup"
+    standard = info.get("standard") or {}
+    parts = []
+    if isinstance(standard.get("fee"), str) and standard["fee"]:
+        parts.append(clean_text(standard["fee"], 80))
+    duration = standard.get("duration_minutes")
+    if isinstance(duration, (int, float)) and not isinstance(duration, bool) \
+            and math.isfinite(duration) and 0 < duration <= 100_000:
+        parts.append(f"{duration:g} menit")
+    return True, " - ".join(parts)
+
+
+def wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """Greedy word wrap with ``fits(line)`` deciding the width."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and fits(f"{lines[-1]} {word}"):
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
