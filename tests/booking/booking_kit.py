@@ -79,6 +79,14 @@ class Building:
                   response=f"{B}/reply/web/{rid}")
         return self.conn.replied[-1][1]
 
+    def status(self, code: str) -> dict:
+        """The answer to the web's ``booking/status`` question."""
+        rid = f"s{self.n + 1}"
+        self.send("booking/status", {"id": rid, "code": code}, response=f"{B}/reply/web/{rid}")
+        topic, body = self.conn.replied[-1]
+        assert topic == f"{B}/reply/web/{rid}"
+        return body
+
     def checkin(self, code: str, kiosk="k1", **extra) -> dict:
         """The ticket event or the error the kiosk gets."""
         before = len(self.conn.sent)
