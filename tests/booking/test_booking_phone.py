@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from booking.test_booking_live import site_text
+from booking.booking_kit import site_text
 from support.broker import Mosquitto
 from support.queue import QueueProcess
 from support.site import ARTIFACTS, ROOT
