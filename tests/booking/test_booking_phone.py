@@ -10,6 +10,7 @@ booking-phone-ticket.png (checked in), booking-phone-remind.png (two ahead: the 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,32 @@ def test_book_keep_the_page_open_check_in_be_reminded_two_ahead_and_called(tmp_p
         assert errors == []
         browser.close()
     assert mall.files_holding(NIK.encode()) == []
+
+
+def test_a_booking_cancelled_on_the_page_says_so_and_an_unknown_code_is_not_found(tmp_path):
+    with Mall(tmp_path, web=True) as mall, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(**SMALL_PHONE).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        status, _, body = mall.web.post("/api/v1/bookings", {
+            "service": "ktp", "day": mall.today, "session": mall.session, "nik": NIK})
+        assert status == 201
+        code = json.loads(body)["code"]
+
+        page.goto(f"{mall.web.base}/b/{code}?lang=en")     # another phone: nothing stored
+        page.wait_for_selector("#status[data-status=booked]")
+        assert page.inner_text("#status").startswith("Booked.")
+        assert "Check in at the kiosk" in page.inner_text("#when")
+        page.fill("#last4", NIK[-4:])
+        page.click("#cancel button")
+        page.wait_for_selector("#status[data-status=cancelled]")
+        assert page.inner_text("#status") == "This booking was cancelled."
+        assert page.is_hidden("#pass") and page.is_hidden("#cancel")
+
+        page.goto(f"{mall.web.base}/b/ZZZZZZZZ")
+        page.wait_for_selector("#status[data-status=unknown]")
+        assert page.inner_text("#status").startswith("Pemesanan tidak ditemukan")
+        assert serious(page) == []
+        assert errors == []
+        browser.close()

@@ -191,6 +191,7 @@
       } else return;              // 429, 503: ask again at the next change or poll
       try { if (b._status === 404) localStorage.removeItem("booking:" + code); } catch (e) {}
       renderBooking();
+      if (!live()) disconnect();
     }).catch(function () {});
   }
   // Each change of the booking's service may be its check-in: ask, at most every STATUS_GAP.
@@ -212,7 +213,7 @@
       if (i.status !== "called") clearAlert();
       renderTicket();
       remind.update(i);
-      if (i.status === "done" && source) { source.close(); source = null; }
+      if (!live()) disconnect();
     }).catch(function () {});
   }
   function ticketSoon() {
@@ -282,12 +283,19 @@
 
   // -- live: the page's event stream says when the booking's service changed -------------------
 
+  // Worth listening to: a booking still to check in, or its ticket not yet served.
+  function live() {
+    var st = booking && booking.status;
+    if (!booking || st === undefined || st === "booked") return !!booking;
+    return st === "checked_in" && !(ticketInfo && (ticketInfo.status === "done" || ticketInfo.status === "expired"));
+  }
+  function disconnect() { if (source) { source.close(); source = null; } }
   function touched(sid) {
     if (!booking || booking.service !== sid) return;
     if (booking.status === "checked_in") ticketSoon(); else statusSoon();
   }
   function connect() {
-    if (source || !window.EventSource) return;
+    if (source || !window.EventSource || !live()) return;
     source = new EventSource("/api/v1/events");
     source.addEventListener("error", function () {
       if (source && source.readyState === EventSource.CLOSED) source = null;   // refused: the poll remains
@@ -300,7 +308,7 @@
     if (!code || !booking) return;
     if (booking.status === "checked_in") loadTicket();
     else if (!booking.status || booking.status === "booked") loadStatus();
-    if (!source && (!ticketInfo || ticketInfo.status !== "done")) connect();
+    connect();
   }
 
   // -- start ------------------------------------------------------------------------------------
