@@ -86,3 +86,28 @@ def test_a_status_request_with_unknown_fields_is_refused(building):
                   response=f"{B}/reply/web/x1")
     topic, body = building.conn.replied[-1]
     assert topic == f"{B}/reply/web/x1" and body["code"] == "bad_request"
+
+
+def test_a_thousand_hostile_status_questions_store_nothing_and_publish_nothing(building):
+    import os
+    import sqlite3
+
+    code = building.book()["data"]["code"]
+    seq = building.service.state.seq
+    sent = len(building.conn.sent)
+    junk = [{"id": f"j{i}", "code": os.urandom(6).hex()[:8].upper()} for i in range(900)]
+    junk += [{"id": "j-big", "code": "A" * 65}, {"id": "j-type", "code": 12345678},
+             {"id": "", "code": code}, {"code": code}, b"\xff\xfe", b"[]", b"{" * 2000]
+    for body in junk:
+        building.send("booking/status", body, response=f"{B}/reply/web/junk")
+    answers = [body for topic, body in building.conn.replied if topic == f"{B}/reply/web/junk"]
+    assert answers and all(not a["ok"] for a in answers)
+    assert {a["code"] for a in answers} <= {"unknown", "bad_request"}
+    assert building.service.state.seq == seq
+    # the 900 misses published nothing; only the 7 malformed ones were refused on error/web
+    published = building.conn.sent[sent:]
+    assert {t for t, _ in published} <= {f"{B}/error/web"} and len(published) <= 7
+    db = sqlite3.connect(building.db)
+    assert db.execute("SELECT max(seq) FROM events").fetchone()[0] == seq
+    # and the real booking still reads as it was
+    assert building.status(code)["data"]["status"] == "booked"
