@@ -115,11 +115,12 @@ def rules(site: Site, account: Account) -> list[tuple[str, str]]:
         # Staff act through the web (issue 14): presses as each counter, on that counter's
         # exact leaf (the queue's request-id dedupe makes a resend harmless), their refusals,
         # and the supervisors' commands to the queue (answered on reply/web/, see own_patterns).
-        # Booking requests (issue 15): the NIK only as its HMAC, answered on reply/web/#.
+        # Booking requests (issue 15): the NIK only as its HMAC, answered on reply/web/#;
+        # ``status`` reads what became of a booking (its ticket after check-in).
         counters = list(site.counters)
         return ([("write", t.counter_press(c)) for c in counters]
                 + [("write", t.cmnd("queue", c)) for c in WEB_COMMANDS]
-                + [("write", t.booking_request("book")), ("write", t.booking_request("cancel"))]
+                + [("write", t.booking_request(op)) for op in ("book", "cancel", "status")]
                 + [("read", topic) for topic in reads + [t.ticket]]
                 + [("read", t.error(f"counter-{c}")) for c in counters])
     if account.role == "board":

@@ -2,7 +2,7 @@
 each service's remaining online places out (retained).
 
     bookings = QueueBookings(service)        # the queue service builds it
-    bookings.handles(topic)                  # booking/book, booking/cancel, kiosk/<id>/checkin
+    bookings.handles(topic)      # booking/book, booking/cancel, booking/status, kiosk/<id>/checkin
 
 Topics (docs/mqtt-api.md, "Bookings"):
 
@@ -10,6 +10,8 @@ Topics (docs/mqtt-api.md, "Bookings"):
   broker's ACL); it sends the NIK's HMAC and last 4 digits, never the NIK. Answers go to the
   request's response topic (``reply/web/...``); refusals carry a ``code`` and ``message``
   ``{"id", "en"}``.
+- ``booking/status`` ``{"id", "code"}`` (``web`` only): a booking's status, read-only, answered
+  on the response topic with nothing personal in it (see :meth:`QueueBookings.status`);
 - ``kiosk/<id>/checkin`` ``{"code", "id", "nik_last4"?}``: answered like a take, with a
   ``ticket`` event carrying the ``booking`` code, or an error (``unknown``, ``too_early``,
   ``expired``, ``used``) on ``error/kiosk-<id>``.
@@ -22,23 +24,38 @@ day; the snapshot is rewritten at once so neither lingers there.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
 
 from antrian.opening import booking_rules
 from mqtt import schemas, validate
 from mqtt.queue_edge import Refused
 from ticketing import decide
 from ticketing import events as ev
-from ticketing.booking import (Book, BookingRefused, BookingRules, CancelBooking, CheckIn, ExpireBookings,
-                               clean_code, new_code, open_on, remaining, window)
+from ticketing.booking import (BOOKED, CHECKED_IN, EXPIRED, Book, BookingRefused, BookingRules,
+                               CancelBooking, CheckIn, ExpireBookings, clean_code, new_code,
+                               open_on, remaining, window)
 
 if TYPE_CHECKING:
     from mqtt.service import Outbox, QueueService
 
 log = logging.getLogger(__name__)
+
+CANCELLED = "cancelled"
+# How far back the log is read for cancellations still worth telling: a cancellation happens at
+# most ``days_ahead`` (<= 90) before its day and is told ``keep_days`` (<= 366) after it.
+CANCELLED_LOOKBACK_DAYS = 460
+
+
+class StatusRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """The web's question on ``booking/status``: what became of this booking?"""
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    code: Annotated[str, msgspec.Meta(max_length=64)]
 
 
 class QueueBookings:
@@ -49,21 +66,27 @@ class QueueBookings:
         self.topics = service.topics
         self.rules = booking_rules(service.site)     # replaced by a reload (queue_commands)
         self._published_day: str | None = None
+        # code -> (service, day, session, keep_until) of cancelled bookings: the state forgets
+        # them at once (their place is free), the status still tells the visitor. Read from the
+        # log on the first status request, then kept up to date by :meth:`after`.
+        self._cancelled: dict[str, tuple[str, str, str, str]] | None = None
 
     @property
     def subscriptions(self) -> list[str]:
         return [self.topics.booking_request("book"), self.topics.booking_request("cancel"),
-                self.topics.kiosk_checkin()]
+                self.topics.booking_request("status"), self.topics.kiosk_checkin()]
 
     def handles(self, topic: str) -> bool:
         levels = self.topics.parse(topic)
-        return (levels in (["booking", "book"], ["booking", "cancel"])
+        return (levels in (["booking", "book"], ["booking", "cancel"], ["booking", "status"])
                 or (len(levels) == 3 and levels[0] == "kiosk" and levels[2] == "checkin"))
 
     # -- requests -------------------------------------------------------------------------------
 
     def request(self, topic: str, payload: bytes, message: Any, now: float, out: "Outbox") -> None:
         s = self.service
+        if topic == self.topics.booking_request("status"):
+            return self._answer_status(payload, message, now, out)
         try:
             source, command, rid = self._command(topic, payload, now)
         except Refused as e:
@@ -138,6 +161,87 @@ class QueueBookings:
                                nik_last4=body.nik_last4,
                                offered=edge.site.kiosks[kiosk].services), body.id
 
+    # -- status: a read, no event -------------------------------------------------------------
+
+    def _answer_status(self, payload: bytes, message: Any, now: float, out: "Outbox") -> None:
+        """Answer ``booking/status`` on the web's reply topic. An unknown code gets a quiet
+        ``unknown`` (no error topic, no log line naming the code: codes are the visitors'
+        secrets, and a guess must look like any other miss)."""
+        s = self.service
+        try:
+            body = schemas.decode_booking(payload, StatusRequest)
+        except schemas.BadMessage as e:
+            return s._refuse(out, "web", message, "bad_request", str(e),
+                             schemas.request_id_of(payload))
+        if not s.edge.reply_to(message, "web"):
+            return
+        data = self.status(clean_code(body.code), now)
+        if data is None:
+            reply = schemas.encode(schemas.Error(
+                error="no such booking", id=body.id, code="unknown",
+                message={"id": "Pemesanan tidak ditemukan", "en": "no such booking"}))
+        else:
+            reply = schemas.encode({"ok": True, "id": body.id, "data": data})
+        out.replies.append((message, reply))
+
+    def status(self, code: str | None, now: float) -> dict[str, Any] | None:
+        """What became of a booking: ``booked``, ``checked_in`` (with its ``ticket``),
+        ``cancelled`` or ``expired``; None for a code that is not (or no longer) a booking.
+        Nothing personal: no NIK digest, no last 4 digits, no phone."""
+        if code is None:
+            return None
+        b = self.service.state.bookings.get(code)
+        if b is not None:
+            status = b.status
+            if status == BOOKED and now >= b.checkin_until:
+                status = EXPIRED      # the next tick (<= 5 s) will say so in the log too
+            answer = {"code": code, "service": b.service, "day": b.day, "session": b.session,
+                      "status": status, "start": b.start, "checkin_from": b.checkin_from,
+                      "checkin_until": b.checkin_until}
+            if b.status == CHECKED_IN:
+                answer["ticket"] = b.ticket
+            return answer
+        found = self.cancelled(now).get(code)
+        today = self.service.edge.local(now).date().isoformat()
+        if found is None or found[3] < today:
+            return None                # never booked, purged, or cancelled long ago: all alike
+        sid, day, session, _ = found
+        answer = {"code": code, "service": sid, "day": day, "session": session,
+                  "status": CANCELLED, "start": None, "checkin_from": None,
+                  "checkin_until": None}
+        rules = self.rules.get(sid)
+        place = rules.session(session) if rules else None
+        if place is not None:
+            w = window(rules, place, date.fromisoformat(day), self.service.site.tz)
+            answer.update(start=w.start, checkin_from=w.checkin_from,
+                          checkin_until=w.checkin_until)
+        return answer
+
+    def cancelled(self, now: float) -> dict[str, tuple[str, str, str, str]]:
+        if self._cancelled is None:
+            self._cancelled = {}
+            today = self.service.edge.local(now).date()
+            since = (today - timedelta(days=CANCELLED_LOOKBACK_DAYS)).isoformat()
+            rows = self.service.store.db.execute(
+                "SELECT data FROM events WHERE day >= ? AND type = 'booking_cancelled'", (since,))
+            for (data,) in rows:
+                try:
+                    e = json.loads(data)
+                    self._remember_cancelled(e["code"], e["service"], e["for_day"], e["session"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+        return self._cancelled
+
+    def _remember_cancelled(self, code: str, sid: str, day: str, session: str) -> None:
+        rules = self.rules.get(sid)
+        keep = rules.keep_days if rules else BookingRules().keep_days
+        try:
+            until = (date.fromisoformat(day) + timedelta(days=keep)).isoformat()
+        except ValueError:
+            return
+        assert self._cancelled is not None
+        self._cancelled[code] = (sid, day, session, until)
+
     # -- after the events: personal data out of the log, places out ----------------------------
 
     def after(self, events: tuple, out: "Outbox", now: float) -> None:
@@ -148,6 +252,8 @@ class QueueBookings:
         for e in events:
             if isinstance(e, (ev.Booked, ev.BookingCancelled)):
                 touched.add(e.service)
+            if isinstance(e, ev.BookingCancelled) and self._cancelled is not None:
+                self._remember_cancelled(e.code, e.service, e.for_day, e.session)
             if isinstance(e, (ev.BookingCancelled, ev.CheckedIn)):
                 ended.append(e.code)
             elif isinstance(e, ev.BookingsExpired):
@@ -181,6 +287,9 @@ class QueueBookings:
             self.after(decision.events, out, now)
         if self._published_day != today.isoformat():
             self.publish_all(now, out)
+            if self._cancelled:       # once a day: forget cancellations past their keeping
+                self._cancelled = {c: v for c, v in self._cancelled.items()
+                                   if v[3] >= today.isoformat()}
 
     def publish_all(self, now: float, out: "Outbox") -> None:
         self._published_day = self.service.edge.local(now).date().isoformat()

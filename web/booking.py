@@ -10,6 +10,10 @@ Routes:
   online places, from the queue's retained ``booking/<service>/slots``;
 - ``POST /api/v1/bookings`` ``{"service", "day", "session", "nik", "phone"?}`` -> 201;
 - ``DELETE /api/v1/bookings/<code>`` ``{"nik_last4"}`` -> 200;
+- ``GET /api/v1/bookings/<code>``: what became of the booking (``booking/status``, asked of the
+  queue service): its status and window, and once checked in its ticket with the slip's key, so
+  the booking page can follow the ticket and offer "Ingatkan saya". The code is the visitor's
+  secret: no personal data in the answer, one 404 for anything that is not a live booking;
 - ``GET /api/v1/bookings/<code>/qr.svg``: the code as a QR code (what a kiosk's scanner reads).
 
 The NIK stops here: it is checked (:func:`ticketing.booking.check_nik`), turned into its HMAC
@@ -35,12 +39,18 @@ from aiohttp import web
 
 from mqtt.topics import Topics
 from ticketing.booking import (BadNik, booking_secret, check_nik, clean_code, nik_digest)
+from ticketing.keys import ticket_key
 from web.http import client_key, refusal, same_origin
 
 log = logging.getLogger(__name__)
 
 REPLY_TIMEOUT = 5.0          # s: the queue answers in milliseconds; longer means it is away
 PER_MINUTE = 10              # booking changes per address a minute (typos included)
+# Status reads per address a minute: a booking page asks at most every 10 s (6 a minute), so a
+# few phones behind one address fit; a guesser gets one try in 2 s against 32^8 = 2^40 codes.
+STATUS_PER_MINUTE = 30
+STATUS_FIELDS = ("code", "service", "day", "session", "status", "start", "checkin_from",
+                 "checkin_until")
 PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 STATUS = {"bad_nik": 400, "bad_request": 400, "duplicate": 409, "full": 409, "closed": 410,
           "blocked": 403, "not_bookable": 404, "unknown": 404, "used": 409, "expired": 410,
@@ -68,7 +78,9 @@ class BookingHttp:
         self._ids = itertools.count(1)
         self._prefix = f"{int(time.time() * 1000):x}"
         self._recent: dict[str, list[float]] = {}
-        self.figures_ = {"bookings": 0, "cancellations": 0, "refused": 0}
+        self._reads: dict[str, list[float]] = {}
+        self.figures_ = {"bookings": 0, "cancellations": 0, "refused": 0, "status_reads": 0,
+                         "status_unknown": 0}
 
     def routes(self, r: web.UrlDispatcher) -> None:
         r.add_get("/booking", self.page)
@@ -77,6 +89,7 @@ class BookingHttp:
         r.add_get(r"/api/v1/services/{service:[a-z0-9\-]{1,40}}/slots", self.api_slots)
         r.add_post("/api/v1/bookings", self.api_book)
         r.add_delete(r"/api/v1/bookings/{code:[A-Za-z0-9\-]{1,20}}", self.api_cancel)
+        r.add_get(r"/api/v1/bookings/{code:[^/]{1,64}}", self.api_status)
         r.add_get(r"/api/v1/bookings/{code:[A-Za-z0-9\-]{1,20}}/qr.svg", self.api_qr)
 
     # -- MQTT in (on the event loop) -------------------------------------------------------------
@@ -153,15 +166,17 @@ class BookingHttp:
         return web.Response(body=msgspec.json.encode(body),
                             headers={**JSON, "Cache-Control": "public, max-age=2"})
 
-    def _limited(self, request: web.Request) -> bool:
+    def _limited(self, request: web.Request, seen: dict[str, list[float]] | None = None,
+                 per_minute: int = PER_MINUTE) -> bool:
+        seen = self._recent if seen is None else seen
         now = self.app.clock()
         key = client_key(request)
-        if len(self._recent) > 10_000:
-            self._recent.clear()
-        recent = [t for t in self._recent.get(key, []) if now - t < 60]
+        if len(seen) > 10_000:
+            seen.clear()
+        recent = [t for t in seen.get(key, []) if now - t < 60]
         recent.append(now)
-        self._recent[key] = recent
-        return len(recent) > PER_MINUTE
+        seen[key] = recent
+        return len(recent) > per_minute
 
     async def _body(self, request: web.Request) -> dict | None:
         try:
@@ -228,6 +243,33 @@ class BookingHttp:
         self.figures_["cancellations"] += 1
         return web.Response(body=msgspec.json.encode({"code": code, "cancelled": True}),
                             headers=JSON)
+
+    async def api_status(self, request: web.Request) -> web.Response:
+        """The booking page's question: what became of my booking? Asked of the queue service
+        (it owns bookings); the web keeps none."""
+        if self._limited(request, self._reads, STATUS_PER_MINUTE):
+            return _refuse(429, "rate_limited", "too many requests; wait a minute",
+                           "Terlalu banyak permintaan; tunggu satu menit")
+        self.figures_["status_reads"] += 1
+        code = clean_code(request.match_info["code"])
+        answer = (await self._request("status", {"code": code}) if code is not None
+                  else {"ok": False, "code": "unknown"})
+        if not answer.get("ok"):
+            if answer.get("code") != "unknown":
+                return self._refused(answer)
+            # Never booked, malformed, purged: one answer, so a guess learns nothing more.
+            self.figures_["status_unknown"] += 1
+            return _refuse(404, "unknown", "no such booking (or no longer kept)",
+                           "Pemesanan tidak ditemukan (atau sudah dihapus)")
+        data = answer.get("data") or {}
+        out = {k: data.get(k) for k in STATUS_FIELDS}
+        ticket = data.get("ticket")
+        if out["status"] == "checked_in" and isinstance(ticket, str) and out["day"]:
+            # The slip's key, as its QR code carries it: whoever holds the booking's code is
+            # the visitor who holds the slip, and the key lets the page ask for push or text.
+            key = ticket_key(self.app.ticket_secret, self.app.site.site, out["day"], ticket)
+            out.update(ticket=ticket, key=key, ticket_url=f"/t/{ticket}?d={out['day']}&k={key}")
+        return web.Response(body=msgspec.json.encode(out), headers=JSON)
 
     def _refused(self, answer: dict) -> web.Response:
         self.figures_["refused"] += 1

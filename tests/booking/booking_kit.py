@@ -1,18 +1,34 @@
-"""A building with bookings, for the booking tests: the queue service in-process (a recording
-connection passed to its constructor) and the site TOML with a [booking] table."""
+"""Buildings with bookings, for the booking tests.
+
+- :class:`Building`: the queue service in-process (a recording connection passed to its
+  constructor) and the site TOML with a [booking] table, at a chosen local time.
+- :class:`Mall`: real processes on a private Mosquitto (``antrian serve``, and on request
+  ``antrian web`` and a keypad kiosk ``antrian kiosk --keys`` printing to a file), with a session
+  that starts in three minutes wherever it is daytime now (:func:`site_text`).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import datetime
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from antrian import config
+from antrian.devbroker import stop_process
 from mqtt.service import QueueService
 from mqtt.store import Store
 from ops.ops_kit import RecordingConnection
-from support.site import SMALL_SITE
+from support.broker import Mosquitto
+from support.queue import QueueProcess
+from support.site import ROOT, SMALL_SITE
+from support.waiting import wait_for
+from support.webprocess import start_web
 from ticketing.booking import booking_secret, nik_digest
 
 JKT = ZoneInfo("Asia/Jakarta")
@@ -79,6 +95,14 @@ class Building:
                   response=f"{B}/reply/web/{rid}")
         return self.conn.replied[-1][1]
 
+    def status(self, code: str) -> dict:
+        """The answer to the web's ``booking/status`` question."""
+        rid = f"s{self.n + 1}"
+        self.send("booking/status", {"id": rid, "code": code}, response=f"{B}/reply/web/{rid}")
+        topic, body = self.conn.replied[-1]
+        assert topic == f"{B}/reply/web/{rid}"
+        return body
+
     def checkin(self, code: str, kiosk="k1", **extra) -> dict:
         """The ticket event or the error the kiosk gets."""
         before = len(self.conn.sent)
@@ -94,3 +118,136 @@ class Building:
     def remaining(self, day="2026-12-01", session="08:00-10:00") -> int:
         d = next(d for d in self.slots()["days"] if d["day"] == day)
         return next(s["remaining"] for s in d["sessions"] if s["session"] == session)
+
+
+# -- real processes ------------------------------------------------------------------------------
+
+ZONES = ("Asia/Jakarta", "Europe/London", "America/New_York", "Pacific/Auckland",
+         "Asia/Kolkata", "America/Los_Angeles")
+
+
+def daytime_zone() -> tuple[str, datetime]:
+    """A time zone where it is daytime now, so today's session ends before midnight."""
+    for name in ZONES:
+        local = datetime.now(ZoneInfo(name))
+        if 6 <= local.hour < 20:
+            return name, local
+    raise AssertionError("no daytime zone")
+
+
+def site_text(port: int) -> tuple[str, str]:
+    """The small site with one ktp session starting in 3 minutes (check-in open now), two
+    online places; and that session's label."""
+    zone, local = daytime_zone()
+    start = (local + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    session = f"{start:%H:%M}-{start + timedelta(hours=2):%H:%M}"
+    text = SMALL_SITE.format(port=port).replace('"Asia/Jakarta"', f'"{zone}"') + f"""
+[booking]
+per_session = 2
+close_minutes = 0
+checkin_before_minutes = 30
+
+[booking.agency."Disdukcapil"]
+sessions = ["{session}"]
+"""
+    return text, session
+
+
+def dev_secret(site: str) -> bytes:
+    """The ticket secret of a site without a secrets file (antrian.config.ticket_secret)."""
+    return hashlib.sha256(f"antrian-development-ticket-key:{site}".encode()).digest()
+
+
+def _reply(topic: str):
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+    props = Properties(PacketTypes.PUBLISH)
+    props.ResponseTopic = topic
+    return props
+
+
+class Mall:
+    """Mosquitto and ``antrian serve``; ``web=True`` adds ``antrian web``, ``kiosk=True`` the
+    keypad kiosk ``k1`` (its paper in ``tickets``, its screen in ``kiosk_log``).
+
+        with Mall(tmp_path, web=True, kiosk=True) as mall:
+            code = mall.book("3275014107850007")
+            mall.type_at_kiosk(f"b{code}0007")
+            mall.printed("A001")
+    """
+
+    def __init__(self, tmp_path: Path, *, web: bool = False, kiosk: bool = False):
+        self.tmp = tmp_path
+        self.broker = self.queue = self.web = self.kiosk = None
+        self.tickets, self.kiosk_log = tmp_path / "tickets.bin", tmp_path / "kiosk.log"
+        try:
+            self.broker = Mosquitto(tmp_path).start()
+            text, self.session = site_text(self.broker.port)
+            self.site_file = tmp_path / "site.toml"
+            self.site_file.write_text(text)
+            self.queue = QueueProcess(self.site_file, tmp_path / "queue.db", self.broker).start()
+            if web:
+                self.web = start_web(self.site_file, tmp_path)
+            if kiosk:
+                self.kiosk = subprocess.Popen(
+                    [sys.executable, "-m", "antrian", "kiosk", "--config", str(self.site_file),
+                     "--kiosk", "k1", "--keys", "--printer", f"file:{self.tickets}",
+                     "--store", str(tmp_path / "k1.db")],
+                    cwd=ROOT, stdin=subprocess.PIPE, stdout=self.kiosk_log.open("ab"),
+                    stderr=subprocess.STDOUT)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> "Mall":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.kiosk is not None:
+            stop_process(self.kiosk)
+            self.kiosk = None
+        if self.web is not None:
+            self.web.stop()
+            self.web = None
+        if self.queue is not None:
+            self.queue.close()
+            self.queue = None
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+
+    @property
+    def today(self) -> str:
+        return datetime.now(self.queue.site.tz).date().isoformat()
+
+    def book(self, nik: str) -> str:
+        """A booking of today's session over MQTT, as the web sends it; its code."""
+        rid = f"b-{uuid.uuid4().hex[:8]}"
+        self.queue.watcher.publish(f"{self.queue.base}/booking/book", {
+            "id": rid, "service": "ktp", "day": self.today, "session": self.session,
+            "nik_hash": nik_digest(booking_secret(dev_secret("test")), nik),
+            "nik_last4": nik[-4:]}, properties=_reply(f"{self.queue.base}/reply/web/{rid}"))
+        _, answer = self.queue.watcher.wait_for(lambda t, b: t.endswith(f"/reply/web/{rid}"),
+                                                what="the booking's answer")
+        assert answer["ok"], answer
+        return answer["data"]["code"]
+
+    def kiosk_online(self) -> None:
+        self.queue.watcher.wait_for(
+            lambda t, b: t.endswith("/tele/kiosk-k1/lwt") and b == b"online", timeout=15,
+            what="kiosk online")
+
+    def type_at_kiosk(self, keys: str) -> None:
+        """Keys on the kiosk's keypad (``b`` starts a check-in: the code, then 4 digits)."""
+        self.kiosk.stdin.write(keys.encode())
+        self.kiosk.stdin.flush()
+
+    def printed(self, ticket: str, timeout: float = 10) -> None:
+        wait_for(lambda: self.tickets.exists() and ticket.encode() in self.tickets.read_bytes(),
+                 timeout, what=f"{ticket} printed")
+
+    def files_holding(self, secret: bytes) -> list[Path]:
+        return [p for p in self.tmp.rglob("*") if p.is_file() and secret in p.read_bytes()]

@@ -6,29 +6,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import pytest
 
-from support.broker import Mosquitto
-from support.queue import QueueProcess
-from support.site import SMALL_SITE
-from support.webprocess import start_web
+from booking.booking_kit import Mall
 
 NIK = "3275014107850007"        # Bekasi, a woman born 1 July 1985
 PHONE = "081377778888"
-ZONES = ("Asia/Jakarta", "Europe/London", "America/New_York", "Pacific/Auckland",
-         "Asia/Kolkata", "America/Los_Angeles")
-
-
-def daytime_zone() -> tuple[str, datetime]:
-    """A time zone where it is daytime now, so today's session ends before midnight."""
-    for name in ZONES:
-        local = datetime.now(ZoneInfo(name))
-        if 6 <= local.hour < 20:
-            return name, local
-    raise AssertionError("no daytime zone")
 
 
 def delete(web, path: str, body: dict) -> tuple[int, dict]:
@@ -44,34 +29,10 @@ def delete(web, path: str, body: dict) -> tuple[int, dict]:
         return e.code, json.loads(e.read())
 
 
-def site_text(port: int) -> tuple[str, str]:
-    zone, local = daytime_zone()
-    start = (local + timedelta(minutes=3)).replace(second=0, microsecond=0)
-    session = f"{start:%H:%M}-{start + timedelta(hours=2):%H:%M}"
-    text = SMALL_SITE.format(port=port).replace('"Asia/Jakarta"', f'"{zone}"') + f"""
-[booking]
-per_session = 2
-close_minutes = 0
-checkin_before_minutes = 30
-
-[booking.agency."Disdukcapil"]
-sessions = ["{session}"]
-"""
-    return text, session
-
-
 @pytest.fixture
 def mall(tmp_path):
-    broker = Mosquitto(tmp_path).start()
-    text, session = site_text(broker.port)
-    site_file = tmp_path / "site.toml"
-    site_file.write_text(text)
-    queue = QueueProcess(site_file, tmp_path / "queue.db", broker).start()
-    web = start_web(site_file, tmp_path)
-    yield queue, web, session, tmp_path
-    web.stop()
-    queue.close()
-    broker.stop()
+    with Mall(tmp_path, web=True) as m:
+        yield m.queue, m.web, m.session, tmp_path
 
 
 def test_book_check_in_at_a_kiosk_and_be_called_without_the_nik_anywhere(mall):

@@ -71,7 +71,7 @@ def test_a_counter_may_publish_only_its_own_press_and_a_board_nothing(tmp_path):
         [f"topic write {B}/counter/{c}/press" for c in ("1", "2", "3")]
         + [f"topic write {B}/cmnd/queue/{c}" for c in ("open", "close", "assign", "message",
                                                         "reset")]
-        + [f"topic write {B}/booking/book", f"topic write {B}/booking/cancel"])
+        + [f"topic write {B}/booking/{op}" for op in ("book", "cancel", "status")])
     # No account, not even the queue or a technician, reads the whole site (others' replies).
     assert not any(line.endswith((f"{B}/#", f"{B}/reply/#")) and "read" in line
                    for line in acl.splitlines())
