@@ -308,14 +308,14 @@ class QueueBookings:
         s = self.service
         rules = self.rules[sid]
         today = s.edge.local(now).date()
-        mine = {code: b for code, b in s.state.bookings.items() if b.service == sid}
         days = []
         for n in range(rules.days_ahead + 1):
             day = today + timedelta(days=n)
             is_open = open_on(s.edge.rules.get(sid), day)
             sessions = []
             if is_open:
-                for place in remaining(mine, rules, sid, day.isoformat()):
+                for place in remaining(s.state.booking_index, rules, sid,
+                                           day.isoformat()):
                     w = window(rules, rules.session(place["session"]), day, s.site.tz)
                     sessions.append({**place, "start": w.start, "checkin_from": w.checkin_from,
                                      "checkin_until": w.checkin_until,

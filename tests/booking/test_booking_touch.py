@@ -11,15 +11,12 @@ import time
 import pytest
 
 from antrian import config as site_config
-from booking.test_booking_kiosk import book
-from booking.test_booking_live import site_text
+from booking.booking_kit import Mall, site_text
 from hardware.config import kiosk_config
 from hardware.touch import COLOURS, TouchScreen, group_by_agency, layout
 from hardware.touch_checkin import (BUSY_TEXT, CODE, DEFAULT_DPI, DONE, ERROR, NIK, SENDING,
                                     WAITING, CheckinFlow, CheckinView, Key, checkin_layout,
                                     field_text, keyboard_rows, target_px)
-from support.broker import Mosquitto
-from support.queue import QueueProcess
 from support.site import ROOT
 from support.waiting import wait_for
 from ticketing.booking import CODE_ALPHABET, CODE_LEN
@@ -286,12 +283,9 @@ def test_a_booked_visitor_types_the_code_on_the_touch_screen_and_gets_a_printed_
     from hardware.kiosk_app import KioskApp
     from hardware.printer import MemoryPrinter
 
-    broker = Mosquitto(tmp_path).start()
-    text, session = site_text(broker.port)
-    site_file = tmp_path / "site.toml"
-    site_file.write_text(text)
-    queue = QueueProcess(site_file, tmp_path / "queue.db", broker).start()
-    site = site_config.load(site_file)
+    mall = Mall(tmp_path)
+    queue = mall.queue
+    site = site_config.load(mall.site_file)
     cfg = dataclasses.replace(kiosk_config(site, "k1"), store=tmp_path / "k1.db")
     printer = MemoryPrinter()
     app = KioskApp(site, cfg, printer=printer, touch=True, screen_size=(1280, 800))
@@ -303,8 +297,8 @@ def test_a_booked_visitor_types_the_code_on_the_touch_screen_and_gets_a_printed_
     runner.start()
     taps = Taps(app)
     try:
-        typed = book(queue, session, "3275014107850007")
-        scanned = book(queue, session, "3275014107850015")
+        typed = mall.book("3275014107850007")
+        scanned = mall.book("3275014107850015")
         wait_for(lambda: app.kiosk.mode == "steady" and app.touch.layout is not None, 15,
                  what="touch kiosk ready")
 
@@ -368,6 +362,5 @@ def test_a_booked_visitor_types_the_code_on_the_touch_screen_and_gets_a_printed_
         app.stop()
         runner.join(10)
         app.close()
-        queue.close()
-        broker.stop()
+        mall.close()
     assert not runner.is_alive()
