@@ -245,6 +245,7 @@ class Board(Drawing):
         if self.announcer:
             self.announcer.poll(time.monotonic())
         if self.ready and self._hold is None and time.monotonic() >= self._trim_at:
+            self.renderer.fonts.forget_glyphs()
             give_back_memory()
             self._trim_at = time.monotonic() + TRIM_EVERY
         self._check_ready()

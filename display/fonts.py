@@ -1,4 +1,4 @@
-"""System fonts (Debian's DejaVu, else Noto), each face and size loaded once.
+"""System fonts (Debian's DejaVu, else Noto), each face and size up to ``KEEP_PX`` loaded once.
 
     fonts = Fonts()
     fonts.get("bold", 120).size("A012")
@@ -15,6 +15,12 @@ from pathlib import Path
 import pygame
 
 log = logging.getLogger(__name__)
+
+# SDL_ttf keeps every glyph it has drawn as a bitmap inside its font object: a ticket at 390 px
+# (a 4K board) holds 3-4 MB of them, and a 4K board's four sizes above 200 px held 8-15 MB.
+# Larger fonts are opened for each use and closed with it instead: 0.2-0.5 ms per text, which
+# the renderer's text cache pays once per new text (measured, see docs/display.md).
+KEEP_PX = 200
 
 FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/noto"),
              Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/TTF"),
@@ -39,7 +45,7 @@ def find_face(face: str, dirs: list[Path] = FONT_DIRS) -> Path | None:
 
 
 class Fonts:
-    """Font objects by (face, pixel size), created on first use and kept."""
+    """Font objects by (face, pixel size), created on first use and kept up to ``KEEP_PX``."""
 
     def __init__(self, dirs: list[Path] = FONT_DIRS):
         if not pygame.font.get_init():
@@ -59,5 +65,13 @@ class Fonts:
             font = pygame.font.Font(str(path) if path else None, key[1])
             if path is None and "bold" in face:
                 font.set_bold(True)
-            self._cache[key] = font
+            if key[1] <= KEEP_PX:
+                self._cache[key] = font
         return font
+
+    def forget_glyphs(self) -> None:
+        """Drop the glyph bitmaps the kept fonts hold (setting a font's size again flushes its
+        cache in SDL_ttf): 4-6 MB at 4K once service names have been drawn, while the texts
+        themselves stay in the renderer's cache. The next new text draws its glyphs again."""
+        for font in self._cache.values():
+            font.point_size = font.point_size
