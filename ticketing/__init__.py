@@ -9,19 +9,37 @@ event in). Events are frozen dataclasses (:mod:`ticketing.events`); the queue se
 each before it publishes anything, and replays them after a restart.
 """
 
-from ticketing import events
-from ticketing.commands import Assign, Press, ResetLine, Rollover, Take, Tick
-from ticketing.day import service_day
-from ticketing.errors import (BadRequest, Closed, NotAllowed, QueueError, Stale, TooSoon,
-                              UnknownCounter, UnknownService, UnknownTicket)
-from ticketing.fold import apply, waiting_order
-from ticketing.model import Action, CounterNow, Line, QueueState, Status, Ticket
-from ticketing.rules import handle
-from ticketing.service import Decision, Touched, decide
+import importlib
 
-__all__ = [
-    "QueueError", "BadRequest", "Closed", "NotAllowed", "Stale", "TooSoon", "UnknownCounter",
-    "UnknownService", "UnknownTicket", "Action", "Status", "CounterNow", "Line", "QueueState",
-    "Ticket", "Assign", "Press", "ResetLine", "Rollover", "Take", "Tick", "apply", "handle",
-    "decide", "Decision", "Touched", "events", "waiting_order", "service_day",
-]
+# Re-exported lazily (PEP 562): ``from ticketing.model import Action`` in a board or a kiosk
+# loads that module alone, not the rules and their hundred dataclasses (6 MB of generated
+# methods that only the queue service runs).
+_EXPORTS = {
+    "events": None,
+    "Assign": "commands", "Press": "commands", "ResetLine": "commands", "Rollover": "commands",
+    "Take": "commands", "Tick": "commands",
+    "service_day": "day",
+    "BadRequest": "errors", "Closed": "errors", "NotAllowed": "errors", "QueueError": "errors",
+    "Stale": "errors", "TooSoon": "errors", "UnknownCounter": "errors",
+    "UnknownService": "errors", "UnknownTicket": "errors",
+    "apply": "fold", "waiting_order": "fold",
+    "Action": "model", "CounterNow": "model", "Line": "model", "QueueState": "model",
+    "Status": "model", "Ticket": "model",
+    "handle": "rules",
+    "Decision": "service", "Touched": "service", "decide": "service",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'ticketing' has no attribute {name!r}")
+    where = _EXPORTS[name]
+    value = (importlib.import_module(f"ticketing.{name}") if where is None
+             else getattr(importlib.import_module(f"ticketing.{where}"), name))
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
