@@ -16,8 +16,8 @@ import pygame
 
 log = logging.getLogger(__name__)
 
-# SDL_ttf keeps every glyph it has drawn as a bitmap inside its font object: a ticket at 390 px
-# (a 4K board) holds 3-4 MB of them, and a 4K board's four sizes above 200 px held 8-15 MB.
+# SDL_ttf keeps every glyph it has drawn as a bitmap inside its font object: a 4K board's four
+# sizes above 200 px (240-390 px) held 6.3 MB once tickets and counter names had been drawn.
 # Larger fonts are opened for each use and closed with it instead: 0.2-0.5 ms per text, which
 # the renderer's text cache pays once per new text (measured, see docs/display.md).
 KEEP_PX = 200
