@@ -15,6 +15,7 @@ one registry in :mod:`antrian.sections`: ``kiosk[k1]: unknown key 'printr' (did 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tomllib
@@ -353,8 +354,6 @@ def ticket_secret(site: Site) -> bytes:
     secrets file, shared by the queue service (which hands keys out) and the web (which checks
     them). Without a secrets file, a development secret derived from the site's name, logged as
     such: a building with a secrets file but no ticket key is refused."""
-    import hashlib   # here: a board without TLS keeps OpenSSL out (display.lean)
-
     found = _secrets(site)
     if found is None:
         _log.warning("no secrets file: ticket keys use a development secret (not for a building)")

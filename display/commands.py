@@ -73,12 +73,9 @@ def add_commands(subparsers) -> None:
 
 def run_display(args) -> int:
     from antrian.config import load
-    from display.lean import leave_out_openssl
-    site = load(args.config)
-    if not site.broker.tls:
-        leave_out_openssl()
     from display.app import main
     from display.config import board_config, counter_display_config
+    site = load(args.config)
     if args.counter:
         board = counter_display_config(site, args.counter)
     else:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -137,7 +138,6 @@ class Connection:
         if user:
             self.client.username_pw_set(user, password)
         if self.broker.tls:
-            import ssl   # here, not at the top: a plain-TCP board leaves OpenSSL out (display.lean)
             self.client.tls_set(ca_certs=self.broker.ca_file, cert_reqs=ssl.CERT_REQUIRED)
         if presence:
             self.client.will_set(self.topics.lwt(component), b"offline", qos=1, retain=True)

@@ -11,17 +11,12 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from antrian import config as siteconfig
+from mqtt.client import Connection
+from mqtt.consumer import RequestError, Requester, connect
 from mqtt.topics import Topics
 from ticketing.model import Action
-
-if TYPE_CHECKING:
-    from mqtt.client import Connection
-
-# The MQTT client (paho, and with it OpenSSL) is imported by the commands that connect, not by
-# building the parser: ``antrian display`` decides first whether it needs TLS (display.lean).
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +79,6 @@ def cli_connection(site, subscriptions: list[str] = (), on_message=None, *,
     supervisor's account for takes and presses) or, with ``console`` (``antrian status``) or
     where the secrets file has no ``cli``, the technician's (``ops``, ``ops-<name>``). A random
     client id: two technicians' commands never collide."""
-    from mqtt.client import Connection
-
     creds = None if console else siteconfig.credentials(site, "cli")
     if creds is None and site.broker.secrets:
         creds = siteconfig.console_credentials(site)
@@ -103,8 +96,6 @@ def ask(site, topic: str, body: dict, timeout: float, what: str, *, answers: lis
     the counter's state), never on a reply tree of ours (it replies only to the sender's own:
     the kiosk's, the counter's), so the answer is the first message on ``answers`` for which
     ``match(topic, body)`` holds."""
-    from mqtt.consumer import RequestError, Requester
-
     def found(t: str, payload: bytes) -> bool:
         try:
             answer = json.loads(payload)
@@ -170,8 +161,6 @@ def _print_answer(answer: dict | None) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from mqtt.consumer import RequestError, connect
-
     site = siteconfig.load(args.config)
     topics = Topics(site.site)
     services: dict[str, dict] = {}

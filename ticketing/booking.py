@@ -20,6 +20,8 @@ can jump a walk-in per session, which bounds what a walk-in can lose (bench/book
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -136,13 +138,11 @@ def _is_date(y: int, m: int, d: int) -> bool:
 def booking_secret(ticket_secret: bytes) -> bytes:
     """The key of NIK digests, derived from the site's ticket secret under its own label, so
     one secret in the secrets file serves both and neither key reveals the other."""
-    import hashlib, hmac   # here: a board reads booking rules and keeps OpenSSL out (display.lean)
     return hmac.new(ticket_secret, b"antrian/booking/nik/v1", hashlib.sha256).digest()
 
 
 def nik_digest(secret: bytes, nik: str) -> str:
     """The NIK's HMAC (128 bits, hex): what is kept instead of the NIK."""
-    import hashlib, hmac
     return hmac.new(secret, b"nik\x1f" + nik.encode(), hashlib.sha256).hexdigest()[:32]
 
 

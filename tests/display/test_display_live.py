@@ -98,9 +98,6 @@ def test_a_press_reaches_the_screen_and_the_loudspeaker(queue, pack, tmp_path):
         status = wait_for(lambda: (s := command(queue, "board-lobby", "status"))["data"]
                           ["announcements"] >= 1 and s, 15)["data"]
         assert status["queue_online"] is True and status["frames"] > 0
-        # no TLS in the site: OpenSSL stays out of the board's memory (display.lean)
-        maps = Path(f"/proc/{board.proc.pid}/maps").read_text()
-        assert "libcrypto" not in maps and "libssl" not in maps
         shot = command(queue, "board-lobby", "screenshot")["data"]
         image = pygame.image.load(io.BytesIO(base64.b64decode(shot["png_base64"])), "s.png")
         assert image.get_size() == (1280, 720)
