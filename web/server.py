@@ -9,8 +9,7 @@ Per request nothing touches the broker and nothing is computed: each change of t
 rebuilt once (``web.public``) into the ready bytes of ``/api/v1/services`` (plain and gzip, with
 its ETag) and one frame for the live stream, which is copied to every listener.
 
-Routes (GET and HEAD only, but for the survey's answers and the managers' login; anything else is
-405):
+Routes (GET and HEAD, but for the POSTs and the DELETE named below; anything else is 405):
 
 - ``/`` and ``/t/<ticket>``: the page (web/static), the second opening on "my ticket";
 - ``/api/v1/services``: every service (``Cache-Control: max-age=2``, ETag, gzip);
@@ -19,10 +18,17 @@ Routes (GET and HEAD only, but for the survey's answers and the managers' login;
   ``message``, ``snapshot``, ``ping``), resumable with ``Last-Event-ID``: ``web.live_stream``;
 - ``/static/<file>``, ``/healthz``;
 - the SKM survey (``/survey/<ticket>``, ``POST /api/v1/survey``, ``/api/v1/skm``):
-  ``web.survey_http``; the manager's pages (``/manage/``, ``/api/v1/manage/...``): ``web.manage``;
-- booking (``/booking``, ``/api/v1/services/<service>/slots``, ``POST /api/v1/bookings``,
-  ``DELETE /api/v1/bookings/<code>``): ``web.booking``;
-- near-turn alerts (``/api/v1/alerts``: Web Push and texts): ``web.alerts_http``.
+  ``web.survey_http``; the manager's pages (``/manage/``, ``/api/v1/manage/...``): ``web.manage``,
+  their ``POST /manage/login`` and ``POST /manage/logout``: ``web.login``;
+- staff (issue 14): the counter page (``/console/``, ``/api/v1/counters[/<counter>]``,
+  ``POST /api/v1/counters/<counter>/press``): ``web.console``; the floor view
+  (``/manage/floor``, ``/api/v1/floor``, ``POST /api/v1/floor/<command>``): ``web.floor``;
+- booking (``/booking``, ``/b/<code>``, ``/api/v1/bookable``,
+  ``/api/v1/services/<service>/slots``, ``POST /api/v1/bookings``, ``GET /api/v1/bookings/<code>``
+  (what became of the booking), ``DELETE /api/v1/bookings/<code>``,
+  ``/api/v1/bookings/<code>/qr.svg``): ``web.booking``;
+- near-turn alerts (``/api/v1/alerts``, ``POST /api/v1/alerts``, ``POST /api/v1/alerts/cancel``:
+  Web Push and texts): ``web.alerts_http``.
 """
 
 from __future__ import annotations
