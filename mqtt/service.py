@@ -9,7 +9,8 @@ rate limit, validation), is put to the pure core (``ticketing.decide``), its eve
 committed to SQLite, and only then are the calls, the issued tickets and the retained state
 published and the MQTT messages acknowledged (manual acks: a request is PUBACKed only once its
 outcome is on disk, so the broker delivers it again if the service dies first; a repeat gets
-its first outcome). Console commands live in :mod:`mqtt.queue_commands`.
+its first outcome). Sending a committed batch lives in :mod:`mqtt.queue_outbox`, console
+commands in :mod:`mqtt.queue_commands`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from dataclasses import replace
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any
 
 from antrian import config as siteconfig
@@ -38,15 +38,15 @@ from mqtt.queue_bookings import QueueBookings
 from mqtt.queue_commands import QueueCommands
 from mqtt.queue_edge import Edge, Limits, Refused
 from mqtt.queue_instance import Instance
+from mqtt.queue_outbox import Outbox, QueuePublisher
 from mqtt.store import Store
 from mqtt.topics import Topics
-from ticketing import Assign, Closed, Rollover, Take, Tick, Touched, decide, service_day
+from ticketing import Assign, Closed, Rollover, Take, Tick, decide, service_day
 from ticketing.estimate import Projection, project, wait_from
 from ticketing.observed import Observed
 from ticketing.events import Called, DayRolled, LinesReset
 from ticketing.fold import waiting_order
 from ticketing.hours import status as opening_status
-from ticketing.keys import ticket_key
 
 log = logging.getLogger(__name__)
 
@@ -64,20 +64,6 @@ COMPONENT = "queue"
 GIL_SWITCH_S = 0.001
 
 __all__ = ["QueueService", "fresh_state", "reconcile", "Outbox"]
-
-
-@dataclass
-class Outbox:
-    """What one batch publishes once its events are committed."""
-    messages: list[tuple[str, bytes, bool]] = field(default_factory=list)
-    # Takes answered in this batch: their ticket messages are built after the batch, so the
-    # building is played forward (the estimate) once per batch, not once per take.
-    tickets: list[tuple[dict, Any, str]] = field(default_factory=list)
-    replies: list[tuple[Any, bytes]] = field(default_factory=list)
-    touched: Touched = field(default_factory=Touched)
-    acks: list[Any] = field(default_factory=list)
-    # console commands run in this batch: answered once the batch is on disk
-    settle: list[tuple[Future, Any, BaseException | None]] = field(default_factory=list)
 
 
 class QueueService:
@@ -103,7 +89,6 @@ class QueueService:
         self.edge = Edge(site, self.topics, limits=limits)
         self.standards = published_standards(site)
         self.secret = ticket_secret if ticket_secret is not None else self._ticket_secret(site)
-        self._statuses: dict[str, dict | None] = {}
         self._next_rules_tick = 0.0
         self._last_busy = 0.0
         self._projection: Projection | None = None
@@ -129,6 +114,7 @@ class QueueService:
                                        on_reload=lambda: self.submit(self.commands.reload))
         self.commands = QueueCommands(self)
         self.bookings = QueueBookings(self)
+        self.publisher = QueuePublisher(self)
         self.conn.subscriptions += self.bookings.subscriptions
         self._rate: deque[tuple[float, int]] = deque()
         self._ready = False
@@ -207,7 +193,7 @@ class QueueService:
             out.touched.services.update(self.state.lines)
             out.touched.counters.update(self.state.counters)
             self.bookings.publish_all(now, out)
-        self._publish(out, now, republish)
+        self.publisher.publish(out, now, republish)
         if republish and not self._ready:
             self._ready = True
             sdnotify.ready(f"serving {len(self.state.lines)} services, day {self.state.day}")
@@ -332,53 +318,8 @@ class QueueService:
         for sid in self.state.lines:
             rules = self.edge.rules.get(sid)
             if rules is not None and not rules.unrestricted:
-                if self._statuses.get(sid) != self.status_of(sid, now):
+                if self.publisher.statuses.get(sid) != self.status_of(sid, now):
                     out.touched.services.add(sid)
-
-    # -- publishing ---------------------------------------------------------------------------
-
-    def _publish(self, out: Outbox, now: float, republish: bool = False) -> None:
-        if not self.conn.connected.is_set() and not out.acks:
-            return  # nothing can go out; a reconnect republishes everything
-        for outcome, message, source in out.tickets:
-            sid = outcome["service"]
-            wait = self.estimate(sid, outcome["ahead"], now) if sid in self.state.lines else None
-            key = (ticket_key(self.secret, self.site.site, outcome["day"], outcome["ticket"])
-                   if self.secret else None)
-            body = schemas.encode(views.ticket_issued(outcome, wait, key))
-            self.conn.publish(self.topics.ticket, body)
-            if self.edge.reply_to(message, source):
-                self.conn.reply(message, body)
-        for topic, body, retain in out.messages:
-            self.conn.publish(topic, body, retain=retain)
-        self._publish_state(out.touched, now)
-        if out.touched.calls or republish or out.touched.reshaped:
-            self.conn.publish(self.topics.recent_calls,
-                              schemas.encode(self.recent.message(self.state)),
-                              retain=True)
-        for message, body in out.replies:
-            self.conn.reply(message, body)
-        for message in out.acks:
-            self.conn.ack(message)
-
-    def _publish_state(self, touched: Touched, now: float) -> None:
-        # Counter states first: they need no estimate, and a board holds a call's frame until
-        # the called counter's state arrives (display/board.py COALESCE_S). Playing the building
-        # forward (the estimate, ~5 ms here, more on a Pi) before them made every call wait for
-        # it, and holding the GIL then also kept paho's thread from sending the call itself.
-        for cid in touched.counters:
-            if cid in self.site.counters and cid in self.state.counters:
-                self.conn.publish(self.topics.counter_state(cid),
-                                  schemas.encode(views.counter_state(self.state, cid, now)),
-                                  retain=True)
-        for sid in touched.services:
-            if sid in self.site.services and sid in self.state.lines:
-                st = self._statuses[sid] = self.status_of(sid, now)
-                wait = self.estimate(sid, self.state.lines[sid].waiting, now)
-                view = views.service_state(self.site, self.state, sid, now, wait, status=st,
-                                           standard=self.standards.get(sid))
-                self.conn.publish(self.topics.service_state(sid), schemas.encode(view),
-                                  retain=True)
 
     # -- console commands: run on the service thread ---------------------------------------------
 

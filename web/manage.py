@@ -13,7 +13,8 @@
 
 A ``manager`` account sees every agency; an ``agency`` account only its own: asking for another
 agency's (or another agency's service's) figures is 403, and without a valid session every one of
-these is 401. Sessions are signed cookies (``web.accounts``): HttpOnly, SameSite=Strict.
+these is 401. Sessions are signed cookies (``web.accounts``): HttpOnly, SameSite=Strict; the
+login and logout POSTs are :mod:`web.login`'s.
 """
 
 from __future__ import annotations
@@ -22,24 +23,20 @@ import asyncio
 import logging
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from web.accounts import Account, Accounts
-from web.http import (BadQuery, client_key, day_param, day_range, is_secure, private, refusal,
-                      same_origin)
-from web.survey import RateLimit
+from web.http import BadQuery, day_param, day_range, private, refusal
+from web.login import COOKIE, LoginHttp
 
 log = logging.getLogger(__name__)
 
-COOKIE = "antrian_session"
 FILE = re.compile(r"^[a-z0-9_]{1,40}\.(csv|png|json)$")
 STANDARDS_FRESH_S = 30.0        # today's figures are replayed from the log at most this often
 STANDARDS_DAYS_KEPT = 31
-LOGIN_MAX_BODY = 1024           # bytes: a user name and a password
 
 
 class ManagerHttp:
@@ -53,19 +50,15 @@ class ManagerHttp:
         self.accounts = accounts
         self.queue_db = queue_db
         self.reports_dir = reports_dir
-        # Argon2 takes 64 MiB and ~0.1-0.5 s per check: two at a time at most, off the loop.
-        self.hashing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
-        self.login_limit = RateLimit(per_minute=5, burst=10)         # per address
-        self.user_limit = RateLimit(per_minute=10, burst=20)         # per user name
+        self.login_http = LoginHttp(accounts, who=self._who)    # POST login and logout
         self._days: dict[str, tuple[float, dict[str, Any]]] = {}
-        self.logins = self.failed_logins = 0
 
     def routes(self, r: web.UrlDispatcher) -> None:
         r.add_get("/manage", self.page)
         r.add_get("/manage/", self.page)
         r.add_get("/manage/login", self.login_page)
-        r.add_post("/manage/login", self.login)
-        r.add_post("/manage/logout", self.logout)
+        r.add_post("/manage/login", self.login_http.login)
+        r.add_post("/manage/logout", self.login_http.logout)
         r.add_get("/api/v1/manage/me", self.me)
         r.add_get("/api/v1/manage/skm", self.skm)
         r.add_get("/api/v1/manage/skm.csv", self.skm_csv)
@@ -75,7 +68,7 @@ class ManagerHttp:
         r.add_get(r"/manage/files/{day:\d{4}-\d{2}-\d{2}}/{name}", self.file)
 
     def close(self) -> None:
-        self.hashing.shutdown(wait=False, cancel_futures=True)
+        self.login_http.close()
 
     # -- who is asking -------------------------------------------------------------------------
 
@@ -118,7 +111,7 @@ class ManagerHttp:
             agency = account.agency
         return agency, service
 
-    # -- pages and login -----------------------------------------------------------------------
+    # -- pages (login and logout: web.login) -------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.Response:
         account = self.account(request)
@@ -130,74 +123,6 @@ class ManagerHttp:
 
     async def login_page(self, request: web.Request) -> web.Response:
         return _no_store(self.app.static["/static/login.html"].respond(request))
-
-    async def login(self, request: web.Request) -> web.Response:
-        as_json = request.content_type == "application/json"
-
-        def fail(status: int, code: str, en: str, id_: str, extra=None) -> web.Response:
-            if as_json:
-                return refusal(status, code, en, id_, extra)
-            raise web.HTTPSeeOther(f"/manage/login?e={code}", headers=extra)
-
-        if not same_origin(request):
-            return fail(403, "cross_origin", "log in from this site's own page",
-                        "Masuk hanya dari halaman situs ini")
-        if request.content_length is not None and request.content_length > LOGIN_MAX_BODY:
-            return fail(413, "too_large", "request body too large", "Data terlalu besar")
-        try:
-            if as_json:
-                body = await request.json()
-                if not isinstance(body, dict):
-                    raise ValueError
-            else:
-                body = await request.post()
-            user, password = body.get("user"), body.get("password")
-        except web.HTTPRequestEntityTooLarge:
-            return fail(413, "too_large", "request body too large", "Data terlalu besar")
-        except (ValueError, web.HTTPException):
-            return fail(400, "bad_request", "expected user and password",
-                        "Isi nama pengguna dan kata sandi")
-        if not isinstance(user, str) or not isinstance(password, str) or not user \
-                or not password or len(user) > 40 or len(password) > 200:
-            return fail(400, "bad_request", "expected user and password",
-                        "Isi nama pengguna dan kata sandi")
-        user = user.strip().lower()
-        if not (self.login_limit.allow(client_key(request)) and self.user_limit.allow(user)):
-            log.warning("login attempts for %r are being limited", user)
-            return fail(429, "rate_limited", "too many attempts; wait a few minutes",
-                        "Terlalu banyak percobaan; tunggu beberapa menit", {"Retry-After": "60"})
-        if self.accounts is None or not self.accounts.accounts:
-            return fail(503, "no_accounts", "no manager accounts on this site: create one with "
-                        "`antrian web-user add`", "Belum ada akun pengelola")
-        loop = asyncio.get_running_loop()
-        account = await loop.run_in_executor(self.hashing, self.accounts.verify, user, password)
-        if account is None:
-            self.failed_logins += 1
-            log.info("login refused for %r", user)
-            return fail(401, "wrong_password", "wrong user or password",
-                        "Nama pengguna atau kata sandi salah")
-        self.logins += 1
-        log.info("login: %s (%s%s)", account.user, account.role,
-                 f", {account.agency}" if account.agency else "")
-        token = self.accounts.sessions.issue(account, time.time())
-        response = (private(200, self._who(account)) if as_json else web.HTTPSeeOther(
-            "/console/" if account.role == "officer" else "/manage/"))
-        response.set_cookie(COOKIE, token, max_age=int(self.accounts.sessions.seconds), path="/",
-                            httponly=True, samesite="Strict", secure=is_secure(request))
-        if as_json:
-            return response
-        raise response
-
-    async def logout(self, request: web.Request) -> web.Response:
-        if not same_origin(request):
-            return refusal(403, "cross_origin", "log out from this site's own page",
-                           "Keluar hanya dari halaman situs ini")
-        if self.accounts is not None:
-            # ended on the server too: the cookie, if kept or copied, no longer opens anything
-            self.accounts.sessions.end(request.cookies.get(COOKIE), time.time())
-        response = web.HTTPSeeOther("/manage/login")
-        response.del_cookie(COOKIE, path="/")
-        raise response
 
     def _who(self, account: Account) -> dict[str, Any]:
         agencies = self._visible_agencies(account)
@@ -381,7 +306,7 @@ class ManagerHttp:
                                                "Content-Disposition": f'inline; filename="{name}"'})
 
     def figures(self) -> dict[str, Any]:
-        return {"logins": self.logins, "failed_logins": self.failed_logins}
+        return self.login_http.figures()
 
 
 class _Refusal(Exception):

@@ -4,7 +4,7 @@
     public.receive("antrian/bogor/service/ktp/state", payload)   # from the MQTT thread's hand-off
     update = public.rebuild(now)          # the changes since the last rebuild, ready to stream
     public.document                       # the services document (dict), as /api/v1/services
-    status, body = public.ticket("a16", day=None, now=now)
+    status, body = public.ticket("a16", day=None, now=now)    # answered by web.ticket_lookup
 
 Only public facts leave here: services, ticket numbers, counters and their names, estimates. The
 retained messages hold nothing personal (no names, no NIK), and the kiosk that printed a ticket or
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections import deque
 from typing import Any
 
@@ -28,16 +27,12 @@ from mqtt.topics import Topics
 from ticketing.day import service_day
 from ticketing.estimate import retained_waits
 from web.snapshot import Snapshot, TicketInfo, Update, visible
+from web.ticket_lookup import TICKET, normalise, ticket_status  # noqa: F401  (TICKET: web.survey)
 
 log = logging.getLogger(__name__)
 
-# What a visitor may type or a QR code may carry: prefix (1-4 letters/digits), an optional
-# separator, the number (1-4 digits). Checked after upper-casing; anything else is refused.
-TICKET = re.compile(r"^[A-Z0-9]{1,4}[-.]?\d{1,4}$")
-DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECENT_CALLS = 10
 TRANSIT_S = 3.0         # s: how long a ticket between two services' states keeps its status
-TICKET_STATUSES = ("waiting", "called", "missed", "done", "expired", "unknown")
 
 
 class PublicState:
@@ -340,68 +335,12 @@ class PublicState:
                 "connected": self.connected, "stale": bool(reasons), "stale_reasons": reasons,
                 "updated": updated}
 
-    # -- tickets -----------------------------------------------------------------------------
+    # -- tickets: web.ticket_lookup ------------------------------------------------------------
 
     def normalise(self, raw: str) -> str | None:
-        """The ticket label a visitor means (``a16`` → ``A016``), or None when it cannot be one.
-
-        A label the queue published is taken as it is; otherwise the prefix is matched against
-        the services (tolerating a missing separator and missing zeros) and the label rebuilt
-        with the service's format, when exactly one service fits."""
-        text = raw.strip().upper()
-        if not TICKET.match(text):
-            return None
-        if text in self.index:
-            return text
-        fits = set()
-        for svc in self.site.services.values():
-            for head in {svc.prefix + svc.separator, svc.prefix}:
-                rest = text[len(head):]
-                if text.startswith(head) and rest.isdigit() and len(rest) <= 4:
-                    fits.add(svc.ticket(int(rest)))
-        return fits.pop() if len(fits) == 1 else None
+        """The ticket label a visitor means (``a16`` → ``A016``), or None when it cannot be one."""
+        return normalise(self, raw)
 
     def ticket(self, raw: str, day: str | None, now: float) -> tuple[int, dict[str, Any]]:
-        """The HTTP status and body of ``/api/v1/tickets/<raw>``, from the snapshot only: 503
-        until the retained state has arrived (a guess could send a waiting visitor home)."""
-        if len(raw) > 12:
-            return 400, {"error": "invalid ticket number"}
-        label = self.normalise(raw)
-        if label is None:
-            return 400, {"error": "invalid ticket number", "ticket": None}
-        if day is not None and not DAY.match(day):
-            return 400, {"error": "invalid day (YYYY-MM-DD)"}
-        snap = self.snapshot
-        if not snap.synced:
-            return 503, {"error": "the queue's state is still arriving; try again in a moment",
-                         "ticket": label}
-        info = snap.index.get(label)
-        svc = self.site.service_of_ticket(label)
-        sid = info.service if info else (svc.id if svc else None)
-        held = snap.issued.get(sid) if sid else None
-        today = held[0] if held else self.status.get("day") or self.today(now)
-        body: dict[str, Any] = {"ticket": label, "day": today, "status": "unknown",
-                                "service": sid, "position": None, "ahead": None,
-                                "est_wait_s": None, "counter": None, "counter_name": None}
-        if sid and sid in self.public:
-            p = self.public[sid]
-            serving = [{**x, "counter_name": self.counter_name(x["counter"])}
-                       for x in p["serving"]]
-            body.update(service_name=p["name"], agency=p["agency"], serving=serving,
-                        updated=p["ts"], service_status=p["status"])
-        if day is not None and day != today:
-            body["status"] = "expired"
-            return 200, body
-        if info is not None:
-            body["status"] = info.status
-            if info.status == "waiting":
-                body.update(position=info.position + 1, ahead=info.position,
-                            est_wait_s=None if info.est_wait_s is None else round(info.est_wait_s))
-            elif info.status == "called":
-                body.update(counter=info.counter, counter_name=self.counter_name(info.counter),
-                            est_wait_s=0)
-        elif held is not None and svc is not None:
-            number = int(label[len(svc.prefix + svc.separator):])
-            if 1 <= number <= held[1]:
-                body["status"] = "done"
-        return 200, body
+        """The HTTP status and body of ``/api/v1/tickets/<raw>`` (503 until synced)."""
+        return ticket_status(self, raw, day, now)

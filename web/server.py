@@ -9,20 +9,26 @@ Per request nothing touches the broker and nothing is computed: each change of t
 rebuilt once (``web.public``) into the ready bytes of ``/api/v1/services`` (plain and gzip, with
 its ETag) and one frame for the live stream, which is copied to every listener.
 
-Routes (GET and HEAD only, but for the survey's answers and the managers' login; anything else is
-405):
+Routes (GET and HEAD, but for the POSTs and the DELETE named below; anything else is 405):
 
 - ``/`` and ``/t/<ticket>``: the page (web/static), the second opening on "my ticket";
 - ``/api/v1/services``: every service (``Cache-Control: max-age=2``, ETag, gzip);
 - ``/api/v1/tickets/<ticket>[?day=YYYY-MM-DD]``: one ticket's status, position and estimate;
 - ``/api/v1/events[?v=<version>]``: server-sent events (``service``, ``status``, ``call``,
-  ``message``, ``snapshot``, ``ping``), resumable with ``Last-Event-ID``;
+  ``message``, ``snapshot``, ``ping``), resumable with ``Last-Event-ID``: ``web.live_stream``;
 - ``/static/<file>``, ``/healthz``;
 - the SKM survey (``/survey/<ticket>``, ``POST /api/v1/survey``, ``/api/v1/skm``):
-  ``web.survey_http``; the manager's pages (``/manage/``, ``/api/v1/manage/...``): ``web.manage``;
-- booking (``/booking``, ``/api/v1/services/<service>/slots``, ``POST /api/v1/bookings``,
-  ``DELETE /api/v1/bookings/<code>``): ``web.booking``;
-- near-turn alerts (``/api/v1/alerts``: Web Push and texts): ``web.alerts_http``.
+  ``web.survey_http``; the manager's pages (``/manage/``, ``/api/v1/manage/...``): ``web.manage``,
+  their ``POST /manage/login`` and ``POST /manage/logout``: ``web.login``;
+- staff (issue 14): the counter page (``/console/``, ``/api/v1/counters[/<counter>]``,
+  ``POST /api/v1/counters/<counter>/press``): ``web.console``; the floor view
+  (``/manage/floor``, ``/api/v1/floor``, ``POST /api/v1/floor/<command>``): ``web.floor``;
+- booking (``/booking``, ``/b/<code>``, ``/api/v1/bookable``,
+  ``/api/v1/services/<service>/slots``, ``POST /api/v1/bookings``, ``GET /api/v1/bookings/<code>``
+  (what became of the booking), ``DELETE /api/v1/bookings/<code>``,
+  ``/api/v1/bookings/<code>/qr.svg``): ``web.booking``;
+- near-turn alerts (``/api/v1/alerts``, ``POST /api/v1/alerts``, ``POST /api/v1/alerts/cancel``:
+  Web Push and texts): ``web.alerts_http``.
 """
 
 from __future__ import annotations
@@ -30,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,42 +44,21 @@ import msgspec
 from aiohttp import web
 
 from antrian.config import Site
-from web.http import API, EDGE, SECURITY, Edge, client_key, error, is_secure
-from web.prepared import STATIC, Prepared, frame, load_static, parse_version
+from web.http import API, EDGE, Edge, error, is_secure
+from web.prepared import STATIC, Prepared, frame, load_static
 from web.prepared import raise_file_limit  # noqa: F401  (web.role starts with it)
-from web.public import PublicState, Update
+from web.live_stream import LiveStream
+from web.public import PublicState
 
 log = logging.getLogger(__name__)
 
 FLUSH_DELAY = 0.05      # s: changes arriving together are rebuilt and streamed together
 TICK = 15.0             # s: heartbeat to streams, day and staleness check
-RING = 2000             # stream frames kept for clients that reconnect (Last-Event-ID)
-STREAM_QUEUE = 256      # frames a slow listener may lag before it is dropped (it reconnects)
 TICKET_CACHE = 4096
 RETRY_SYNC_S = 2        # s: Retry-After while the retained state is still arriving
 
 LIVE_JSON = {**API, "Cache-Control": "public, max-age=2", "Vary": "Accept-Encoding"}
-SSE = {**SECURITY, "Content-Type": "text/event-stream; charset=utf-8",
-       "Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no",
-       "Access-Control-Allow-Origin": "*"}
 ALLOW = "GET, HEAD"
-
-
-class Stream:
-    """One listener of the live stream."""
-    __slots__ = ("queue", "request", "client")
-
-    def __init__(self, request: web.Request, client: str):
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(STREAM_QUEUE)
-        self.request = request
-        self.client = client
-
-    def send(self, blob: bytes | None) -> bool:
-        try:
-            self.queue.put_nowait(blob)
-            return True
-        except asyncio.QueueFull:
-            return False
 
 
 class WebApp:
@@ -108,8 +92,6 @@ class WebApp:
 
         self.site = site
         self.clock = clock
-        self.max_streams = max_streams
-        self.max_streams_per_address = max_streams_per_address
         self.header_timeout = header_timeout
         self.edge = edge or Edge()
         self.ticket_secret = (ticket_secret if ticket_secret is not None
@@ -118,14 +100,13 @@ class WebApp:
         self.public.survey = survey is not None
         self.static = load_static(static)
         self.index = self.static["/static/index.html"]
-        self.streams: set[Stream] = set()
-        self.streams_by_client: dict[str, int] = {}
-        self.refused_streams = 0
-        self.ring: deque[tuple[int, bytes]] = deque(maxlen=RING)
+        # The live stream (web.live_stream); its listeners are read here too (figures, tests).
+        self.live = LiveStream(self, max_streams=max_streams,
+                               max_streams_per_address=max_streams_per_address)
+        self.streams, self.streams_by_client = self.live.streams, self.live.streams_by_client
         self.services = Prepared(b"{}", LIVE_JSON)
         self.tickets: dict[tuple[str, str | None], tuple[int, Prepared]] = {}
         self.requests = 0
-        self.dropped_streams = 0
         self.loop: asyncio.AbstractEventLoop | None = None
         self._flush_handle: asyncio.Handle | None = None
         self._tasks: list[asyncio.Task] = []
@@ -200,39 +181,19 @@ class WebApp:
             return
         self.services = Prepared(msgspec.json.encode(self.public.document), LIVE_JSON)
         if update.frames:
-            self._broadcast(update)
+            self.live.broadcast(update)
         if self.alerts is not None:
             try:
                 self.alerts.check(self.clock())
             except Exception:   # an alert must never stop the page
                 log.exception("checking the near-turn alerts failed")
 
-    def _broadcast(self, update: Update) -> None:
-        blob = b"".join(frame(name, data, update.version) for name, data in update.frames)
-        self.ring.append((update.version, blob))
-        self._send_all(blob)
+    @property
+    def dropped_streams(self) -> int:
+        return self.live.dropped_streams
 
     def _send_all(self, blob: bytes) -> None:
-        slow = [s for s in self.streams if not s.send(blob)]
-        for s in slow:
-            # A listener this far behind has lost the thread: drop it; its browser reconnects
-            # with Last-Event-ID and catches up from the ring or a snapshot.
-            self.dropped_streams += 1
-            self._forget(s)
-            transport = s.request.transport
-            if transport is not None:
-                transport.close()
-
-    def backlog(self, since: int | None) -> bytes | None:
-        """What a listener that saw ``since`` missed, or None when only a snapshot will do."""
-        version = self.public.version
-        if since is None or since > version:
-            return None
-        if since == version:
-            return b""
-        if not self.ring or self.ring[0][0] > since + 1:
-            return None
-        return b"".join(blob for v, blob in self.ring if v > since)
+        self.live.send_all(blob)
 
     # -- the periodic tick -------------------------------------------------------------------
 
@@ -248,15 +209,6 @@ class WebApp:
 
     # -- HTTP --------------------------------------------------------------------------------
 
-    def _forget(self, stream: Stream) -> None:
-        if stream in self.streams:
-            self.streams.discard(stream)
-            left = self.streams_by_client.get(stream.client, 1) - 1
-            if left > 0:
-                self.streams_by_client[stream.client] = left
-            else:
-                self.streams_by_client.pop(stream.client, None)
-
     def _build(self) -> web.Application:
         app = web.Application(client_max_size=1024)
         app[EDGE] = self.edge
@@ -268,7 +220,7 @@ class WebApp:
         r.add_get(r"/T/{ticket:[A-Za-z0-9.\-]{1,12}}", self.page)
         r.add_get("/api/v1/services", self.api_services)
         r.add_get(r"/api/v1/tickets/{ticket:[^/]{1,40}}", self.api_ticket)
-        r.add_get("/api/v1/events", self.api_events)
+        r.add_get("/api/v1/events", self.live.handle)
         r.add_get("/healthz", self.health)
         r.add_get("/favicon.ico", self.favicon)
         r.add_get(r"/static/{path:[A-Za-z0-9._\-/]{1,80}}", self.static_file)
@@ -294,10 +246,7 @@ class WebApp:
     async def _on_shutdown(self, app: web.Application) -> None:
         for task in self._tasks:
             task.cancel()
-        for s in list(self.streams):
-            s.send(None)
-        self.streams.clear()
-        self.streams_by_client.clear()
+        self.live.close()
         self.manage.close()
         if self.alerts is not None:
             await self.alerts.close()
@@ -341,46 +290,6 @@ class WebApp:
             return web.Response(status=status, body=prepared.body, headers=prepared.headers)
         return prepared.respond(request)
 
-    async def api_events(self, request: web.Request) -> web.StreamResponse:
-        self.requests += 1
-        if request.method == "HEAD":
-            return web.Response(headers=SSE)
-        if len(self.streams) >= self.max_streams:
-            self.refused_streams += 1
-            return error(503, "too many listeners; poll /api/v1/services instead",
-                         {"Retry-After": "30"})
-        client = client_key(request)
-        if self.streams_by_client.get(client, 0) >= self.max_streams_per_address:
-            # One device (or one /64) cannot take the building's listeners: it polls instead.
-            self.refused_streams += 1
-            return error(429, "too many live listeners from this address; poll "
-                         "/api/v1/services instead", {"Retry-After": "30"})
-        since = parse_version(request.headers.get("Last-Event-ID") or request.query.get("v"))
-        stream = Stream(request, client)
-        self.streams.add(stream)
-        self.streams_by_client[client] = self.streams_by_client.get(client, 0) + 1
-        try:
-            response = web.StreamResponse(headers=SSE)
-            await response.prepare(request)
-        except BaseException:
-            self._forget(stream)
-            raise
-        backlog = self.backlog(since)
-        if backlog is None:
-            backlog = frame("snapshot", self.services.body, self.public.version)
-        try:
-            await response.write(b"retry: 3000\n\n" + backlog)
-            while True:
-                blob = await stream.queue.get()
-                if blob is None:
-                    break
-                await response.write(blob)
-        except (ConnectionError, RuntimeError, asyncio.CancelledError):
-            pass   # the listener left (or was dropped for lagging)
-        finally:
-            self._forget(stream)
-        return response
-
     async def health(self, request: web.Request) -> web.Response:
         body = msgspec.json.encode({"ok": not self.public.status.get("stale", True),
                                     **self.figures()})
@@ -394,7 +303,7 @@ class WebApp:
     def figures(self) -> dict[str, Any]:
         return {"streams": len(self.streams), "page_version": self.public.version,
                 "requests": self.requests, "dropped_streams": self.dropped_streams,
-                "refused_streams": self.refused_streams, "synced": self.public.synced,
+                "refused_streams": self.live.refused_streams, "synced": self.public.synced,
                 "services": len(self.public.services), "online": self.public.queue_online,
                 "connected": self.public.connected, **self.survey_http.figures(),
                 **self.alerts_http.figures(),
