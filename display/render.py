@@ -44,12 +44,20 @@ def _bytes(surface: pygame.Surface) -> int:
     return surface.get_width() * surface.get_height() * surface.get_bytesize()
 
 
+# Rendered texts kept, in bytes (8-bit surfaces): the flashing panel's two colourings and the
+# cells of a page fit; a page turn or a call draws its new texts anyway (0.1-0.5 ms each).
+# 4 MB held on a 4K board cost 3.5 MB idle and 6.8 MB after calls for no latency
+# (bench/press_to_pixel.py, docs/display.md "Memory").
+TEXT_CACHE_BYTES = 2**20
+
+
 class Renderer:
-    def __init__(self, surface: pygame.Surface, fonts: Fonts, *, cache_bytes: int = 4 * 2**20):
+    def __init__(self, surface: pygame.Surface, fonts: Fonts, *,
+                 cache_bytes: int = TEXT_CACHE_BYTES):
         self.surface = surface
         self.fonts = fonts
         self.cells: dict[str, Cell] = {}
-        # Bounded by pixels, not entries: one big ticket at 300 px is over 1 MB.
+        # Bounded by bytes, not entries: one big ticket at 390 px (4K) is half a megabyte.
         self.cache_bytes = cache_bytes
         self._cached = 0
         self._text: OrderedDict[tuple, pygame.Surface] = OrderedDict()
