@@ -254,7 +254,11 @@ class QueueBookings:
                 touched.add(e.service)
             if isinstance(e, ev.BookingCancelled) and self._cancelled is not None:
                 self._remember_cancelled(e.code, e.service, e.for_day, e.session)
-            if isinstance(e, (ev.BookingCancelled, ev.CheckedIn)):
+            if isinstance(e, ev.BookingCancelled):
+                # A cancelled booking leaves the state now, so no later purge would find it:
+                # its NIK digest and last digits go with its phone, at once.
+                purged.append(e.code)
+            elif isinstance(e, ev.CheckedIn):
                 ended.append(e.code)
             elif isinstance(e, ev.BookingsExpired):
                 ended += e.expired

@@ -96,6 +96,19 @@ def test_a_no_show_expires_by_itself_and_bookings_are_purged_with_their_nik_dige
     assert rows and all("nik_hash" not in r[0] and PHONE not in r[0] for r in rows)
 
 
+def test_a_cancelled_booking_leaves_no_phone_nor_nik_digest_in_the_log(building):
+    kept = building.book(phone=PHONE)["data"]["code"]
+    gone = building.book(nik="3201234501900002", phone="081299998888")["data"]["code"]
+    assert building.cancel(gone, "0002")["ok"]
+    rows = dict(sqlite3.connect(building.db).execute(
+        "SELECT json_extract(data, '$.code'), data FROM events WHERE type = 'booked'"))
+    assert "081299998888" not in rows[gone] and "nik_hash" not in rows[gone] \
+        and "nik_last4" not in rows[gone]
+    # the other visitor's booking keeps what its check-in and its limits need
+    assert '"nik_hash"' in rows[kept] and PHONE in rows[kept]
+    assert building.status(gone)["data"]["status"] == "cancelled"
+
+
 def test_no_file_or_message_of_a_booking_day_holds_the_nik_nor_an_ended_bookings_phone(building):
     code = building.book(phone=PHONE)["data"]["code"]
     building.book(nik="3201234501900002", phone="081299998888")
