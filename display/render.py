@@ -196,7 +196,10 @@ class Renderer:
             self.cells = {}
             self._scrolled = None
         for key, old in self.cells.items():
-            if key not in new:   # a cell that went away leaves bare background behind
+            # A cell that went away or moved (counters opening move the grid and the services
+            # below it) leaves bare background where it was; the gaps between the new cells
+            # would otherwise keep its old pixels.
+            if key not in new or new[key].rect != old.rect:
                 if old.marquee:
                     self._scrolled = None
                 rect = pygame.Rect(old.rect)

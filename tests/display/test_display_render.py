@@ -179,3 +179,55 @@ def test_the_running_text_moved_in_place_has_the_pixels_of_a_full_repaint(fonts)
     strip = marquee.rect
     assert (pygame.image.tobytes(moved.subsurface(strip), "RGB")
             == pygame.image.tobytes(fresh.subsurface(strip), "RGB"))
+
+
+@pytest.mark.parametrize("open_before, open_after", [(50, 3), (0, 3), (3, 12), (12, 50)])
+def test_a_layout_that_moves_cells_leaves_no_trace_of_where_they_were(fonts, open_before,
+                                                                      open_after):
+    """Counters opening or closing move the grid and the services below it: each frame drawn
+    on top of the last must have the pixels of the same frame painted from scratch."""
+    size = (1920, 1080)
+    counters = view().counters
+    before = view(running_text="", counters=tuple(
+        dataclasses.replace(c, open=i < open_before) for i, c in enumerate(counters)))
+    after = view(running_text="", counters=tuple(
+        dataclasses.replace(c, open=i < open_after) for i, c in enumerate(counters)))
+    surface = pygame.Surface(size)
+    r = Renderer(surface, fonts)
+    r.draw(layout(before, size), 0.0, full=True)
+    r.draw(layout(after, size), 0.5)
+    fresh, _, _ = draw(fonts, after, size, "landscape")
+    assert pygame.image.tobytes(surface, "RGB") == pygame.image.tobytes(fresh, "RGB")
+
+
+def _views():
+    from hypothesis import strategies as st
+    base = view(running_text="")
+    return st.builds(
+        lambda opened, services, recent, missed, offline, ticket: dataclasses.replace(
+            base, counters=tuple(dataclasses.replace(c, open=i in opened)
+                                 for i, c in enumerate(base.counters)),
+            services=base.services[:services], recent=base.recent[:recent],
+            missed=base.missed[:missed], offline=offline, now_ticket=ticket),
+        st.sets(st.integers(0, 49), max_size=50), st.integers(0, 145), st.integers(0, 6),
+        st.integers(0, 40), st.sampled_from([None, "TIDAK TERHUBUNG 3 mnt"]),
+        st.sampled_from(["A001", "4K-010", "B123"]))
+
+
+def test_any_sequence_of_frames_has_the_pixels_of_the_last_one_painted_from_scratch(fonts):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(frames=st.lists(_views(), min_size=2, max_size=4),
+           size=st.sampled_from([(1280, 720), (1920, 1080), (1080, 1920)]))
+    def check(frames, size):
+        kind = "portrait" if size[1] > size[0] else "landscape"
+        surface = pygame.Surface(size)
+        r = Renderer(surface, fonts)
+        r.draw(layout(frames[0], size, kind), 0.0, full=True)
+        for v in frames[1:]:
+            r.draw(layout(v, size, kind), 0.0)
+        fresh, _, _ = draw(fonts, frames[-1], size, kind)
+        assert pygame.image.tobytes(surface, "RGB") == pygame.image.tobytes(fresh, "RGB")
+
+    check()
