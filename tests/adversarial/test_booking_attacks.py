@@ -1,7 +1,7 @@
 """Attacks on booking through the locked-down broker (generated accounts and ACL) and the real
 `antrian serve`: only the web may book, a stolen kiosk cannot guess its way into tickets, and
-thousands of junk booking requests across a broker restart change nothing while the service
-keeps answering."""
+thousands of junk booking requests (book, cancel, status, a kiosk's check-in) across a broker
+restart change nothing while the service keeps answering."""
 
 from __future__ import annotations
 
@@ -52,13 +52,14 @@ def booking(secret: bytes, day: str, nik: str = "3201234501900001") -> dict:
             "nik_hash": nik_digest(secret, nik), "nik_last4": nik[-4:]}
 
 
-def web_book(site, body) -> dict:
+def web_book(site, body, op: str = "book") -> dict:
     web = site.client("web", topics=[f"{B}/reply/web/#"])
     try:
-        web.publish(f"{B}/booking/book", body, response_topic=f"{B}/reply/web/booking/{body['id']}"
+        web.publish(f"{B}/booking/{op}", body,
+                    response_topic=f"{B}/reply/web/booking/{body['id']}"
                     if isinstance(body, dict) else f"{B}/reply/web/booking/x")
         _, answer = web.wait_for(lambda t, b: t.startswith(f"{B}/reply/web/"), timeout=10,
-                                 what="the booking's answer")
+                                 what=f"the {op} answer")
         return answer
     finally:
         web.close()
@@ -110,18 +111,25 @@ def test_thousands_of_junk_booking_requests_across_a_broker_restart_change_nothi
             json.dumps({"id": "c", "code": "A" * 64, "nik_last4": "12"})]
     # The fixture's watcher hears booking/# and so the junk (its JSON parser cannot read 3000
     # nested brackets): this one hears only what the test waits for.
+    junk += [json.dumps({"id": "s", "code": "ZZZZ2222"}), json.dumps({"code": ["x"]}),
+             json.dumps({"id": "s" * 5000, "code": "\u0000" * 8})]
     watch = site.client("ops", topics=[f"{B}/booking/+/slots", f"{B}/service/ktp/state"])
     web = site.client("web", topics=[])
+    kiosk = site.client("kiosk-k1", topics=[])
     try:
-        for i in range(2000):
+        for i in range(3000):
             payload = rng.choice(junk) if i % 3 else bytes(rng.getrandbits(8)
                                                            for _ in range(rng.randint(0, 200)))
-            web.send(f"{B}/booking/{'book' if i % 2 else 'cancel'}", payload)
-            if i == 1000:
+            if i % 4 == 3:
+                kiosk.send(f"{B}/kiosk/k1/checkin", payload)
+            else:
+                web.send(f"{B}/booking/{('book', 'cancel', 'status')[i % 4]}", payload)
+            if i == 1500:
                 broker.restart()
                 wait_ready(watch, since=len(watch.messages))
     finally:
         web.close()
+        kiosk.close()
     mark = len(watch.messages)
     answer = web_book(site, booking(secret, day, "3201234501900002"))
     assert answer["ok"], answer
@@ -131,3 +139,13 @@ def test_thousands_of_junk_booking_requests_across_a_broker_restart_change_nothi
                 for s in d["sessions"]), timeout=10, what="one booking taken", since=mark)[1]
     assert slots["service"] == "ktp"
     watch.close()
+    # the booking page's question and the kiosk's check-in are still answered
+    status = web_book(site, {"id": rid(), "code": answer["data"]["code"]}, "status")
+    assert status["ok"] and status["data"]["status"] == "booked", status
+    kiosk = kiosk_pi(site, "k1")
+    try:
+        _, refused = ask(kiosk, f"{B}/kiosk/k1/checkin", {"code": "ZZZZ2222", "id": rid()},
+                         what="the kiosk's check-in answered after the junk")
+    finally:
+        kiosk.close()
+    assert refused.get("code") in ("unknown", "rate_limited"), refused
