@@ -92,13 +92,7 @@
     renderTicket();
   }
 
-  function formatWait(s) {
-    if (s === null || s === undefined) return t("none");
-    var m = Math.round(s / 60);
-    if (m < 1) return t("soon");
-    if (m < 60) return t("minutes")(m);
-    return t("hours")(Math.floor(m / 60), m % 60);
-  }
+  function formatWait(s) { return Antrian.formatWait(s, t, "none"); }
 
   function clock(ts) {
     if (!ts) return "";
@@ -353,13 +347,7 @@
     if (i.service_name) box.appendChild(el("div", "muted", t("service") + ": " + i.service_name + " (" + i.agency + ")"));
     if (i.status === "missed") box.appendChild(el("p", null, t("st_missed_help")));
     if (i.status === "waiting") {
-      var facts = el("div", "facts");
-      var a = el("div", "fact"); a.appendChild(el("b", null, i.position));
-      a.appendChild(el("span", null, t("position") + " · " + i.ahead + " " + t("ahead")));
-      var b = el("div", "fact"); b.appendChild(el("b", null, formatWait(i.est_wait_s)));
-      b.appendChild(el("span", null, t("est_wait")));
-      facts.appendChild(a); facts.appendChild(b);
-      box.appendChild(facts);
+      box.appendChild(Antrian.waitFacts(i, t, "none"));
       if (i.ticket && i.day) box.appendChild(remind.render(i, myKey));   // "Ingatkan saya"
     }
     if (i.status === "done" && i.ticket && !(doc && doc.survey === false)) {
@@ -381,36 +369,12 @@
 
   // -- being called: seen without sound and without a tap ------------------------------------
 
-  var alerting = null;
+  var bar = Antrian.calledBar(function () { return baseTitle; });
   function calledAlert(i) {
-    var box = $("alert");
-    alerting = t("alert_called")(i.ticket, i.counter_name || "");
-    box.textContent = "";
-    box.appendChild(el("span", "alert-text", alerting));
-    var close = el("button", "alert-close", "×");
-    close.type = "button";
-    close.setAttribute("aria-label", t("alert_close"));
-    close.addEventListener("click", clearAlert);
-    box.appendChild(close);
-    box.hidden = false;
-    document.body.classList.add("called");
-    showTitle();
-    // An extra for those who feel it: Chrome allows it only after the page was tapped once.
-    try { if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 300]); } catch (e) {}
+    bar.show(t("alert_called")(i.ticket, i.counter_name || ""), t("alert_close"));
   }
-
-  function clearAlert() {
-    if (!alerting) return;
-    alerting = null;
-    $("alert").hidden = true;
-    document.body.classList.remove("called");
-    showTitle();
-  }
-
-  // The tab's title says it too (seen on another tab, or in the task switcher).
-  function showTitle() {
-    document.title = alerting ? "▶ " + alerting : baseTitle;
-  }
+  function clearAlert() { bar.clear(); }
+  function showTitle() { bar.showTitle(); }
 
   // -- data in -------------------------------------------------------------------------------
 
@@ -483,11 +447,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     applyLanguage();
-    $("lang").addEventListener("click", function () {
-      lang = lang === "id" ? "en" : "id";
-      Antrian.rememberLanguage(lang);
-      applyLanguage();
-    });
+    Antrian.onLanguageButton(function () { return lang; },
+                             function (next) { lang = next; applyLanguage(); });
     $("search").addEventListener("input", filter);
     $("ticket-form").addEventListener("submit", function (e) { e.preventDefault(); setTicket($("ticket-input").value, true); });
     $("ticket-input").addEventListener("input", function () { if (ticketInfo && ticketInfo.status === "invalid") { ticketInfo = null; renderTicket(); } });

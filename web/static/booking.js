@@ -70,9 +70,10 @@
   var $ = Antrian.$, el = Antrian.el;
   var lang = Antrian.pickLanguage();
   var slots = null, zone = "Asia/Jakarta", names = {};
-  var code = null, booking = null, ticketInfo = null, alerting = null;
+  var code = null, booking = null, ticketInfo = null;
   var source = null, lastStatus = 0, statusTimer = null, ticketTimer = null;
   var remind = AntrianRemind.create({ lang: lang, onChange: function () { renderTicket(); } });
+  var bar = Antrian.calledBar(function () { return t("title"); });
   function t(k) { return T[lang][k]; }
 
   function json(method, url, body) {
@@ -221,12 +222,6 @@
     ticketTimer = setTimeout(function () { ticketTimer = null; loadTicket(); }, 250);
   }
 
-  function formatWait(s) {
-    if (s === null || s === undefined) return t("no_wait");
-    var m = Math.round(s / 60);
-    if (m < 1) return t("soon");
-    return m < 60 ? t("minutes")(m) : t("hours")(Math.floor(m / 60), m % 60);
-  }
 
   function renderTicket() {
     var box = $("ticket"), b = booking;
@@ -242,13 +237,7 @@
       done: t("t_done"), expired: t("t_expired")
     }[i.status] || t("t_unknown")));
     if (i.status === "waiting") {
-      var facts = el("div", "facts");
-      var a = el("div", "fact"); a.appendChild(el("b", null, i.position));
-      a.appendChild(el("span", null, t("position") + " · " + i.ahead + " " + t("ahead")));
-      var w = el("div", "fact"); w.appendChild(el("b", null, formatWait(i.est_wait_s)));
-      w.appendChild(el("span", null, t("est_wait")));
-      facts.appendChild(a); facts.appendChild(w);
-      box.appendChild(facts);
+      box.appendChild(Antrian.waitFacts(i, t, "no_wait"));
       box.appendChild(remind.render(i, b.key));          // "Ingatkan saya"
     }
     if (b.ticket_url) {
@@ -260,26 +249,9 @@
 
   // Being called: the same green bar as the ticket page, seen without sound or a tap.
   function calledAlert(i) {
-    var box = $("alert");
-    alerting = t("alert_called")(i.ticket, i.counter_name || "");
-    box.textContent = "";
-    box.appendChild(el("span", "alert-text", alerting));
-    var close = el("button", "alert-close", "×");
-    close.type = "button"; close.setAttribute("aria-label", t("alert_close"));
-    close.addEventListener("click", clearAlert);
-    box.appendChild(close);
-    box.hidden = false;
-    document.body.classList.add("called");
-    document.title = "▶ " + alerting;
-    try { if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 300]); } catch (e) {}
+    bar.show(t("alert_called")(i.ticket, i.counter_name || ""), t("alert_close"));
   }
-  function clearAlert() {
-    if (!alerting) return;
-    alerting = null;
-    $("alert").hidden = true;
-    document.body.classList.remove("called");
-    document.title = t("title");
-  }
+  function clearAlert() { bar.clear(); }
 
   // -- live: the page's event stream says when the booking's service changed -------------------
 
@@ -315,7 +287,7 @@
 
   function applyLanguage() {
     Antrian.translate(T, lang);
-    document.title = alerting ? "▶ " + alerting : t("title");
+    bar.showTitle();
     remind.setLanguage(lang);
     if (slots) showSessions();
     renderBooking();
@@ -323,11 +295,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     applyLanguage();
-    $("lang").addEventListener("click", function () {
-      lang = lang === "id" ? "en" : "id";
-      Antrian.rememberLanguage(lang);
-      applyLanguage();
-    });
+    Antrian.onLanguageButton(function () { return lang; },
+                             function (next) { lang = next; applyLanguage(); });
     $("service").addEventListener("change", loadSlots);
     $("day").addEventListener("change", showSessions);
     $("book").addEventListener("submit", function (ev) {

@@ -42,6 +42,68 @@ var Antrian = (function () {
     }
   }
 
+  // The language button: the other language, remembered on this phone, then the page redraws
+  // (``apply(next)``); ``current()`` says which one the page shows now.
+  function onLanguageButton(current, apply) {
+    $("lang").addEventListener("click", function () {
+      var next = current() === "id" ? "en" : "id";
+      rememberLanguage(next);
+      apply(next);
+    });
+  }
+
+  // An estimated wait in seconds as a visitor reads it ("± 15 mnt"), with the page's texts
+  // ``t(key)``: soon, minutes(m), hours(h, m), and ``none`` when there is no estimate.
+  function formatWait(s, t, none) {
+    if (s === null || s === undefined) return t(none);
+    var m = Math.round(s / 60);
+    if (m < 1) return t("soon");
+    return m < 60 ? t("minutes")(m) : t("hours")(Math.floor(m / 60), m % 60);
+  }
+
+  // A waiting ticket's two facts: its place in line (and how many are ahead) and the wait.
+  function waitFacts(info, t, none) {
+    var facts = el("div", "facts");
+    var place = el("div", "fact"); place.appendChild(el("b", null, info.position));
+    place.appendChild(el("span", null, t("position") + " · " + info.ahead + " " + t("ahead")));
+    var wait = el("div", "fact"); wait.appendChild(el("b", null, formatWait(info.est_wait_s, t, none)));
+    wait.appendChild(el("span", null, t("est_wait")));
+    facts.appendChild(place); facts.appendChild(wait);
+    return facts;
+  }
+
+  // Being called: a green bar across the top (#alert), seen without sound or a tap, with a
+  // close button, and said in the tab's title too (seen on another tab, in the task switcher).
+  // ``title()`` is the page's own title for when no call is shown.
+  function calledBar(title) {
+    var text = null;
+    function showTitle() { document.title = text ? "\u25b6 " + text : title(); }
+    function clear() {
+      if (!text) return;
+      text = null;
+      $("alert").hidden = true;
+      document.body.classList.remove("called");
+      showTitle();
+    }
+    function show(message, closeLabel) {
+      var box = $("alert");
+      text = message;
+      box.textContent = "";
+      box.appendChild(el("span", "alert-text", text));
+      var close = el("button", "alert-close", "\u00d7");
+      close.type = "button";
+      close.setAttribute("aria-label", closeLabel);
+      close.addEventListener("click", clear);
+      box.appendChild(close);
+      box.hidden = false;
+      document.body.classList.add("called");
+      showTitle();
+      // An extra for those who feel it: Chrome allows it only after the page was tapped once.
+      try { if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 300]); } catch (e) {}
+    }
+    return { show: show, clear: clear, showTitle: showTitle };
+  }
+
   // Search: lower case, no accents, punctuation as spaces, and the spellings visitors use for
   // the same thing made one ("akte" is "akta"; "e-KTP", "KTP-el", "KTP el", "eKTP" are "ktp").
   var SYNONYMS = [
@@ -67,5 +129,7 @@ var Antrian = (function () {
   }
 
   return { $: $, el: el, pickLanguage: pickLanguage, rememberLanguage: rememberLanguage,
+           onLanguageButton: onLanguageButton, formatWait: formatWait, waitFacts: waitFacts,
+           calledBar: calledBar,
            translate: translate, searchText: searchText, matches: matches };
 })();

@@ -209,11 +209,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     applyLanguage();
-    $("lang").addEventListener("click", function () {
-      lang = lang === "id" ? "en" : "id";
-      Antrian.rememberLanguage(lang);
-      applyLanguage();
-    });
+    Antrian.onLanguageButton(function () { return lang; },
+                             function (next) { lang = next; applyLanguage(); });
     $("find").addEventListener("submit", function (e) {
       e.preventDefault();
       var k = $("key-input").value.trim();
