@@ -43,8 +43,10 @@ class QueueProcess:
                 raise
         return self
 
-    def wait_online(self, timeout: float = 10.0):
-        """Until the service says it is online and has published every service's state."""
+    def wait_online(self, timeout: float = 20.0):
+        """Until the service says it is online and has published every service's state. The
+        first state follows the first commit of a fresh SQLite file (an fsync): twice, while
+        other jobs wrote heavily to disk, it came after more than 10 s, so the wait is generous."""
         start = self.watcher.mark()
         wanted = {("service", s) for s in self.site.services} | {
             ("counter", c) for c in self.site.counters}
