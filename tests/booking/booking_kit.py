@@ -223,11 +223,12 @@ class Mall:
     def today(self) -> str:
         return datetime.now(self.queue.site.tz).date().isoformat()
 
-    def book(self, nik: str) -> str:
-        """A booking of today's session over MQTT, as the web sends it; its code."""
+    def book(self, nik: str, day: str | None = None) -> str:
+        """A booking of the session today (or on ``day``) over MQTT, as the web sends it; its
+        code."""
         rid = f"b-{uuid.uuid4().hex[:8]}"
         self.queue.watcher.publish(f"{self.queue.base}/booking/book", {
-            "id": rid, "service": "ktp", "day": self.today, "session": self.session,
+            "id": rid, "service": "ktp", "day": day or self.today, "session": self.session,
             "nik_hash": nik_digest(booking_secret(dev_secret("test")), nik),
             "nik_last4": nik[-4:]}, properties=_reply(f"{self.queue.base}/reply/web/{rid}"))
         _, answer = self.queue.watcher.wait_for(lambda t, b: t.endswith(f"/reply/web/{rid}"),

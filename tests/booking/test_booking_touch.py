@@ -5,6 +5,7 @@ in-process against `antrian serve` and a real Mosquitto, driven by synthetic tap
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timedelta
 import threading
 import time
 
@@ -348,6 +349,18 @@ def test_a_booked_visitor_types_the_code_on_the_touch_screen_and_gets_a_printed_
         assert view.text == "Silakan ambil tiket Anda: A002" and view.code == scanned
         assert "nik_last4" not in queue.watcher.bodies("/kiosk/k1/checkin")[-1]
         taps.key("selesai")
+
+        # tomorrow's booking today: not yet, in the queue's words
+        early = mall.book("3275014107850023", day=(
+            datetime.fromisoformat(mall.today) + timedelta(days=1)).date().isoformat())
+        taps.home("checkin")
+        taps.text(early, CODE)
+        taps.text("0023", NIK)
+        wait_for(lambda: ready(app), what="the kiosk past its cool-down")
+        taps.key("kirim")
+        view = wait_for(lambda: answered(app, ERROR), 10, what="the early check-in refused")
+        assert "Belum waktunya lapor" in view.text
+        taps.key("batal")
 
         # the same booking again: already used
         taps.home("checkin")
