@@ -264,10 +264,13 @@ class Connection:
                 self.subscribed.set()
             if self.presence:
                 client.publish(self.topics.lwt(self.component), b"online", qos=1, retain=True)
-            for hook in self._on_connect_hooks:
-                hook()
+            # Connected before the hooks run: a hook hands work to another thread (the queue
+            # service's republish), which may look at ``connected`` before this one goes on;
+            # set afterwards, that thread saw "not connected" and dropped the republish.
             self._connected_at = time.monotonic()
             self.connected.set()
+            for hook in self._on_connect_hooks:
+                hook()
             self.attempted.set()
         except Exception:
             log.exception("on_connect failed")

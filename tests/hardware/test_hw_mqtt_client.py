@@ -248,3 +248,22 @@ def test_a_second_copy_of_a_component_is_told_loudly(tmp_path, broker, caplog):
     said = [r.getMessage() for r in caplog.records if "second copy" in r.getMessage()]
     assert said and "is a second copy of counter-1 running with client id " \
         "antrian-test-counter-1?" in said[0]
+
+
+def test_a_connect_hook_finds_the_connection_connected(broker, tmp_path):
+    """Hooks hand work to other threads (the queue service's republish after every connect);
+    that thread must not find the connection still "not connected": it dropped the republish,
+    and a service restarted under load left its services' states unpublished."""
+    site = config.load(write_site(tmp_path / "site.toml", broker.port))
+    conn = Connection(site, "hooked", presence=False)
+    seen: list[bool] = []
+    conn.on_connect(lambda: seen.append(conn.connected.is_set()))
+    conn.start()
+    try:
+        wait_for(lambda: seen, 10, what="the connect hook")
+        assert seen == [True]
+        broker.restart()
+        wait_for(lambda: len(seen) == 2, 20, what="the hook after the broker's restart")
+        assert seen == [True, True]
+    finally:
+        conn.stop()
