@@ -43,10 +43,9 @@ class QueueProcess:
                 raise
         return self
 
-    def wait_online(self, timeout: float = 20.0):
-        """Until the service says it is online and has published every service's state. The
-        first state follows the first commit of a fresh SQLite file (an fsync): twice, while
-        other jobs wrote heavily to disk, it came after more than 10 s, so the wait is generous."""
+    def wait_online(self, timeout: float = 10.0):
+        """Until the service says it is online and has published every service's state (a
+        timeout says which states never came)."""
         start = self.watcher.mark()
         wanted = {("service", s) for s in self.site.services} | {
             ("counter", c) for c in self.site.counters}
@@ -68,7 +67,14 @@ class QueueProcess:
             wait_for(ready, timeout, what="the queue service online with its state",
                      interval=0.02)
         except AssertionError:
-            raise AssertionError(f"queue service not online: {self.log.read_text()}") from None
+            with self.watcher.cond:
+                got = self.watcher.messages[start:]
+            onlines = [i for i, (t, p, _) in enumerate(got) if t.endswith("/tele/queue/lwt")]
+            seen = {tuple(t.split("/")[-3:-1]) for t, _, _ in got if t.endswith("/state")}
+            raise AssertionError(
+                f"queue service not online: heard {len(got)} messages, lwt at {onlines[:5]} "
+                f"({[got[i][1] for i in onlines[:5]]}), states missing "
+                f"{sorted(wanted - seen)}; its log: {self.log.read_text()}") from None
 
     def stop(self, sig=signal.SIGTERM):
         stop_process(self.proc, sig)
