@@ -2,14 +2,7 @@
 "use strict";
 
 var Staff = (function () {
-  function $(id) { return document.getElementById(id); }
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var $ = Antrian.$, el = Antrian.el;     // common.js, loaded before this file
 
   // A request id: unique per action, kept for its resend (the queue does an id once).
   function requestId() {
