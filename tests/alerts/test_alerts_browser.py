@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from support.webprocess import CHROMIUM, CHROMIUM_ARGS, PHONE, start_web
+from support.webprocess import CHROMIUM, PHONE, chromium_browser, start_web
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)", allow_module_level=True)
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+pytest.importorskip("playwright.sync_api")
 Axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe
 
 # Every notification the page shows, by either road (the constructor, or the service worker),
@@ -52,12 +52,7 @@ def serious(page) -> list[str]:
             if v["impact"] in ("serious", "critical")]
 
 
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+browser = pytest.fixture(chromium_browser)
 
 
 def test_the_page_alerts_when_two_are_ahead(browser, queue_service, site_file, tmp_path,

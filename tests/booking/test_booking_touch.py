@@ -260,6 +260,16 @@ class Taps:
             self.key("char", ch)
             wait_for(lambda: self.app.touch.checkin.view() != before, what=f"{ch} typed")
 
+    def refused(self, code: str, digits: str) -> str:
+        """Type ``code`` and ``digits`` from the home screen, send once the kiosk is ready, and
+        return the refusal shown."""
+        self.home("checkin")
+        self.text(code, CODE)
+        self.text(digits, NIK)
+        wait_for(lambda: ready(self.app), what="the kiosk past its cool-down")
+        self.key("kirim")
+        return wait_for(lambda: answered(self.app, ERROR), 10, what="the refusal shown").text
+
     def scan(self, text: str) -> None:
         import pygame
         for ch in text:
@@ -353,23 +363,12 @@ def test_a_booked_visitor_types_the_code_on_the_touch_screen_and_gets_a_printed_
         # tomorrow's booking today: not yet, in the queue's words
         early = mall.book("3275014107850023", day=(
             datetime.fromisoformat(mall.today) + timedelta(days=1)).date().isoformat())
-        taps.home("checkin")
-        taps.text(early, CODE)
-        taps.text("0023", NIK)
-        wait_for(lambda: ready(app), what="the kiosk past its cool-down")
-        taps.key("kirim")
-        view = wait_for(lambda: answered(app, ERROR), 10, what="the early check-in refused")
-        assert "Belum waktunya lapor" in view.text
+        assert "Belum waktunya lapor" in taps.refused(early, "0023")
         taps.key("batal")
 
         # the same booking again: already used
-        taps.home("checkin")
-        taps.text(typed, CODE)
-        taps.text("0007", NIK)
-        wait_for(lambda: ready(app), what="the kiosk past its cool-down")
-        taps.key("kirim")
-        view = wait_for(lambda: answered(app, ERROR), 10, what="the second use refused")
-        assert "sudah dipakai" in view.text and "A001" in view.text
+        text = taps.refused(typed, "0007")
+        assert "sudah dipakai" in text and "A001" in text
         assert len(printer.slips) == 2
     finally:
         app.stop()

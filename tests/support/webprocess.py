@@ -24,6 +24,16 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
 
 
+def chromium_browser():
+    """The browser tests' fixture body (``browser = pytest.fixture(chromium_browser)``): Debian's
+    Chromium through Playwright, closed after the test."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 # -- the real `antrian web` process ----------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]

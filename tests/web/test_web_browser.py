@@ -13,25 +13,21 @@ import pytest
 from ticketing import service_day
 from simulation import plan_toml
 import web_fixtures
+from support.webprocess import chromium_browser
 from web_fixtures import retained_messages, sim_site, simulated_day, start_web
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 CHROMIUM = Path(web_fixtures.CHROMIUM)
-ARGS, PHONE = web_fixtures.CHROMIUM_ARGS, web_fixtures.PHONE
+PHONE = web_fixtures.PHONE
 
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); `make apt-test`",
                 allow_module_level=True)
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+browser = pytest.fixture(chromium_browser)
 
 
 def open_page(browser, url: str):

@@ -13,26 +13,21 @@ from pathlib import Path
 import pytest
 
 from antrian.config import load, ticket_secret
-from support.webprocess import CHROMIUM, CHROMIUM_ARGS, start_web
+from support.webprocess import CHROMIUM, chromium_browser, start_web
 from ticketing.keys import ticket_key
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)", allow_module_level=True)
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+pytest.importorskip("playwright.sync_api")
 Axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe
 
 SMALL_PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
                "is_mobile": True, "has_touch": True}
 
 
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+browser = pytest.fixture(chromium_browser)
 
 
 def serious(page) -> list[str]:
