@@ -252,9 +252,9 @@ class QueueBookings:
         for e in events:
             if isinstance(e, (ev.Booked, ev.BookingCancelled)):
                 touched.add(e.service)
-            if isinstance(e, ev.BookingCancelled) and self._cancelled is not None:
-                self._remember_cancelled(e.code, e.service, e.for_day, e.session)
             if isinstance(e, ev.BookingCancelled):
+                if self._cancelled is not None:
+                    self._remember_cancelled(e.code, e.service, e.for_day, e.session)
                 # A cancelled booking leaves the state now, so no later purge would find it:
                 # its NIK digest and last digits go with its phone, at once.
                 purged.append(e.code)
