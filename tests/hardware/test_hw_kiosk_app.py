@@ -53,6 +53,7 @@ def test_a_button_takes_a_ticket_and_hammering_it_takes_no_more(kiosk):
     # Every tap has reached the kiosk's loop once it runs this: the taps are all handled.
     assert app.loop.call(lambda: len(app.store.asked()) + app.store.count_printed()) == 1
     assert len(printer.slips) == 1 and b"A001" in printer.slips[0]
+    q.settled()
     assert len(q.watcher.bodies("/kiosk/k1/take")) == 1
     assert q.service_state("ktp")["issued"] == 1
     wait_for(lambda: factory.pin(13).state, what="LED steady: ready")

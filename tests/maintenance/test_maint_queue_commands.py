@@ -95,6 +95,7 @@ def test_the_supervisor_commands_change_the_queue_as_asked(ops, queue_service):
     reset = command(ops, "reset", {"service": "ktp", "confirm": True})
     assert reset["ok"] and reset["data"]["reset"] == "ktp", reset
     ops.wait_for(lambda t, b: t == f"{B}/service/ktp/state" and b["waiting"] == 0)
+    queue_service.settled()
     assert queue_service.service_state("kk")["waiting"] == 1      # the other line is untouched
     assert command(ops, "reset", {"confirm": True})["data"]["reset"] == "all"
     ops.wait_for(lambda t, b: t == f"{B}/service/kk/state" and b["waiting"] == 0)

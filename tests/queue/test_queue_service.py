@@ -88,6 +88,7 @@ def test_a_repeated_request_id_gets_the_first_outcome_and_does_not_advance_the_q
     first = queue_service.press("1", "next", id="same-press")
     again = queue_service.press("1", "next", id="same-press")
     assert first["ticket"] == again["ticket"] == "A001"
+    queue_service.settled()
     assert queue_service.service_state("ktp")["waiting"] == 2
     t1 = queue_service.take("kk", id="same-take")
     t2 = queue_service.take("kk", id="same-take")

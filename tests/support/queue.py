@@ -89,6 +89,7 @@ class QueueProcess:
         """Publish a press and (by default) wait for its acknowledgement or error."""
         rid = fields.pop("id", None) or f"t-{uuid.uuid4().hex[:10]}"
         body = {"action": action, "id": rid, **fields}
+        since = self.watcher.mark()   # a repeated id's answer is the one after this press
         self.watcher.publish(f"{self.base}/counter/{counter}/press", body)
         if not wait:
             return body
@@ -96,20 +97,33 @@ class QueueProcess:
             lambda t, b: isinstance(b, dict) and (
                 (t == f"{self.base}/counter/{counter}/state" and b.get("request") == rid)
                 or (t == f"{self.base}/error/counter-{counter}" and b.get("id") == rid)),
-            what=f"answer to press {rid}")
+            what=f"answer to press {rid}", since=since)
         return answer
 
     def take(self, service: str, kiosk: str = "k1", wait: bool = True, **fields) -> dict:
         rid = fields.pop("id", None) or f"t-{uuid.uuid4().hex[:10]}"
         body = {"service": service, "id": rid, **fields}
+        since = self.watcher.mark()
         self.watcher.publish(f"{self.base}/kiosk/{kiosk}/take", body)
         if not wait:
             return body
         _, answer = self.watcher.wait_for(
             lambda t, b: isinstance(b, dict) and b.get("id") == rid and (
                 t == f"{self.base}/ticket" or t == f"{self.base}/error/kiosk-{kiosk}"),
-            what=f"answer to take {rid}")
+            what=f"answer to take {rid}", since=since)
         return answer
+
+    def settled(self) -> None:
+        """Everything the service sent for what it handled before now has reached the watcher.
+
+        The service handles requests one batch at a time and sends a batch's every message
+        before it takes the next, and the broker keeps one client's messages in order. So a
+        take it refuses (a line nobody has) is answered after all of that: the service's own
+        barrier. It changes nothing. Read retained states after it, not straight after an
+        answer: a press is answered by the counter's state, which goes out before the
+        services' states of the same batch."""
+        answer = self.take("~settled~", kiosk="settled")
+        assert answer.get("ok") is False, answer
 
     def service_state(self, service: str) -> dict:
         return self.watcher.bodies(f"/service/{service}/state")[-1]
