@@ -4,7 +4,8 @@
   constructor) and the site TOML with a [booking] table, at a chosen local time.
 - :class:`Mall`: real processes on a private Mosquitto (``antrian serve``, and on request
   ``antrian web`` and a keypad kiosk ``antrian kiosk --keys`` printing to a file), with a session
-  that starts in three minutes wherever it is daytime now (:func:`site_text`).
+  that starts in three minutes wherever it is daytime now (:func:`site_text`), and on request
+  no-shows: bookings whose check-in closed before ``antrian serve`` started (:func:`booked_at`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ def nik_fields(nik: str = NIK) -> dict:
     return {"nik_hash": nik_digest(booking_secret(SECRET), nik), "nik_last4": nik[-4:]}
 
 
+def send(service: QueueService, mid: int, topic: str, body, response: str | None = None):
+    """Step an in-process queue service with one message, as paho hands it over."""
+    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+    props = SimpleNamespace(ResponseTopic=response, CorrelationData=b"c")
+    msg = SimpleNamespace(qos=1, mid=mid, properties=props, retain=False)
+    service.step([("msg", topic, payload, msg)])
+    return msg
+
+
 class Building:
     """``now`` is a local time in Jakarta; ``send`` steps the service with one message."""
 
@@ -76,11 +86,7 @@ class Building:
 
     def send(self, topic: str, body, response: str | None = None):
         self.n += 1
-        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        props = SimpleNamespace(ResponseTopic=response, CorrelationData=b"c")
-        msg = SimpleNamespace(qos=1, mid=self.n, properties=props, retain=False)
-        self.service.step([("msg", f"{B}/{topic}", payload, msg)])
-        return msg
+        return send(self.service, self.n, f"{B}/{topic}", body, response)
 
     def book(self, day="2026-12-01", session="08:00-10:00", nik=NIK, **extra) -> dict:
         """The answer on the web's reply topic."""
@@ -135,12 +141,18 @@ def daytime_zone() -> tuple[str, datetime]:
     raise AssertionError("no daytime zone")
 
 
-def site_text(port: int) -> tuple[str, str]:
+# A session over (check-in closed at 04:30) before any daytime_zone() morning, and clear of the
+# hours clocks skip or repeat when daylight saving starts or ends in ZONES.
+ENDED = "04:00-05:00"
+
+
+def site_text(port: int, *, ended: bool = False) -> tuple[str, str]:
     """The small site with one ktp session starting in 3 minutes (check-in open now), two
-    online places; and that session's label."""
+    online places; and that session's label. ``ended``: also :data:`ENDED`, earlier today."""
     zone, local = daytime_zone()
     start = (local + timedelta(minutes=3)).replace(second=0, microsecond=0)
     session = f"{start:%H:%M}-{start + timedelta(hours=2):%H:%M}"
+    sessions = ", ".join(f'"{s}"' for s in ([ENDED] if ended else []) + [session])
     text = SMALL_SITE.format(port=port).replace('"Asia/Jakarta"', f'"{zone}"') + f"""
 [booking]
 per_session = 2
@@ -148,7 +160,7 @@ close_minutes = 0
 checkin_before_minutes = 30
 
 [booking.agency."Disdukcapil"]
-sessions = ["{session}"]
+sessions = [{sessions}]
 """
     return text, session
 
@@ -166,9 +178,41 @@ def _reply(topic: str):
     return props
 
 
+def web_booking(site: str, rid: str, nik: str, day: str, session: str, **extra) -> dict:
+    """A ``booking/book`` request as the web sends it (the NIK's HMAC and last 4 digits)."""
+    return {"id": rid, "service": "ktp", "day": day, "session": session,
+            "nik_hash": nik_digest(booking_secret(dev_secret(site)), nik),
+            "nik_last4": nik[-4:], **extra}
+
+
+def booked_at(site_file: Path, db: Path, when: datetime,
+              bookings: list[tuple[str, str, str]]) -> list[str]:
+    """Bookings made at ``when`` (a past, aware time) by the queue service's own code,
+    in-process with its clock set then, left in ``db`` as a service stopped then leaves its
+    store: ``(nik, day, session)`` each, with the phone :data:`PHONE`. Their codes, in order."""
+    site = config.load(site_file)
+    conn = RecordingConnection(site)
+    service = QueueService(site, Store(db), connection=conn, clock=when.timestamp,
+                           ticket_secret=dev_secret(site.site))
+    codes = []
+    for n, (nik, day, session) in enumerate(bookings, 1):
+        rid = f"before-{n}"
+        send(service, n, f"antrian/{site.site}/booking/book",
+             web_booking(site.site, rid, nik, day, session, phone=PHONE),
+             response=f"antrian/{site.site}/reply/web/{rid}")
+        answer = conn.replied[-1][1]
+        assert answer["ok"], answer
+        codes.append(answer["data"]["code"])
+    service.store.close(service.state)
+    return codes
+
+
 class Mall:
     """Mosquitto and ``antrian serve``; ``web=True`` adds ``antrian web``, ``kiosk=True`` the
     keypad kiosk ``k1`` (its paper in ``tickets``, its screen in ``kiosk_log``).
+    ``no_shows`` (NIK -> ``"yesterday"`` or ``"today"``): bookings made yesterday, before
+    yesterday's session, for that session or for today's :data:`ENDED`, never checked in,
+    already in the store when ``antrian serve`` starts (their codes in ``no_shows``, by NIK).
 
         with Mall(tmp_path, web=True, kiosk=True) as mall:
             code = mall.book("3275014107850007")
@@ -176,15 +220,19 @@ class Mall:
             mall.printed("A001")
     """
 
-    def __init__(self, tmp_path: Path, *, web: bool = False, kiosk: bool = False):
+    def __init__(self, tmp_path: Path, *, web: bool = False, kiosk: bool = False,
+                 no_shows: dict[str, str] | None = None):
         self.tmp = tmp_path
         self.broker = self.queue = self.web = self.kiosk = None
         self.tickets, self.kiosk_log = tmp_path / "tickets.bin", tmp_path / "kiosk.log"
+        self.no_shows: dict[str, str] = {}
         try:
             self.broker = Mosquitto(tmp_path).start()
-            text, self.session = site_text(self.broker.port)
+            text, self.session = site_text(self.broker.port, ended=bool(no_shows))
             self.site_file = tmp_path / "site.toml"
             self.site_file.write_text(text)
+            if no_shows:
+                self._book_yesterday(no_shows)
             self.queue = QueueProcess(self.site_file, tmp_path / "queue.db", self.broker).start()
             if web:
                 self.web = start_web(self.site_file, tmp_path)
@@ -219,6 +267,18 @@ class Mall:
             self.broker.stop()
             self.broker = None
 
+    def _book_yesterday(self, wanted: dict[str, str]) -> None:
+        tz = config.load(self.site_file).tz
+        today = datetime.now(tz).date()
+        yesterday = today - timedelta(days=1)
+        start = datetime.strptime(self.session[:5], "%H:%M").time()
+        when = datetime.combine(yesterday, start, tz) - timedelta(minutes=10)
+        places = {"yesterday": (yesterday.isoformat(), self.session),
+                  "today": (today.isoformat(), ENDED)}
+        codes = booked_at(self.site_file, self.tmp / "queue.db", when,
+                          [(nik, *places[day]) for nik, day in wanted.items()])
+        self.no_shows = dict(zip(wanted, codes))
+
     @property
     def today(self) -> str:
         return datetime.now(self.queue.site.tz).date().isoformat()
@@ -227,10 +287,10 @@ class Mall:
         """A booking of the session today (or on ``day``) over MQTT, as the web sends it; its
         code."""
         rid = f"b-{uuid.uuid4().hex[:8]}"
-        self.queue.watcher.publish(f"{self.queue.base}/booking/book", {
-            "id": rid, "service": "ktp", "day": day or self.today, "session": self.session,
-            "nik_hash": nik_digest(booking_secret(dev_secret("test")), nik),
-            "nik_last4": nik[-4:]}, properties=_reply(f"{self.queue.base}/reply/web/{rid}"))
+        self.queue.watcher.publish(
+            f"{self.queue.base}/booking/book",
+            web_booking(self.queue.site.site, rid, nik, day or self.today, self.session),
+            properties=_reply(f"{self.queue.base}/reply/web/{rid}"))
         _, answer = self.queue.watcher.wait_for(lambda t, b: t.endswith(f"/reply/web/{rid}"),
                                                 what="the booking's answer")
         assert answer["ok"], answer
