@@ -96,8 +96,9 @@ def check_in(state: QueueState, cmd: CheckIn, now: float) -> list[ev.Event]:
         raise Used(f"booking already checked in as {b.ticket}",
                    f"Pemesanan sudah dipakai (nomor {b.ticket})")
     if b.status == EXPIRED or b.day < state.day or now > b.checkin_until:
-        raise Expired("the check-in time of this booking has passed",
-                      "Waktu lapor pemesanan ini sudah lewat")
+        # Say what to do next: the visitor is standing at the kiosk, and can still queue.
+        raise Expired("the check-in time of this booking has passed; please take a regular number",
+                      "Waktu lapor pemesanan ini sudah lewat. Silakan ambil nomor antrean biasa")
     if b.day > state.day or now < b.checkin_from:
         raise TooEarly("check-in has not opened yet", "Belum waktunya lapor")
     line = state.lines.get(b.service)

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.broker
 
 YESTERDAY, TODAY, WALK_IN = "3275014107850007", "3275014107850015", "3275014107850023"
 # The queue's words for a booking past its check-in window (ticketing.booking_rules.check_in)
-EXPIRED = "Waktu lapor pemesanan ini sudah lewat"
+EXPIRED = "Waktu lapor pemesanan ini sudah lewat. Silakan ambil nomor antrean biasa"
 
 
 def expired_at_start(mall: Mall) -> None:
