@@ -13,6 +13,7 @@ from datetime import datetime
 
 from display.model import BoardModel
 from display.names import call_counter_label, counter_label
+from ticketing import calendar_id
 
 LABELS = {
     "id": {
@@ -21,9 +22,7 @@ LABELS = {
         "offline": "TIDAK TERHUBUNG", "no_data": "belum ada data", "idle": "-", "board": "PAPAN",
         "counter_display": "LOKET", "closed_short": "Tutup", "reopens": "Buka lagi",
         "closed_counters": "Tutup", "opens": "buka",
-        "days": ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
-        "months": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-                   "September", "Oktober", "November", "Desember"],
+        "days": calendar_id.DAYS, "months": calendar_id.MONTHS,
         "units": ("dtk", "mnt", "jam"),
     },
     "en": {

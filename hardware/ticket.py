@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mqtt.consumer import clean_text
+from ticketing.calendar_id import tanggal
 
-DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember"]
 ZONES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
          "Asia/Jayapura": "WIT"}
 PAPER_PX = {58: 384, 80: 576}
@@ -51,8 +49,7 @@ REQUIREMENTS_MAX_ITEMS = 5
 def indonesian_datetime(when: datetime) -> str:
     """``Sabtu, 28 November 2026 10.15 WIB`` (Indonesian writes the time with a dot)."""
     zone = ZONES.get(getattr(when.tzinfo, "key", ""), when.strftime("%Z"))
-    return (f"{DAYS[when.weekday()]}, {when.day} {MONTHS[when.month - 1]} {when.year} "
-            f"{when:%H.%M} {zone}").rstrip()
+    return f"{tanggal(when.date())} {when:%H.%M} {zone}".rstrip()
 
 
 def wait_text(est_wait_s: float | None) -> str | None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ticketing import events as ev
-from ticketing.booking import (CHECKED_IN, EXPIRED, Blocked, Book, BookingClosed,
+from ticketing.booking import (CHECKED_IN, EXPIRED, Blocked, Book, Booking, BookingClosed,
                                CancelBooking, CheckIn, Duplicate, Expired, ExpireBookings, Full,
                                NotBookable, TooEarly, UnknownBooking, Used)
+from ticketing.calendar_id import pukul, tanggal
 from ticketing.errors import NotAllowed, UnknownService
 from ticketing.model import Line, QueueState
 
@@ -88,6 +89,20 @@ def place_index(state: QueueState, line: Line, place: float) -> int:
     return len(line.regular)
 
 
+def _opens(b: Booking, later_day: bool) -> tuple[str, str]:
+    """When the booking's check-in opens, in English and in Indonesian: a visitor told only
+    "too early" asks the staff; told "07.30" they sit down. The session's name is its local
+    start ("08:00-10:00") and the window opens a fixed time before it, so no time zone needed."""
+    hh, mm = b.session.split("-")[0].split(":")
+    opens = int(hh) * 60 + int(mm) - round((b.start - b.checkin_from) / 60)
+    at = pukul(opens)
+    if not later_day:
+        return f"at {at.replace('.', ':')}", f"pukul {at}"
+    day = date.fromisoformat(b.day)
+    return (f"on {day.isoformat()} at {at.replace('.', ':')}",
+            f"{tanggal(day)} pukul {at}")
+
+
 def check_in(state: QueueState, cmd: CheckIn, now: float) -> list[ev.Event]:
     b = state.bookings.get(cmd.code)
     if b is None or (cmd.nik_last4 is not None and b.nik_last4 != cmd.nik_last4):
@@ -100,7 +115,9 @@ def check_in(state: QueueState, cmd: CheckIn, now: float) -> list[ev.Event]:
         raise Expired("the check-in time of this booking has passed; please take a regular number",
                       "Waktu lapor pemesanan ini sudah lewat. Silakan ambil nomor antrean biasa")
     if b.day > state.day or now < b.checkin_from:
-        raise TooEarly("check-in has not opened yet", "Belum waktunya lapor")
+        en, id_ = _opens(b, later_day=b.day > state.day)
+        raise TooEarly(f"check-in has not opened yet: it opens {en}",
+                       f"Belum waktunya lapor. Lapor mulai {id_}")
     line = state.lines.get(b.service)
     if line is None:
         raise UnknownService(f"unknown service {b.service!r}")

@@ -111,6 +111,17 @@ def test_check_in_windows_too_early_used_expired_unknown():
     assert isinstance(checkin(s, late, at(8, 31)).error, Expired)
 
 
+def test_too_early_says_when_check_in_opens_that_day_or_on_a_later_one():
+    s = state(DAY)
+    code = book(s, today=DAY, now=at(6), session="10:00-12:00").outcome["code"]
+    early = checkin(s, code, at(7)).error        # opens 30 min before 10:00
+    assert early.text_id == "Belum waktunya lapor. Lapor mulai pukul 09.30"
+    assert str(early) == "check-in has not opened yet: it opens at 09:30"
+    tomorrow = book(s, "h2", day="2026-12-02", today=DAY, now=at(6)).outcome["code"]
+    assert checkin(s, tomorrow, at(7)).error.text_id == (
+        "Belum waktunya lapor. Lapor mulai Rabu, 2 Desember 2026 pukul 07.30")
+
+
 def walk_in(s, now, priority=False):
     return decide(s, Take("ktp", request=f"kiosk-k1:w{now}", kiosk="k1", priority=priority), now)
 
