@@ -72,7 +72,7 @@ COUNTER = section("counter", {"id", "name", "services"}, array=True)
 # hardware/config.py: kiosks (the common loader reads id, name, services, printer) and panels.
 KIOSK = section("kiosk", {"id", "name", "services", "printer", "printer_profile", "led", "buzzer",
                           "touch", "fullscreen", "ticket_url", "store", "take_timeout_s",
-                          "bounce_time", "cooldown_s", "paper_mm"}, array=True,
+                          "bounce_time", "cooldown_s", "paper_mm", "dpi"}, array=True,
                 free=frozenset({"buttons"}))
 # The actions a panel has a button for (a pin key each), from the one list of actions.
 PANEL_ACTIONS = tuple(str(a) for a in (Action.NEXT, Action.RECALL, Action.SKIP, Action.CLOSE))

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from antrian.config import ConfigError, Site, need, tables
 from antrian.sections import KIOSK, PANEL, PANEL_ACTIONS
+from hardware.touch_layout import DEFAULT_DPI
 
 Pin = int | str
 ACTIONS = PANEL_ACTIONS
@@ -87,6 +88,7 @@ class KioskConfig:
     bounce_time: float = 0.05
     cooldown_s: float = 1.0
     paper_mm: int = 80
+    dpi: float = DEFAULT_DPI        # the touch panel's, for 9 mm keys (hardware.touch_layout)
 
 
 def _pin(table: dict, key: str, where: str) -> Pin | None:
@@ -201,6 +203,7 @@ def kiosk_config(site: Site, kiosk: str) -> KioskConfig:
         bounce_time=_seconds(table, "bounce_time", where, 0.05, 0, 0.5),
         cooldown_s=_seconds(table, "cooldown_s", where, 1.0, 0, 30),
         paper_mm=_paper(table, where),
+        dpi=_dpi(table, where),
     )
 
 
@@ -208,4 +211,20 @@ def _paper(table: dict, where: str) -> int:
     value = need(table, "paper_mm", int, where, 80)
     if value not in (58, 80):
         raise ConfigError(f"{where}.paper_mm: thermal rolls are 58 or 80 mm wide")
+    return value
+
+
+# A 65" 1080p totem is 34 DPI, a 10" 2560x1600 tablet 300: outside these bounds the figure is a
+# typo (a resolution, a size in inches), and keys sized from it would be useless.
+DPI_RANGE = (30.0, 400.0)
+
+
+def _dpi(table: dict, where: str) -> float:
+    value = float(need(table, "dpi", (int, float), where, DEFAULT_DPI))
+    low, high = DPI_RANGE
+    if not low <= value <= high:       # NaN fails too
+        raise ConfigError(
+            f"{where}.dpi: {value:g} is not a touch panel's dots per inch; give a number between "
+            f"{low:g} and {high:g} (the panel's width in pixels divided by its width in inches: "
+            '7" 800x480 is 133, 21.5" 1920x1080 is 102)')
     return value

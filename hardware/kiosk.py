@@ -19,7 +19,9 @@ Rules (all on the kiosk's loop thread):
 - The services' retained state (``on_service_state``) gives each its opening status and
   published standard: a tap on a closed service is refused at once with the reason ("Kuota
   habis (80 nomor)", "Istirahat sampai 13:00"), and the slip prints the fee and the target time.
-  A take the queue refuses shows its Indonesian reason (``message.id``).
+  A take the queue refuses shows its reason (``message``: ``id`` and ``en``).
+- What visitors read is :class:`hardware.said.Said`: Indonesian, with the English for a touch
+  screen's language button; an LED or a terminal takes it as the plain Indonesian string.
 """
 
 from __future__ import annotations
@@ -33,11 +35,19 @@ from antrian.config import Site
 from hardware.config import KioskConfig
 from hardware.kiosk_printing import KioskPrinting
 from hardware.kiosk_store import KioskStore
+from hardware.said import Said, from_message
 from hardware.printer import OK
 from mqtt import schemas
 from mqtt.consumer import clean_text
 
 log = logging.getLogger(__name__)
+
+BUSY = Said("Mohon tunggu, tiket sedang diproses", "Please wait, a ticket is being processed")
+NOT_CONNECTED = Said("Maaf, sistem antrean sedang tidak terhubung. Mohon hubungi petugas.",
+               "Sorry, the queue system is not connected. Please ask a staff member.")
+UNANSWERED = Said("Maaf, nomor antrean gagal diambil. Silakan coba lagi.",
+                  "Sorry, no queue number came. Please try again.")
+CLOSED = Said("layanan sedang tutup", "the service is closed now")
 
 
 class Kiosk(KioskPrinting):
@@ -90,20 +100,21 @@ class Kiosk(KioskPrinting):
         t = self.monotonic() if t is None else t
         if self.asking is not None or t < self.ready_at:
             if self.asking is not None:
-                self.feedback.signal("info", "Mohon tunggu, tiket sedang diproses")
+                self.feedback.signal("info", BUSY)
             log.debug("tap on %s ignored: the kiosk is busy", service)
             return None
         if service not in self.cfg.services:
             log.error("tap on %r: not a service of kiosk %s", service, self.kiosk)
             return None
         if not self.online:
-            self._refuse("Maaf, sistem antrean sedang tidak terhubung. Mohon hubungi petugas.")
+            self._refuse(NOT_CONNECTED)
             return None
         reason = self.closed_reason(service)
         if reason is not None:
             # The queue would refuse it too; saying so now spares the visitor the round trip.
             self.closed_taps += 1
-            self._refuse(f"Maaf, {self._service_name(service)}: {reason}")
+            name = self._service_name(service)
+            self._refuse(Said(f"Maaf, {name}: {reason}", f"Sorry, {name}: {reason.en}"))
             return None
         self.check_printer(announce=False)
         if self._pending:
@@ -116,7 +127,9 @@ class Kiosk(KioskPrinting):
         self.asking = {"id": rid, "service": service, "priority": priority, "sent": None,
                        "started": now}
         log.info("take %s for %s%s", rid, service, " (priority)" if priority else "")
-        self.feedback.signal("info", f"Mengambil nomor antrean {self._service_name(service)}...")
+        name = self._service_name(service)
+        self.feedback.signal("info", Said(f"Mengambil nomor antrean {name}...",
+                                          f"Taking a queue number for {name}..."))
         self._send_take()
         self._show()
         return rid
@@ -128,7 +141,7 @@ class Kiosk(KioskPrinting):
         if self.asking is not None or t < self.ready_at or self.publish_checkin is None:
             return None
         if not self.online:
-            self._refuse("Maaf, sistem antrean sedang tidak terhubung. Mohon hubungi petugas.")
+            self._refuse(NOT_CONNECTED)
             return None
         self.check_printer(announce=False)
         if self.printer_status != OK or self._pending:
@@ -138,7 +151,8 @@ class Kiosk(KioskPrinting):
         self.asking = {"id": rid, "service": "booking", "priority": False, "sent": None,
                        "started": self.monotonic(), "code": code, "nik_last4": nik_last4}
         log.info("check-in %s", rid)
-        self.feedback.signal("info", "Memeriksa kode pemesanan...")
+        self.feedback.signal("info", Said("Memeriksa kode pemesanan...",
+                                          "Checking the booking code..."))
         self._send_take()
         self._show()
         return rid
@@ -204,10 +218,11 @@ class Kiosk(KioskPrinting):
         log.warning("take %s refused: %s (%s)", rid, error.error, error.code)
         self.asking = None
         self.ready_at = self.monotonic() + self.cfg.cooldown_s
-        # The queue's reason for visitors, in Indonesian (hours, quota...), when it gives one
-        said = error.message.get("id") if isinstance(error.message, dict) else None
-        text = clean_text(said if isinstance(said, str) and said else error.error, 200)
-        self._refuse(f"Maaf, nomor antrean tidak dapat diambil: {text}")
+        # The queue's reason for visitors (hours, quota...), when it gives one
+        said = from_message(error.message, error.error)
+        text, en = clean_text(said, 200), clean_text(said.en, 200)
+        self._refuse(Said(f"Maaf, nomor antrean tidak dapat diambil: {text}",
+                          f"Sorry, no queue number could be taken: {en}"))
         self._show()
 
     # -- the services' retained state ---------------------------------------------------------------
@@ -227,14 +242,14 @@ class Kiosk(KioskPrinting):
         self.services[sid] = info
         return True
 
-    def closed_reason(self, sid: str) -> str | None:
-        """Why ``sid`` takes no tickets now (in Indonesian), or None when it is open."""
+    def closed_reason(self, sid: str) -> Said | None:
+        """Why ``sid`` takes no tickets now, or None when it is open."""
         status = (self.services.get(sid) or {}).get("status")
         if not status or status.get("open") is not False:
             return None
-        text = status.get("text")
-        said = clean_text(text.get("id"), 120) if isinstance(text, dict) else ""
-        return said or "layanan sedang tutup"
+        said = from_message(status.get("text"), "")
+        text, en = clean_text(said, 120), clean_text(said.en, 120)
+        return Said(text, en or text) if text else CLOSED
 
     def standard(self, sid: str) -> dict | None:
         return (self.services.get(sid) or {}).get("standard")
@@ -250,7 +265,7 @@ class Kiosk(KioskPrinting):
                             rid, self.cfg.take_timeout_s)
                 self.asking = None
                 self.ready_at = now + self.cfg.cooldown_s
-                self._refuse("Maaf, nomor antrean gagal diambil. Silakan coba lagi.")
+                self._refuse(UNANSWERED)
             elif self.asking["sent"] is None or now - self.asking["sent"] >= self.resend_s:
                 self._send_take()
         if self._pending and now >= self._next_retry and self.asking is None:

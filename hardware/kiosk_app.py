@@ -91,7 +91,7 @@ class KioskApp(Device):
         if touch if touch is not None else cfg.touch:
             from hardware.touch import TouchScreen
             self.touch = TouchScreen(site, cfg, on_tap=self._touch_tap, size=screen_size,
-                                     checkin=self.offers_checkin(site, cfg))
+                                     checkin=self.offers_checkin(site, cfg), dpi=cfg.dpi)
             # a QR scanner plugged into a touch kiosk types into its window (hardware.checkin)
             self.touch.on_key = lambda ch, t: self._entry_key(f"={ch.lower()}", t)
             # a code typed on its screen (hardware.touch_checkin): the same request as a keypad's
@@ -291,6 +291,7 @@ class KioskApp(Device):
                 self.touch.site, self.touch.cfg = site, self.cfg
                 self.touch.groups = group_by_agency(site, self.cfg.services)
                 self.touch.offers_checkin = self.offers_checkin(site, self.cfg)
+                self.touch.dpi = self.cfg.dpi          # keys resized at the next frame
                 self.touch.set_services(self.kiosk.services)
                 self.touch.show(self.kiosk.mode)       # redraws
             if restart:

@@ -11,12 +11,21 @@ import logging
 from datetime import datetime
 
 from hardware.kiosk_slip import build_slip, printable, ticket_url
-from hardware.printer import OK, STATUS_TEXT, PrinterError
+from hardware.printer import NO_PAPER, OFFLINE, OK, STATUS_TEXT, PrinterError
+from hardware.said import Said
 from hardware.ticket import Slip, render, render_test
 
 log = logging.getLogger("hardware.kiosk")     # the kiosk's log, as before the split
 
-READY_TEXT = "Silakan pilih layanan"
+READY_TEXT = Said("Silakan pilih layanan", "Please choose a service")
+# printer.STATUS_TEXT in English, for a touch screen switched to English (hardware.said)
+STATUS_TEXT_EN = {OFFLINE: "the printer is not connected",
+                  NO_PAPER: "the printer is out of paper"}
+
+
+def printer_trouble(status: str) -> Said:
+    return Said(STATUS_TEXT.get(status, "printer bermasalah"),
+                STATUS_TEXT_EN.get(status, "the printer has a problem"))
 
 
 class KioskPrinting:
@@ -72,12 +81,15 @@ class KioskPrinting:
                           "issued_at": self.clock(), "key": "warm-up-only"}, reprint=False),
                profile=self.cfg.printer_profile, paper_mm=self.paper_mm)
 
-    def _printer_problem_text(self) -> str:
-        why = STATUS_TEXT.get(self.printer_status, "printer bermasalah")
-        if self._pending:
-            return (f"Maaf, {why}. {self._pending} tiket menunggu dicetak dan akan dicetak "
-                    "begitu printer siap. Mohon hubungi petugas.")
-        return f"Maaf, {why}. Mohon hubungi petugas."
+    def _printer_problem_text(self) -> Said:
+        why, n = printer_trouble(self.printer_status), self._pending
+        if n:
+            return Said(f"Maaf, {why}. {n} tiket menunggu dicetak dan akan dicetak begitu "
+                        "printer siap. Mohon hubungi petugas.",
+                        f"Sorry, {why.en}. {n} ticket(s) wait to be printed and will be printed "
+                        "as soon as the printer is ready. Please ask a staff member.")
+        return Said(f"Maaf, {why}. Mohon hubungi petugas.",
+                    f"Sorry, {why.en}. Please ask a staff member.")
 
     def _valid_ticket(self, event: dict) -> bool:
         return printable(event, self.site, self.clock())
@@ -99,15 +111,18 @@ class KioskPrinting:
             self.printer_status = e.status
             self._next_retry = self.monotonic() + self.retry_s
             log.error("ticket %s issued but not printed: %s; kept for reprint", event["ticket"], e)
-            self.feedback.signal(
-                "refused", f"Nomor antrean Anda {event['ticket']} sudah terdaftar, tetapi "
-                f"{STATUS_TEXT.get(e.status, 'printer bermasalah')}. Tiket akan dicetak begitu "
-                "printer siap. Mohon hubungi petugas.")
+            ticket, why = event["ticket"], printer_trouble(e.status)
+            self.feedback.signal("refused", Said(
+                f"Nomor antrean Anda {ticket} sudah terdaftar, tetapi {why}. Tiket akan dicetak "
+                "begitu printer siap. Mohon hubungi petugas.",
+                f"Your queue number {ticket} is registered, but {why.en}. The ticket will be "
+                "printed as soon as the printer is ready. Please ask a staff member."))
             self._show()
             return False
         self.store.printed(rid, ts=self.clock())
         self._pending -= 1
         self.printed += 1
         log.info("ticket %s printed%s", event["ticket"], " (reprint)" if reprint else "")
-        self.feedback.signal("ack", f"Silakan ambil tiket Anda: {event['ticket']}")
+        self.feedback.signal("ack", Said(f"Silakan ambil tiket Anda: {event['ticket']}",
+                                         f"Please take your ticket: {event['ticket']}"))
         return True

@@ -1,4 +1,5 @@
-"""The kiosk's touch screen: the kiosk's services by agency, as large buttons, in Indonesian.
+"""The kiosk's touch screen: the kiosk's services by agency, as large buttons, in Indonesian or
+English (a button in the header switches; left alone, the screen goes home in Indonesian).
 
     screen = TouchScreen(site, cfg, on_tap=lambda sid, t, prio: loop.post(kiosk.tap, sid, t, prio))
     screen.run(stop)             # main thread (SDL wants it); the kiosk's loop runs on another
@@ -9,7 +10,8 @@ messages ("Silakan ambil tiket Anda: A016", "kertas printer habis") appear in it
 Each service's button carries a second line (:func:`button_detail`): why it is closed ("Kuota
 habis (80 nomor)", greyed) or its standard ("Gratis - 15 menit"), from ``set_services``.
 With ``checkin`` (a kiosk offering booked services), a button opens the booking check-in
-screen (:mod:`hardware.touch_checkin`), which sends through ``on_checkin``.
+screen (:mod:`hardware.touch_checkin`), which sends through ``on_checkin``. Its words are
+:mod:`hardware.touch_text`'s; the kiosk's messages carry both languages (:mod:`hardware.said`).
 """
 
 from __future__ import annotations
@@ -22,18 +24,22 @@ from pathlib import Path
 
 from antrian.config import Site
 from hardware.config import KioskConfig
+# the kiosk's own words for its standing states (both languages); READY_TEXT importable from here
+from hardware.kiosk import BUSY, NOT_CONNECTED
+from hardware.kiosk_printing import READY_TEXT
+from hardware.said import Said, in_language
 from hardware.touch_checkin import (CODE, DEFAULT_DPI, IDLE_S, CheckinFlow, CheckinView,
                                     checkin_layout, target_px)
 from hardware.touch_checkin import draw as draw_checkin
 # the layout is pure and lives apart; its names stay importable from here
 from hardware.touch_layout import (Button, Layout, Rect, button_detail,  # noqa: F401
                                    group_by_agency, layout, wrap)
+from hardware.touch_text import LABELS
 from mqtt.consumer import clean_text
 
 log = logging.getLogger(__name__)
 
 MESSAGE_S = 8.0                    # a message stays this long, then the invitation comes back
-READY_TEXT = "Silakan pilih layanan"
 FONTS = ["/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
          "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"]
 COLOURS = {"bg": (245, 247, 250), "header": (13, 71, 161), "heading": (33, 33, 33),
@@ -49,7 +55,9 @@ class TouchScreen:
     :param on_tap: ``on_tap(service, t, priority)`` with the tap's monotonic time.
     :param size: window size; None: the display's own size (full screen).
     :param checkin: offer the booking check-in screen (``on_checkin(code, nik_last4, t)``).
-    :param dpi: the screen's dots per inch, for the check-in keys' size (9 mm).
+    :param dpi: the screen's dots per inch (the TOML's ``dpi``): every key at least 9 mm.
+    :param idle_s: left alone this long, the screen goes home: the services' first page, no
+        priority, Indonesian (the check-in screen too).
     """
 
     def __init__(self, site: Site, cfg: KioskConfig, *, on_tap: Callable[[str, float, bool], None],
@@ -64,15 +72,19 @@ class TouchScreen:
         self.on_checkin: Callable[[str, str, float], None] | None = None
         self.checkin = CheckinFlow(idle_s=idle_s)
         self.dpi = dpi
+        self.idle_s = idle_s
+        self.language = "id"
+        self.touched = 0.0               # monotonic time of the last tap
+        self.drawn: list[str] = []       # the texts of the last frame, as rendered
         self.groups = group_by_agency(site, cfg.services)
         self.size = size
         self.fullscreen = cfg.fullscreen if fullscreen is None else fullscreen
         self.page = 0
         self.priority = False
         self.mode = "steady"
-        self.message = (READY_TEXT, "info")
+        self.message: tuple[str, str] = (READY_TEXT, "info")
         self._message_until = 0.0
-        self._fault_text = "Maaf, printer bermasalah. Mohon hubungi petugas."
+        self._fault_text: str = Said(LABELS["id"]["fault"], LABELS["en"]["fault"])
         self._lock = threading.Lock()
         self._dirty = True
         self._wake = None
@@ -80,7 +92,7 @@ class TouchScreen:
         self.layout: Layout | None = None
         self._fonts: dict[int, object] = {}
         self.frames = 0
-        self.details: dict[str, tuple[bool, str]] = {}   # service -> (open, second line)
+        self.details: dict[str, dict] = {}   # service -> its status and standard
 
     # -- feedback (any thread) -----------------------------------------------------------------------
 
@@ -109,13 +121,14 @@ class TouchScreen:
 
     def set_services(self, info: dict[str, dict]) -> None:
         """The services' status and standard (any thread): closed ones are greyed with why."""
-        details = {sid: button_detail(i) for sid, i in info.items()}
         with self._lock:
-            self.details = details
+            self.details = dict(info)
         self._poke()
 
     def identify(self, seconds: float = 5.0) -> None:
-        self.signal("info", f"Kios {self.cfg.kiosk} ({self.cfg.name})")
+        self.signal("info", Said(*(LABELS[lang]["identify"].format(kiosk=self.cfg.kiosk,
+                                                                   name=self.cfg.name)
+                                   for lang in ("id", "en"))))
 
     def close(self) -> None:
         pass
@@ -143,19 +156,37 @@ class TouchScreen:
         pygame.mouse.set_visible(os.environ.get("SDL_VIDEODRIVER") not in ("kmsdrm",))
         self._wake = pygame.event.custom_type()
         log.info("touch screen %sx%s on video driver %s", *self.size, pygame.display.get_driver())
-        small = min(min(k.rect[2:]) for k in checkin_layout(CheckinView(CODE), self.size).keys)
-        if self.offers_checkin and small < target_px(self.dpi):
-            log.warning("check-in keys are %d px: under 9 mm at %g DPI", small, self.dpi)
+        keys = checkin_layout(CheckinView(CODE), self.size, dpi=self.dpi).keys \
+            if self.offers_checkin else []
+        home = self._layout()
+        small = min(min(r[2:]) for r in [k.rect for k in keys] + [home.language.rect] +
+                    [b.rect for b in home.buttons])
+        if small < target_px(self.dpi):
+            log.warning("touch keys are %d px: under 9 mm at %g DPI", small, self.dpi)
+
+    def _layout(self):
+        return layout(self.groups, self.size, self.page, priority=self.priority,
+                      checkin=self.offers_checkin, dpi=self.dpi, language=self.language)
 
     def _resting_message(self, mode: str) -> tuple[str, str]:
         """What the banner says once a message has expired."""
-        if mode == "offline":
-            return "Maaf, sistem antrean sedang tidak terhubung. Mohon hubungi petugas.", "refused"
-        if mode == "fault":
-            return self._fault_text, "refused"
-        if mode == "busy":
-            return "Mohon tunggu, tiket sedang diproses", "busy"
-        return READY_TEXT, "info"
+        said, kind = {"offline": (NOT_CONNECTED, "refused"), "fault": (self._fault_text, "refused"),
+                      "busy": (BUSY, "busy")}.get(mode, (READY_TEXT, "info"))
+        return in_language(said, self.language), kind
+
+    def go_home(self) -> None:
+        """The screen left alone: the services' first page, no priority chosen, Indonesian."""
+        self.checkin.close()
+        self.page, self.priority, self.language = 0, False, "id"
+        self._dirty = True
+
+    def left_alone(self, t: float) -> bool:
+        """Whether the screen should go home: the check-in left alone, or the home screen left
+        away from its first page, with priority chosen or in English."""
+        if self.checkin.active:
+            return self.checkin.expired(t)
+        return (self.page or self.priority or self.language != "id") \
+            and t - self.touched > self.idle_s
 
     def font(self, px: int):
         import pygame
@@ -166,10 +197,14 @@ class TouchScreen:
 
     def tap_at(self, x: int, y: int, t: float) -> str | None:
         """Handle a tap at (x, y); returns the service tapped, if any."""
+        self.touched = t
         if self.checkin.active:
             # laid out from the state now, not as last drawn: taps queued behind a redraw meet
             # the keys of the state they were made in
-            key = checkin_layout(self.checkin.view(), self.size).hit(x, y)
+            key = checkin_layout(self.checkin.view(), self.size, dpi=self.dpi,
+                                 language=self.language).hit(x, y)
+            if key is not None and key.kind == "language":
+                self._switch_language()
             sending = self.checkin.press(key, t) if key else None
             if sending and self.on_checkin:
                 self.on_checkin(*sending, t)
@@ -193,41 +228,50 @@ class TouchScreen:
             self.priority = not self.priority
         elif b.kind == "checkin":
             self.checkin.open(t)
+        elif b.kind == "language":
+            self._switch_language()
         self._dirty = True
         return None
 
+    def _switch_language(self) -> None:
+        self.language = "en" if self.language == "id" else "id"
+
     def draw(self) -> None:
         import pygame
+        self.drawn = []
         view = self.checkin.view()
         if view.state is not None:
-            draw_checkin(self.surface, view, checkin_layout(view, self.size), COLOURS, self._text)
+            draw_checkin(self.surface, view, checkin_layout(view, self.size, dpi=self.dpi,
+                                                            language=self.language),
+                         COLOURS, self._text, self.language)
             pygame.display.flip()
             self.frames += 1
             self._dirty = False
             return
+        words = LABELS[self.language]
         with self._lock:
             mode = self.mode
             text, kind = self.message
             if time.monotonic() > self._message_until:
                 text, kind = self._resting_message(mode)
+        text = in_language(text, self.language)
         s = self.surface
-        self.layout = layout(self.groups, self.size, self.page, priority=self.priority,
-                             checkin=self.offers_checkin)
+        self.layout = self._layout()
         self.page = self.layout.page
         s.fill(COLOURS["bg"])
-        hx, hy, hw, hh = self.layout.header
+        hx, hy, hw, hh = self.layout.title
         pygame.draw.rect(s, COLOURS["header"], self.layout.header)
         self._text(self.site.title, (hx, hy, hw, hh * 6 // 10), hh * 4 // 10, (255, 255, 255))
-        self._text("Ambil nomor antrean: sentuh layanan yang Anda tuju",
-                   (hx, hy + hh * 55 // 100, hw, hh * 4 // 10), hh * 22 // 100, (227, 242, 253))
+        self._text(words["invite"], (hx, hy + hh * 55 // 100, hw, hh * 4 // 10), hh * 22 // 100,
+                   (227, 242, 253))
         for rect, heading in self.layout.headings:
             self._text(heading, rect, rect[3] * 7 // 10, COLOURS["heading"], align="left")
         busy = mode != "steady"
         with self._lock:
             details = self.details
-        for b in self.layout.buttons:
-            is_open, detail = details.get(b.service, (True, "")) if b.kind == "service" \
-                else (True, "")
+        for b in self.layout.buttons + [self.layout.language]:
+            is_open, detail = button_detail(details.get(b.service), self.language) \
+                if b.kind == "service" else (True, "")
             colour = {"service": COLOURS["disabled"] if busy or not is_open else COLOURS["button"],
                       "priority": COLOURS["priority_on"] if self.priority else COLOURS["nav"],
                       "checkin": COLOURS["checkin"]}.get(b.kind, COLOURS["nav"])
@@ -247,7 +291,7 @@ class TouchScreen:
         bx, by, bw, bh = self.layout.banner
         self._text(text, (bx + 16, by, bw - 32, bh), bh * 3 // 10, (255, 255, 255), wrap_ok=True)
         if self.layout.pages > 1:
-            self._text(f"Halaman {self.layout.page + 1}/{self.layout.pages}",
+            self._text(words["page"].format(page=self.layout.page + 1, pages=self.layout.pages),
                        (bx, by + bh * 78 // 100, bw - 16, bh * 2 // 10), bh // 8, (255, 255, 255),
                        align="right")
         pygame.display.flip()
@@ -268,6 +312,7 @@ class TouchScreen:
                 break
             size -= 2
         ty = y + (h - height) // 2
+        self.drawn.append(" ".join(lines))
         for line in lines:
             img = font.render(line, True, colour)
             tx = {"left": x + 8, "right": x + w - img.get_width() - 8}.get(
@@ -280,9 +325,8 @@ class TouchScreen:
         if self.surface is None:
             self.open()
         while not stop.is_set():
-            if self.checkin.expired(time.monotonic()):
-                self.checkin.close()             # left alone: back to the services
-                self._dirty = True
+            if self.left_alone(time.monotonic()):
+                self.go_home()
             if self._dirty or time.monotonic() > self._message_until > 0:
                 if not self._dirty:
                     self._message_until = 0.0        # the message expired: redraw once

@@ -14,7 +14,8 @@ the keypad's (``Kiosk.check_in``: ``kiosk/<id>/checkin``), so the answer is what
 signals next: ``ack`` (the ticket printed) or ``refused`` (unknown, too_early, expired, used:
 the queue's Indonesian reason; or the printer, or no broker). The layout is a pure function of
 the flow's view and the screen size (:func:`checkin_layout`); keys are at least 9 mm at the
-screen's DPI (:func:`target_px`).
+screen's DPI (:func:`target_px`). Its words are in the screen's language (hardware.touch_text;
+the header's language button switches it); the kiosk's answers carry both (hardware.said).
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hardware.checkin import TIMEOUT_S
+from hardware.said import Said, in_language
 # the finger-target rule is the home screen's too; its names stay importable from here
-from hardware.touch_layout import DEFAULT_DPI, MIN_TARGET_MM, Rect, target_px  # noqa: F401
+from hardware.touch_layout import (DEFAULT_DPI, MIN_TARGET_MM, Rect, header_height,  # noqa: F401
+                                   language_button, target_px)
+from hardware.touch_text import LABELS
 from ticketing.booking import CODE_ALPHABET, CODE_LEN
 
 QWERTY = ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
@@ -33,7 +37,7 @@ PAD_ROWS = ("123", "456", "789", "0")
 NIK_DIGITS = 4
 IDLE_S = TIMEOUT_S         # as a keypad entry: left alone this long, the screen goes home
 CODE, NIK, SENDING, WAITING, DONE, ERROR = "code", "nik", "sending", "waiting", "done", "error"
-BUSY_TEXT = "Mohon tunggu sebentar, lalu sentuh Kirim lagi"
+BUSY_TEXT = Said(LABELS["id"]["checkin_busy"], LABELS["en"]["checkin_busy"])
 
 
 def keyboard_rows(alphabet: str = CODE_ALPHABET) -> list[str]:
@@ -47,7 +51,7 @@ def keyboard_rows(alphabet: str = CODE_ALPHABET) -> list[str]:
 @dataclass(frozen=True)
 class Key:
     rect: Rect
-    kind: str                   # char | hapus | batal | kirim | ulangi | selesai
+    kind: str                   # char | hapus | batal | kirim | ulangi | selesai | language
     label: str
     char: str | None = None
     enabled: bool = True
@@ -68,9 +72,11 @@ class CheckinLayout:
     field: Rect
     message: Rect | None = None
     keys: list[Key] = field(default_factory=list)
+    language: Key | None = None     # top right in the header (touch_layout.language_button)
+    title: Rect | None = None       # the header's text, clear of it
 
     def hit(self, x: int, y: int) -> Key | None:
-        for k in self.keys:
+        for k in self.keys + ([self.language] if self.language else []):
             kx, ky, kw, kh = k.rect
             if k.enabled and kx <= x < kx + kw and ky <= y < ky + kh:
                 return k
@@ -107,7 +113,8 @@ class CheckinFlow:
         return self.state is not None and t - self.last > self.idle_s
 
     def press(self, key: Key, t: float) -> tuple[str, str] | None:
-        """One key; the (code, NIK last 4) to send when it was Kirim with both complete."""
+        """One key; the (code, NIK last 4) to send when it was Kirim with both complete. Any
+        other key (the language button) only keeps the screen from going home."""
         with self._lock:
             if self.state is None:
                 return None
@@ -156,29 +163,38 @@ class CheckinFlow:
             return True
 
 
-def field_text(view: CheckinView) -> tuple[str, str]:
+def field_text(view: CheckinView, language: str = "id") -> tuple[str, str]:
     """(prompt, what is typed) for the field above the keys; the NIK's digits are dots."""
+    words = LABELS[language]
     padded = view.code.ljust(CODE_LEN, "_")
     code = f"{padded[:CODE_LEN // 2]}-{padded[CODE_LEN // 2:]}"
     if view.state == CODE:
-        return f"Ketik kode pemesanan ({CODE_LEN} huruf/angka)", code
+        return words["code_prompt"].format(n=CODE_LEN), code
     if view.state == NIK:
         nik = "\u2022" * view.typed + "_" * (NIK_DIGITS - view.typed)
-        return f"Ketik {NIK_DIGITS} angka terakhir NIK, lalu Kirim", f"{code}   NIK {nik}"
-    return "Kode pemesanan", code
+        return words["nik_prompt"].format(n=NIK_DIGITS), f"{code}   NIK {nik}"
+    return words["code"], code
 
 
-def checkin_layout(view: CheckinView, size: tuple[int, int]) -> CheckinLayout:
+def checkin_layout(view: CheckinView, size: tuple[int, int], *, dpi: float = DEFAULT_DPI,
+                   language: str = "id") -> CheckinLayout:
     """Header, field and keys. Five rows of keys (four of characters, one of Batal, Hapus,
     Kirim) share what the header and field leave, as tall as touch.py's buttons (80 px, an
-    ninth of the height) when the screen allows, and never under :func:`target_px`."""
+    ninth of the height) when the screen allows, and never under :func:`target_px` at ``dpi``
+    where the screen has the room: the field gives way first. Labels in ``language``."""
     w, h = size
+    words = LABELS[language]
     pad = max(8, w // 120)
-    header_h, field_h = h * 10 // 100, h * 12 // 100
+    target = target_px(dpi)
+    header_h = header_height(h, 10, dpi, pad)
+    # a dense panel's 9 mm keyboard (five rows) takes the field's room before its own
+    field_h = min(h * 12 // 100, max(h - header_h - 2 * pad - 5 * (target + pad), h * 7 // 100))
+    switch, title = language_button(w, header_h, pad, language)
     out = CheckinLayout(header=(0, 0, w, header_h), field=(pad, header_h + pad, w - 2 * pad,
-                                                           field_h))
+                                                           field_h),
+                        language=Key(switch.rect, "language", switch.label), title=title)
     top = header_h + field_h + 2 * pad
-    key_h = min((h - top - pad - 4 * pad) // 5, max(80, h // 9))
+    key_h = min((h - top - pad - 4 * pad) // 5, max(80, h // 9, target))
     controls_y = top + 4 * (key_h + pad)
     third = (w - 4 * pad) // 3
     if view.state in (CODE, NIK):
@@ -191,47 +207,52 @@ def checkin_layout(view: CheckinView, size: tuple[int, int]) -> CheckinLayout:
             for i, ch in enumerate(row):
                 out.keys.append(Key((x + i * (key_w + pad), y, key_w, key_h), "char", ch, ch))
         ready = view.state == NIK and view.typed == NIK_DIGITS
-        out.keys += [Key((pad, controls_y, third, key_h), "batal", "Batal"),
-                     Key((2 * pad + third, controls_y, third, key_h), "hapus", "Hapus"),
-                     Key((3 * pad + 2 * third, controls_y, third, key_h), "kirim", "Kirim",
-                         enabled=ready)]
+        out.keys += [Key((pad, controls_y, third, key_h), "batal", words["batal"]),
+                     Key((2 * pad + third, controls_y, third, key_h), "hapus", words["hapus"]),
+                     Key((3 * pad + 2 * third, controls_y, third, key_h), "kirim",
+                         words["kirim"], enabled=ready)]
         return out
     out.message = (pad, top, w - 2 * pad, controls_y - top - pad)
     if view.state == DONE:
-        out.keys.append(Key((2 * pad + third, controls_y, third, key_h), "selesai", "Selesai"))
+        out.keys.append(Key((2 * pad + third, controls_y, third, key_h), "selesai",
+                            words["selesai"]))
     elif view.state == ERROR:
         half = (w - 3 * pad) // 2
-        out.keys += [Key((pad, controls_y, half, key_h), "ulangi", "Ulangi"),
-                     Key((2 * pad + half, controls_y, half, key_h), "batal", "Kembali")]
+        out.keys += [Key((pad, controls_y, half, key_h), "ulangi", words["ulangi"]),
+                     Key((2 * pad + half, controls_y, half, key_h), "batal", words["kembali"])]
     return out
 
 
-def message_text(view: CheckinView) -> tuple[str, str]:
+def message_text(view: CheckinView, language: str = "id") -> tuple[str, str]:
     """(text, colour name) of the answer area."""
     if view.state in (SENDING, WAITING):
-        return "Memeriksa kode pemesanan...", "info"
-    return view.text, "ack" if view.state == DONE else "refused"
+        return LABELS[language]["checking"], "info"
+    return in_language(view.text, language), "ack" if view.state == DONE else "refused"
 
 
 def draw(surface, view: CheckinView, lay: CheckinLayout, colours: dict,
-         text: Callable[..., None]) -> None:
+         text: Callable[..., None], language: str = "id") -> None:
     """Draw the screen; ``text(str, rect, px, colour, align=, wrap_ok=)`` is the touch screen's."""
     import pygame
     white = (255, 255, 255)
+    words = LABELS[language]
     surface.fill(colours["bg"])
-    hx, hy, hw, hh = lay.header
+    hx, hy, hw, hh = lay.title or lay.header
     pygame.draw.rect(surface, colours["header"], lay.header)
-    text("Lapor kedatangan: pemesanan online", (hx, hy, hw, hh * 6 // 10), hh * 4 // 10, white)
-    text("Ketik kode dari bukti pemesanan, atau pindai kode QR-nya",
-         (hx, hy + hh * 55 // 100, hw, hh * 4 // 10), hh * 24 // 100, colours["detail_text"])
-    prompt, typed = field_text(view)
+    text(words["checkin_title"], (hx, hy, hw, hh * 6 // 10), hh * 4 // 10, white)
+    text(words["checkin_hint"], (hx, hy + hh * 55 // 100, hw, hh * 4 // 10), hh * 24 // 100,
+         colours["detail_text"])
+    if lay.language is not None:
+        pygame.draw.rect(surface, colours["nav"], lay.language.rect, border_radius=12)
+        text(lay.language.label, lay.language.rect, lay.language.rect[3] * 32 // 100, white)
+    prompt, typed = field_text(view, language)
     fx, fy, fw, fh = lay.field
     pygame.draw.rect(surface, white, lay.field, border_radius=12)
     pygame.draw.rect(surface, colours["header"], lay.field, width=3, border_radius=12)
     text(prompt, (fx, fy, fw, fh * 38 // 100), fh * 26 // 100, colours["heading"])
     text(typed, (fx, fy + fh * 36 // 100, fw, fh * 62 // 100), fh * 5 // 10, colours["header"])
     if lay.message is not None:
-        said, kind = message_text(view)
+        said, kind = message_text(view, language)
         pygame.draw.rect(surface, colours[kind], lay.message, border_radius=12)
         mx, my, mw, mh = lay.message
         text(said, (mx + 16, my, mw - 32, mh), max(24, mh // 6), white, wrap_ok=True)
