@@ -106,9 +106,10 @@ def _opens(b: Booking, later_day: bool) -> tuple[str, str]:
 def check_in(state: QueueState, cmd: CheckIn, now: float) -> list[ev.Event]:
     b = state.bookings.get(cmd.code)
     if b is None or (cmd.nik_last4 is not None and b.nik_last4 != cmd.nik_last4):
-        raise UnknownBooking("no such booking", "Kode pemesanan tidak dikenal")
+        # the English is shown too, on the kiosk's English screens: visitors' words, not a log's
+        raise UnknownBooking("unknown booking code", "Kode pemesanan tidak dikenal")
     if b.status == CHECKED_IN:
-        raise Used(f"booking already checked in as {b.ticket}",
+        raise Used(f"this booking was already used (number {b.ticket})",
                    f"Pemesanan sudah dipakai (nomor {b.ticket})")
     if b.status == EXPIRED or b.day < state.day or now > b.checkin_until:
         # Say what to do next: the visitor is standing at the kiosk, and can still queue.

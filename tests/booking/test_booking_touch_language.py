@@ -69,7 +69,7 @@ def test_a_foreign_visitor_checks_in_in_english_and_the_kiosk_goes_home_in_indon
         wait_for(lambda: ready(app), what="the kiosk past its cool-down")
         taps.key("kirim")
         view = wait_for(lambda: answered(app, ERROR), 10, what="the refusal shown")
-        assert view.text.en == "Sorry, no queue number could be taken: no such booking"
+        assert view.text.en == "Sorry, no queue number could be taken: unknown booking code"
         drawn(app, view.text.en, "Try again", "Back", "Booking code")
         pygame.image.save(app.touch.surface, str(artifacts / "kiosk-touch-checkin-refused-en.png"))
         # switched on the refusal screen: the same refusal, in Indonesian
