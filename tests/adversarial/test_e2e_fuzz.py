@@ -111,6 +111,9 @@ def test_hostile_requests_leave_every_process_up_and_the_page_agreeing(building)
         queue.watcher.publish(f"{queue.base}/kiosk/k1/take", {"service": "ktp", "id": rid})
         queue.watcher.wait_for(lambda t, b: t.endswith("/ticket") and isinstance(b, dict)
                                and b.get("id") == rid, timeout=10, what="the barrier's ticket")
+        # A ticket goes out first in its batch, and the hostile requests may share that batch:
+        # their states come after it. settled() is a later batch, so they are all in now.
+        queue.settled()
         wait_for(lambda: page_agrees(queue, web), 10, "the page agreeing with the queue")
         for name, proc in (("queue", queue.proc), ("board", board.proc), ("web", web.proc)):
             assert proc.poll() is None, f"{name} died"

@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import wave
 from pathlib import Path
 
@@ -77,10 +76,10 @@ class BoardProcess:
 
 def command(queue: QueueProcess, component: str, name: str, args: dict | None = None) -> dict:
     base = queue.base
+    mark = queue.watcher.mark()      # a command asked twice must not get the first reply
     queue.watcher.publish(f"{base}/cmnd/{component}/{name}", json.dumps(args or {}))
     _, body = queue.watcher.wait_for(lambda t, b: t == f"{base}/stat/{component}/{name}",
-                                     timeout=10, what=f"{name} reply")
-    queue.watcher.messages.clear()
+                                     timeout=10, what=f"{name} reply", since=mark)
     return body
 
 
@@ -90,11 +89,9 @@ def test_a_press_reaches_the_screen_and_the_loudspeaker(queue, pack, tmp_path):
     board = BoardProcess(queue.site_file, tmp_path, "--board", "lobby", "--size", "1280x720",
                          "--voice", str(pack))
     try:
-        sent = time.time()
         queue.press("1", "next", wait=False)
+        # How soon is bench/press_to_pixel.py's figure: a test under load only checks it comes.
         wait_for(lambda: board.shown("A001"), 10)
-        first = min(t for t, texts in board.frames() if "A001" in texts)
-        assert first - sent < 1.0
         status = wait_for(lambda: (s := command(queue, "board-lobby", "status"))["data"]
                           ["announcements"] >= 1 and s, 15)["data"]
         assert status["queue_online"] is True and status["frames"] > 0

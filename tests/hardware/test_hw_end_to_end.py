@@ -147,6 +147,9 @@ def test_a_keypad_kiosk_prints_each_ticket_it_takes_and_ignores_a_double_tap(que
         kiosk.stdin.write(b"2")                   # the second service of k1: kk
         kiosk.stdin.flush()
         wait_for(lambda: b"B001" in tickets.read_bytes(), what="second ticket printed")
+        # The kiosk heard B001 on its own connection; the watcher has every take (and would
+        # have a double tap's) only after the service's barrier.
+        queue_service.settled()
         takes = queue_service.watcher.bodies("/kiosk/k1/take")
         assert [t["service"] for t in takes] == ["ktp", "kk"]
         data = tickets.read_bytes()

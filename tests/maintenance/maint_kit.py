@@ -23,6 +23,7 @@ from paho.mqtt.properties import Properties
 
 from antrian.devbroker import stop_process
 from support.mqtt import decode
+from support.waiting import TIMEOUT_SCALE
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_AUTHORIZED = 135
@@ -136,7 +137,7 @@ class Client:
         info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         if qos == 0:
             return 0
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 5 * TIMEOUT_SCALE
         with self.cond:
             while info.mid not in self.acks:
                 left = deadline - time.monotonic()
@@ -152,7 +153,7 @@ class Client:
 
     def wait_acked(self, mids: list[int], timeout: float = 20.0) -> dict[int, int]:
         """Wait until every message id has its PUBACK; their reason codes."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIMEOUT_SCALE
         with self.cond:
             while not all(m in self.acks for m in mids):
                 left = deadline - time.monotonic()
@@ -163,7 +164,7 @@ class Client:
     def wait_for(self, predicate, timeout: float = 5.0, what: str = "message", since: int = 0):
         """The first (topic, body) with predicate(topic, body) true, among the messages from
         number ``since`` on; body is JSON when it parses."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIMEOUT_SCALE
         with self.cond:
             while True:
                 for topic, payload, _, _ in self.messages[since:]:
@@ -292,7 +293,7 @@ class ServeProcess(Program):
     def wait_presence(self, state: str, since: int = 0, timeout: float = 10.0) -> float:
         """Wait for ``tele/queue/lwt`` = state after message number ``since``; the time it came."""
         topic = f"{self.base}/tele/queue/lwt"
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIMEOUT_SCALE
         with self.watcher.cond:
             while True:
                 for t, payload, _, _ in self.watcher.messages[since:]:
@@ -375,7 +376,7 @@ class Fuzzer:
         reply = None if echo else (reply or self.reply)
         mark = len(self.client.messages)
         self.client.publish(topic, payload, response_topic=reply, correlation=corr)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 10 * TIMEOUT_SCALE
         with self.client.cond:
             while True:
                 for t, body, _, props in self.client.messages[mark:]:

@@ -14,9 +14,11 @@ import pytest
 
 
 from maint_kit import Client, antrian  # noqa: E402
+from support.waiting import TIMEOUT_SCALE, wait_for
 
 pytestmark = pytest.mark.broker
 B = "antrian/test"
+WATCH_TIMEOUT = str(10 * TIMEOUT_SCALE)
 
 
 @pytest.fixture
@@ -84,21 +86,27 @@ def test_the_supervisor_commands_change_the_queue_as_asked(ops, queue_service):
     for _ in range(3):
         queue_service.take("ktp")
     queue_service.take("kk")
+    # Each state is looked for after its own command: counter 3 starts closed and every line
+    # starts empty, so the first matching state in the record could be the one from before.
+    mark = len(ops.messages)
     assert command(ops, "open", {"counter": "3"})["data"] == {"counter": "3", "open": True}
-    ops.wait_for(lambda t, b: t == f"{B}/counter/3/state" and b["open"] is True)
+    ops.wait_for(lambda t, b: t == f"{B}/counter/3/state" and b["open"] is True, since=mark)
     assign = command(ops, "assign", {"counter": "3", "services": ["ktp", "skck"]})
     assert assign["ok"], assign
     ops.wait_for(lambda t, b: t == f"{B}/counter/3/state" and b["services"] == ["ktp", "skck"])
+    mark = len(ops.messages)
     assert command(ops, "close", {"counter": "3"})["ok"]
-    ops.wait_for(lambda t, b: t == f"{B}/counter/3/state" and b["open"] is False)
+    ops.wait_for(lambda t, b: t == f"{B}/counter/3/state" and b["open"] is False, since=mark)
 
+    mark = len(ops.messages)
     reset = command(ops, "reset", {"service": "ktp", "confirm": True})
     assert reset["ok"] and reset["data"]["reset"] == "ktp", reset
-    ops.wait_for(lambda t, b: t == f"{B}/service/ktp/state" and b["waiting"] == 0)
+    ops.wait_for(lambda t, b: t == f"{B}/service/ktp/state" and b["waiting"] == 0, since=mark)
     queue_service.settled()
     assert queue_service.service_state("kk")["waiting"] == 1      # the other line is untouched
+    mark = len(ops.messages)
     assert command(ops, "reset", {"confirm": True})["data"]["reset"] == "all"
-    ops.wait_for(lambda t, b: t == f"{B}/service/kk/state" and b["waiting"] == 0)
+    ops.wait_for(lambda t, b: t == f"{B}/service/kk/state" and b["waiting"] == 0, since=mark)
 
     stats = command(ops, "stats")
     assert stats["ok"] and isinstance(stats["data"], dict)
@@ -157,7 +165,9 @@ def test_watch_once_lists_every_component_with_its_presence_and_figures(queue_se
     extra = Client(queue_service.broker.port, topics=[], name="web")
     extra.publish(f"{B}/tele/web/lwt", b"offline", retain=True)
     extra.close()
-    r = antrian("watch", "--config", site, "--once", "--timeout", "2")
+    # --once returns as soon as every online component has answered: a generous timeout
+    # only matters on a loaded machine, where 1-2 s left the queue's figures out.
+    r = antrian("watch", "--config", site, "--once", "--timeout", WATCH_TIMEOUT)
     lines = r.stdout.splitlines()
     assert lines[0].startswith("COMPONENT")
     queue = next(line for line in lines if line.startswith("queue "))
@@ -165,7 +175,7 @@ def test_watch_once_lists_every_component_with_its_presence_and_figures(queue_se
     assert any(line.startswith("kiosk-k1 ") and " never " in line for line in lines)
     assert any(line.startswith("web ") and " offline " in line for line in lines)
     assert r.returncode == 1                      # not everything is online
-    r = antrian("watch", "--config", site, "--once", "--json", "--timeout", "1")
+    r = antrian("watch", "--config", site, "--once", "--json", "--timeout", WATCH_TIMEOUT)
     snap = json.loads(r.stdout)
     assert snap["queue"]["presence"] == "online" and snap["queue"]["health"]["seq"] >= 0
     assert snap["kiosk-k2"] == {"presence": None, "health": None, "age_s": None}
@@ -174,19 +184,31 @@ def test_watch_once_lists_every_component_with_its_presence_and_figures(queue_se
 def test_watch_redraws_live_until_interrupted(queue_service):
     import os
     import signal
-    import time
+    import threading
 
     from maint_kit import ROOT
     proc = subprocess.Popen([sys.executable, "-m", "antrian", "watch", "--config",
                              str(queue_service.site_file), "--refresh", "0.3"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ))
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+
+    def snapshots() -> list[str]:
+        return [s for s in "".join(lines).split("\n\n") if "COMPONENT" in s]
     try:
-        time.sleep(2.5)
+        # Three snapshots, however long the start takes on a loaded machine (a fixed sleep
+        # counted the interpreter's start-up too).
+        wait_for(lambda: len(snapshots()) >= 3, 20, what="three snapshots")
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        proc.wait(10)
+        reader.join(10)
+    err = proc.stderr.read()
+    proc.stderr.close()
     assert proc.returncode == 0, err
+    out = "".join(lines)
     snapshots = [s for s in out.split("\n\n") if "COMPONENT" in s]
     assert len(snapshots) >= 3                    # into a pipe: one snapshot after another
     assert "MPP Uji — 1/3 online" in snapshots[-1]

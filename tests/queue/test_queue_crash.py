@@ -10,6 +10,7 @@ import time
 import pytest
 
 from support.site import write_site
+from support.waiting import TIMEOUT_SCALE
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 # One test kiosk sends a building's day in seconds: far above a real kiosk's rate limit.
@@ -58,12 +59,12 @@ def test_kill_9_mid_load_loses_no_acknowledged_ticket_and_reuses_no_number(queue
             if i == kill_after + 300:
                 # The rest waits for the kill: on a loaded machine the service may otherwise
                 # finish the whole load before the watcher has seen kill_after answers.
-                killed.wait(30)
+                killed.wait(30 * TIMEOUT_SCALE)
         done_publishing.set()
 
     threading.Thread(target=publisher, daemon=True).start()
     # Kill once enough tickets have been answered: mid-stream, not at a quiet moment.
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 30 * TIMEOUT_SCALE
     while time.monotonic() < deadline:
         with lock:
             answered = [b for b in w.bodies("/ticket")]
@@ -83,9 +84,9 @@ def test_kill_9_mid_load_loses_no_acknowledged_ticket_and_reuses_no_number(queue
     assert len(log) < TOTAL, "the kill came after the load: this run proves nothing"
 
     # The broker kept the rest for the service's session; after restart all are issued.
-    done_publishing.wait(30)
+    assert done_publishing.wait(30 * TIMEOUT_SCALE), "the load was never all published"
     q.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 60 * TIMEOUT_SCALE
     while time.monotonic() < deadline:
         if len(issued_in_log(q.db)) == TOTAL:
             break

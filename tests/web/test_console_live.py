@@ -164,6 +164,9 @@ def test_an_officer_works_loket_3_and_the_board_shows_each_step(floor, artifacts
 
             t = step(lambda: page.click("#missed button"), "C001 dipanggil")  # called back
             wait_for(lambda: board.drew("C001", t), 10, what="the board shows C001 again")
+            # The page and the board heard the call on connections of their own: the
+            # watcher's record is complete only after the service's barrier.
+            queue.settled()
             assert len(calls(queue, "C001")) == 2 and len(calls(queue, "C002")) == 1
 
             # Loket 1 is not hers, not even by hand-made requests from her session
@@ -283,6 +286,7 @@ def test_a_recall_inside_the_real_queues_cooldown_is_refused_with_its_reason(tmp
         answer = json.loads(body)
         assert status == 429 and answer["code"] == "too_soon", answer
         assert "terlalu cepat" in answer["message"]["id"] and answer["error"]
+        queue.settled()                  # a recall's call would have reached the watcher now
         assert calls(queue, "C001", "recall") == []
     finally:
         web.stop()
