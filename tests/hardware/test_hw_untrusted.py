@@ -212,8 +212,9 @@ def test_after_a_flood_across_a_broker_restart_a_press_still_works(queue_service
             wait_for(lambda: app.bad.count >= before + 1000, timeout=30,
                      what="the panel has read the flood")
             if round_ == 0:
+                back = queue_service.watcher.mark()
                 broker.restart()
-                queue_service.wait_online(timeout=20)
+                queue_service.wait_online(timeout=20, since=back)
                 wait_for(lambda: app.panel.online and w.client.is_connected(), timeout=20,
                          what="panel and flooder back online")
         pin = factory.pin(17)

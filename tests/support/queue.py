@@ -9,6 +9,9 @@ import sys
 import uuid
 from pathlib import Path
 
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
 from antrian.devbroker import stop_process
 from support.broker import Mosquitto
 from support.mqtt import Watcher
@@ -43,10 +46,11 @@ class QueueProcess:
                 raise
         return self
 
-    def wait_online(self, timeout: float = 10.0):
+    def wait_online(self, timeout: float = 10.0, since: int | None = None):
         """Until the service says it is online and has published every service's state (a
-        timeout says which states never came)."""
-        start = self.watcher.mark()
+        timeout says which states never came). ``since``: a mark taken before whatever brought
+        it back (a broker restart), else the service may already be back when this starts."""
+        start = self.watcher.mark() if since is None else since
         wanted = {("service", s) for s in self.site.services} | {
             ("counter", c) for c in self.site.counters}
 
@@ -116,14 +120,22 @@ class QueueProcess:
     def settled(self) -> None:
         """Everything the service sent for what it handled before now has reached the watcher.
 
-        The service handles requests one batch at a time and sends a batch's every message
-        before it takes the next, and the broker keeps one client's messages in order. So a
-        take it refuses (a line nobody has) is answered after all of that: the service's own
-        barrier. It changes nothing. Read retained states after it, not straight after an
+        The service handles requests a batch at a time and sends all of a batch before it takes
+        the next; the broker keeps one client's messages in order; and within a batch, replies
+        to a v5 response topic go out last, after every state. So a take it refuses (a line
+        nobody has), asking for a reply, is answered after all of that: the service's own
+        barrier, which changes nothing. Read retained states after it, not straight after an
         answer: a press is answered by the counter's state, which goes out before the
         services' states of the same batch."""
-        answer = self.take("~settled~", kiosk="settled")
-        assert answer.get("ok") is False, answer
+        rid = f"settled-{uuid.uuid4().hex[:10]}"
+        since = self.watcher.mark()
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = f"{self.base}/reply/kiosk-settled/{rid}"
+        self.watcher.publish(f"{self.base}/kiosk/settled/take",
+                             {"service": "~settled~", "id": rid}, properties=props)
+        _, answer = self.watcher.wait_for(
+            lambda t, b: t == props.ResponseTopic, what="the service's barrier", since=since)
+        assert isinstance(answer, dict) and answer.get("ok") is False, answer
 
     def service_state(self, service: str) -> dict:
         return self.watcher.bodies(f"/service/{service}/state")[-1]

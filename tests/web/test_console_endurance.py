@@ -62,8 +62,9 @@ def test_thousands_of_staff_requests_across_a_broker_restart_leave_the_console_a
         statuses: dict[int, int] = {}
         for i, body in enumerate(bodies):
             if i == 1200:
+                back = queue.watcher.mark()
                 broker.restart()
-                queue.wait_online(20)
+                queue.wait_online(20, since=back)
                 web.wait(lambda d: d["connected"], what="the web back on the broker")
             status, answer = press(conn, cookie, body)
             statuses[status] = statuses.get(status, 0) + 1
