@@ -54,6 +54,7 @@ class Mosquitto:
                  config: Path | None = None):
         self.workdir = Path(workdir)
         self.port = port or free_port()
+        self._may_move = port is None      # until it first listens
         self.extra = extra
         self.config = config
         self.proc: subprocess.Popen | None = None
@@ -79,10 +80,32 @@ class Mosquitto:
 
     def start(self) -> "Mosquitto":
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self.proc = subprocess.Popen([exe, "-c", str(self.conf())], stdout=self.log.open("ab"),
-                                     stderr=subprocess.STDOUT)
-        wait_port(self.port)
+        for _ in range(3):
+            self.proc = subprocess.Popen([exe, "-c", str(self.conf())],
+                                         stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+            self._wait_listening()
+            # A port picked free can be taken before Mosquitto binds it (by another socket of a
+            # busy test run): Mosquitto then exits at once. A fresh broker of our own config
+            # moves to another port; a restart keeps its port (clients know it).
+            if self.proc.poll() is None or self.config or not self._may_move:
+                break
+            self.port = free_port()
+            self.log = self.workdir / f"mosquitto-{self.port}.log"
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"mosquitto exited ({self.proc.returncode}): {self.log}")
+        self._may_move = False
         return self
+
+    def _wait_listening(self, timeout: float = 10.0) -> None:
+        """Until something listens on the port, or Mosquitto has exited (it could not bind)."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            try:
+                wait_port(self.port, timeout=0.2)
+                return
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
 
     def stop(self) -> None:
         stop_process(self.proc, timeout=5)
