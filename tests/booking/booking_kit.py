@@ -10,10 +10,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -312,3 +315,31 @@ class Mall:
 
     def files_holding(self, secret: bytes) -> list[Path]:
         return [p for p in self.tmp.rglob("*") if p.is_file() and secret in p.read_bytes()]
+
+
+@contextlib.contextmanager
+def touch_kiosk(mall: "Mall", printer=None):
+    """Kiosk k1 with a touch screen (real pygame on SDL's dummy driver) in-process against the
+    mall's queue, ready to tap; stopped, joined and closed after."""
+    import pygame
+    from hardware.config import kiosk_config
+    from hardware.kiosk_app import KioskApp
+    from hardware.printer import MemoryPrinter
+
+    site = config.load(mall.site_file)
+    cfg = dataclasses.replace(kiosk_config(site, "k1"), store=mall.tmp / "k1.db")
+    app = KioskApp(site, cfg, printer=printer or MemoryPrinter(), touch=True,
+                   screen_size=(1280, 800))
+    app.start()
+    runner = threading.Thread(target=app.run, daemon=True)
+    runner.start()
+    try:
+        wait_for(lambda: app.kiosk.mode == "steady" and app.touch.layout is not None, 15,
+                 what="touch kiosk ready")
+        yield app
+    finally:
+        app.stop()
+        runner.join(10)
+        app.close()
+        pygame.display.quit()
+    assert not runner.is_alive()

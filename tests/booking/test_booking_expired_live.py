@@ -10,16 +10,12 @@ set to yesterday (booking_kit.booked_at), into the SQLite store the real service
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
-import threading
 
 import pytest
 
-from antrian import config as site_config
-from booking.booking_kit import PHONE, Mall
+from booking.booking_kit import PHONE, Mall, touch_kiosk
 from booking.test_booking_touch import Taps, answered, ready
-from hardware.config import kiosk_config
 from hardware.touch_checkin import CODE, DONE, NIK
 from mqtt.store import Store
 from support.waiting import wait_for
@@ -49,31 +45,6 @@ def no_ticket_issued(mall: Mall) -> None:
     assert mall.queue.watcher.bodies("/ticket") == []
     ktp = mall.queue.service_state("ktp")
     assert (ktp["issued"], ktp["waiting"]) == (0, 0)
-
-
-@contextlib.contextmanager
-def touch_kiosk(mall: Mall):
-    """Kiosk k1 with a touch screen (real pygame on SDL's dummy driver), in-process."""
-    import pygame
-    from hardware.kiosk_app import KioskApp
-    from hardware.printer import MemoryPrinter
-
-    site = site_config.load(mall.site_file)
-    cfg = dataclasses.replace(kiosk_config(site, "k1"), store=mall.tmp / "k1.db")
-    app = KioskApp(site, cfg, printer=MemoryPrinter(), touch=True, screen_size=(1280, 800))
-    app.start()
-    runner = threading.Thread(target=app.run, daemon=True)
-    runner.start()
-    try:
-        wait_for(lambda: app.kiosk.mode == "steady" and app.touch.layout is not None, 15,
-                 what="touch kiosk ready")
-        yield app
-    finally:
-        app.stop()
-        runner.join(10)
-        app.close()
-        pygame.display.quit()
-    assert not runner.is_alive()
 
 
 def test_no_shows_read_expired_and_the_touch_kiosk_refuses_them_without_a_ticket(

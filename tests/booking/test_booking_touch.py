@@ -4,7 +4,6 @@ in-process against `antrian serve` and a real Mosquitto, driven by synthetic tap
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timedelta
 import threading
 import time
@@ -12,7 +11,7 @@ import time
 import pytest
 
 from antrian import config as site_config
-from booking.booking_kit import Mall, site_text
+from booking.booking_kit import Mall, site_text, touch_kiosk
 from hardware.config import kiosk_config
 from hardware.touch import COLOURS, TouchScreen, group_by_agency, layout
 from hardware.touch_checkin import (BUSY_TEXT, CODE, DEFAULT_DPI, DONE, ERROR, NIK, SENDING,
@@ -20,7 +19,7 @@ from hardware.touch_checkin import (BUSY_TEXT, CODE, DEFAULT_DPI, DONE, ERROR, N
                                     field_text, keyboard_rows, target_px)
 from support.site import ROOT
 from support.waiting import wait_for
-from ticketing.booking import CODE_ALPHABET, CODE_LEN
+from ticketing.booking import CODE_ALPHABET
 
 SIZES = [(1920, 1080), (1080, 1920), (1280, 800), (1024, 600), (800, 480)]
 
@@ -291,27 +290,18 @@ def answered(app, state: str):
 def test_a_booked_visitor_types_the_code_on_the_touch_screen_and_gets_a_printed_ticket(
         tmp_path, artifacts):
     import pygame
-    from hardware.kiosk_app import KioskApp
     from hardware.printer import MemoryPrinter
 
-    mall = Mall(tmp_path)
-    queue = mall.queue
-    site = site_config.load(mall.site_file)
-    cfg = dataclasses.replace(kiosk_config(site, "k1"), store=tmp_path / "k1.db")
     printer = MemoryPrinter()
-    app = KioskApp(site, cfg, printer=printer, touch=True, screen_size=(1280, 800))
     sends = []
-    screen_send = app.touch.on_checkin
-    app.touch.on_checkin = lambda code, last4, t: (sends.append(code), screen_send(code, last4, t))
-    app.start()
-    runner = threading.Thread(target=app.run, daemon=True)
-    runner.start()
-    taps = Taps(app)
-    try:
+    with Mall(tmp_path) as mall, touch_kiosk(mall, printer) as app:
+        queue = mall.queue
+        screen_send = app.touch.on_checkin
+        app.touch.on_checkin = lambda code, last4, t: (sends.append(code),
+                                                       screen_send(code, last4, t))
+        taps = Taps(app)
         typed = mall.book("3275014107850007")
         scanned = mall.book("3275014107850015")
-        wait_for(lambda: app.kiosk.mode == "steady" and app.touch.layout is not None, 15,
-                 what="touch kiosk ready")
 
         # a code nobody booked: the queue's reason, in Indonesian, and a way back
         wrong = next(c for c in ("ZZZZ2222", "YYYY3333") if c not in (typed, scanned))
@@ -370,9 +360,3 @@ def test_a_booked_visitor_types_the_code_on_the_touch_screen_and_gets_a_printed_
         text = taps.refused(typed, "0007")
         assert "sudah dipakai" in text and "A001" in text
         assert len(printer.slips) == 2
-    finally:
-        app.stop()
-        runner.join(10)
-        app.close()
-        mall.close()
-    assert not runner.is_alive()

@@ -5,13 +5,11 @@ Indonesian. In-process kiosk against `antrian serve` and a real Mosquitto, synth
 
 from __future__ import annotations
 
-import dataclasses
-import threading
 
 import pytest
 
 from antrian import config as site_config
-from booking.booking_kit import Mall
+from booking.booking_kit import Mall, touch_kiosk
 from booking.test_booking_touch import Taps, answered, centre, ready
 from hardware.config import kiosk_config
 from hardware.touch_checkin import CODE, DONE, ERROR, NIK, CheckinView, checkin_layout
@@ -38,22 +36,12 @@ def switch_language(app, taps: Taps, language: str) -> None:
 def test_a_foreign_visitor_checks_in_in_english_and_the_kiosk_goes_home_in_indonesian(
         tmp_path, artifacts):
     import pygame
-    from hardware.kiosk_app import KioskApp
     from hardware.printer import MemoryPrinter
 
-    mall = Mall(tmp_path)
-    site = site_config.load(mall.site_file)
-    cfg = dataclasses.replace(kiosk_config(site, "k1"), store=tmp_path / "k1.db")
     printer = MemoryPrinter()
-    app = KioskApp(site, cfg, printer=printer, touch=True, screen_size=(1280, 800))
-    app.start()
-    runner = threading.Thread(target=app.run, daemon=True)
-    runner.start()
-    taps = Taps(app)
-    try:
+    with Mall(tmp_path) as mall, touch_kiosk(mall, printer) as app:
+        taps = Taps(app)
         code = mall.book("3275014107850007")
-        wait_for(lambda: app.kiosk.mode == "steady" and app.touch.layout is not None, 15,
-                 what="touch kiosk ready")
         drawn(app, "English", "Sudah pesan online? Lapor di sini")
         switch_language(app, taps, "en")
         taps.home("checkin")
@@ -104,12 +92,6 @@ def test_a_foreign_visitor_checks_in_in_english_and_the_kiosk_goes_home_in_indon
                  10, what="home in Indonesian")
         drawn(app, "Ambil nomor antrean: sentuh layanan yang Anda tuju", "English",
               "Sudah pesan online? Lapor di sini")
-    finally:
-        app.stop()
-        runner.join(10)
-        app.close()
-        mall.close()
-    assert not runner.is_alive()
 
 
 def test_the_check_in_screen_switches_language_without_losing_what_was_typed(tmp_path):
