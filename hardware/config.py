@@ -33,7 +33,12 @@ from pathlib import Path
 
 from antrian.config import ConfigError, Site, need, tables
 from antrian.sections import KIOSK, PANEL, PANEL_ACTIONS
-from hardware.touch_layout import DEFAULT_DPI
+
+# Kiosk panels: 21.5" 1920x1080 is 102 DPI, 15.6" 1920x1080 141, 10.1" 1280x800 149, 7" 800x480
+# 133; 160 covers them all, so 57 px is 9 mm on any of them. A denser panel sets the kiosk's
+# ``dpi`` in the site TOML. Here, not with the layout: the installer's preflight reads this file
+# with the system's Python, before paho or pygame are installed.
+DEFAULT_DPI = 160.0
 
 Pin = int | str
 ACTIONS = PANEL_ACTIONS

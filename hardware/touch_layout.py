@@ -15,16 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from antrian.config import Site
+from hardware.config import DEFAULT_DPI
 from hardware.said import from_message, in_language
 from hardware.touch_text import LABELS
 from mqtt.consumer import clean_text
 
 Rect = tuple[int, int, int, int]   # x, y, w, h
 MIN_TARGET_MM = 9.0        # a fingertip target (ISO 9241-9 and the platform guides: 7-10 mm)
-# Kiosk panels: 21.5" 1920x1080 is 102 DPI, 15.6" 1920x1080 141, 10.1" 1280x800 149, 7" 800x480
-# 133; 160 covers them all, so 57 px is 9 mm on any of them. A denser panel sets the kiosk's
-# ``dpi`` in the site TOML (hardware.config).
-DEFAULT_DPI = 160.0
 CHECKIN_LABEL = LABELS["id"]["checkin"]
 
 
