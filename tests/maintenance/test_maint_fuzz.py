@@ -70,6 +70,7 @@ def test_fuzzing_every_subscribed_topic_changes_nothing_and_gets_clear_refusals(
     for service in ("ktp", "ktp", "kk", "skck"):
         queue_service.take(service)
     queue_service.press("1", "next")
+    queue_service.settled()     # the press's service states and recent calls are retained too
     before = state_of(queue_service.broker.port)
     assert before["tickets"] == 4 and before["waiting"] == 3
     fuzz = Fuzzer(Client(queue_service.broker.port, topics=[f"{B}/reply/#"], name="fuzz"), REPLY)
