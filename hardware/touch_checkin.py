@@ -227,7 +227,7 @@ def checkin_layout(view: CheckinView, size: tuple[int, int], *, dpi: float = DEF
     want = max(target, 80) if h >= 600 else target
     field_h = min(h * 12 // 100,
                   max(h - header_h - 2 * pad - (lines + 1) * (want + pad), h * 7 // 100))
-    switch, title = language_button(w, header_h, pad, language)
+    switch, title = language_button(w, header_h, pad, language, portrait=w < h)
     out = CheckinLayout(header=(0, 0, w, header_h), field=(pad, header_h + pad, w - 2 * pad,
                                                            field_h),
                         language=Key(switch.rect, "language", switch.label), title=title)
@@ -280,7 +280,7 @@ def draw(surface, view: CheckinView, lay: CheckinLayout, colours: dict,
     pygame.draw.rect(surface, colours["header"], lay.header)
     text(words["checkin_title"], (hx, hy, hw, hh * 6 // 10), hh * 4 // 10, white)
     text(words["checkin_hint"], (hx, hy + hh * 55 // 100, hw, hh * 4 // 10), hh * 24 // 100,
-         colours["detail_text"])
+         colours["detail_text"], wrap_ok=True)     # two lines rather than tiny on a portrait
     if lay.language is not None:
         pygame.draw.rect(surface, colours["nav"], lay.language.rect, border_radius=12)
         text(lay.language.label, lay.language.rect, lay.language.rect[3] * 32 // 100, white)
