@@ -11,10 +11,10 @@ on-screen keyboard, then the NIK's last 4 digits on a number pad, and taps Kirim
 The keyboard has exactly the characters of a booking code (``ticketing.booking.CODE_ALPHABET``:
 no 0/O or 1/I to confuse), in a phone's QWERTY order, or in alphabetical rows where a portrait
 panel has no room for QWERTY's 9 keys across (:func:`keyboard_rows`); the pad has the ten
-digits. The request is the keypad's (``Kiosk.check_in``: ``kiosk/<id>/checkin``), so the
-answer is what the kiosk signals next: ``ack`` (the ticket printed) or ``refused`` (unknown,
-too_early, expired, used: the queue's reason; or the printer, or no broker). The layout is a pure function of
-the flow's view and the screen size (:func:`checkin_layout`); keys are at least 9 mm at the
+digits. The request is the keypad's (``Kiosk.check_in``: ``kiosk/<id>/checkin``), so the answer
+is what the kiosk signals next: ``ack`` (the ticket printed) or ``refused`` (unknown, too_early,
+expired, used: the queue's reason; or the printer, or no broker). The layout is a pure function
+of the flow's view and the screen size (:func:`checkin_layout`); keys are at least 9 mm at the
 screen's DPI (:func:`target_px`). Its words are in the screen's language (hardware.touch_text;
 the header's language button switches it); the kiosk's answers carry both (hardware.said).
 """

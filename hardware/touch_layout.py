@@ -78,8 +78,8 @@ def language_button(w: int, header_h: int, pad: int, language: str, *,
         title = (pad, 0, w - bw - 3 * pad, header_h)
     else:
         title = (bw + 2 * pad, 0, w - 2 * (bw + 2 * pad), header_h)
-    return Button((w - pad - bw, pad // 2, bw, side), "language", LABELS[language]["language"]), \
-        title
+    button = Button((w - pad - bw, pad // 2, bw, side), "language", LABELS[language]["language"])
+    return button, title
 
 
 def group_by_agency(site: Site, services: tuple[str, ...]) -> list[tuple[str, list[tuple[str, str]]]]:
