@@ -15,16 +15,26 @@ event with the ``booking`` code, printed as usual) or refused on its error topic
 
 from __future__ import annotations
 
+from hardware.said import Said
 from ticketing.booking import CODE_ALPHABET, CODE_LEN, clean_code
 
 PREFIX = "ANTRIAN:BK:"
 CANCEL = "*/"
 TIMEOUT_S = 30.0          # an entry left half typed is forgotten after this long
 START_KEY = "b"           # the keypad key that starts typing a code
+# why an entry ended, in the kiosk's two languages (a touch screen shows the English)
+NOT_A_BOOKING_QR = Said("Kode QR bukan kode pemesanan", "This QR code is not a booking code")
+NOT_CODE_CHARACTERS = Said("Kode pemesanan hanya berisi huruf dan angka 2-9",
+                           "A booking code has only letters and the digits 2-9")
+NIK_DIGITS_ONLY = Said("Ketik 4 angka terakhir NIK", "Type the last 4 digits of the NIK")
 
 
 class InvalidEntry(ValueError):
     """What was typed cannot be a booking code (the text is for the screen)."""
+
+    def __str__(self) -> str:
+        # the Said itself, not a plain copy: ``str(e)`` reaches the screen with its English
+        return self.args[0] if self.args and isinstance(self.args[0], str) else super().__str__()
 
 
 class CheckinEntry:
@@ -70,14 +80,14 @@ class CheckinEntry:
             code = clean_code(self.buffer)
             self.cancel()
             if code is None:
-                raise InvalidEntry("Kode QR bukan kode pemesanan")
+                raise InvalidEntry(NOT_A_BOOKING_QR)
             return code, None
         if len(self.buffer) <= CODE_LEN and ch not in CODE_ALPHABET:
             self.cancel()
-            raise InvalidEntry("Kode pemesanan hanya berisi huruf dan angka 2-9")
+            raise InvalidEntry(NOT_CODE_CHARACTERS)
         if len(self.buffer) > CODE_LEN and not ch.isdigit():
             self.cancel()
-            raise InvalidEntry("Ketik 4 angka terakhir NIK")
+            raise InvalidEntry(NIK_DIGITS_ONLY)
         if len(self.buffer) < CODE_LEN + 4:
             return None
         code, last4 = self.buffer[:CODE_LEN], self.buffer[CODE_LEN:]

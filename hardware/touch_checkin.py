@@ -9,11 +9,12 @@ on-screen keyboard, then the NIK's last 4 digits on a number pad, and taps Kirim
     flow.answer("ack", "Silakan ambil tiket Anda: A001", t)    # the kiosk's next feedback
 
 The keyboard has exactly the characters of a booking code (``ticketing.booking.CODE_ALPHABET``:
-no 0/O or 1/I to confuse), in a phone's QWERTY order; the pad has the ten digits. The request is
-the keypad's (``Kiosk.check_in``: ``kiosk/<id>/checkin``), so the answer is what the kiosk
-signals next: ``ack`` (the ticket printed) or ``refused`` (unknown, too_early, expired, used:
-the queue's Indonesian reason; or the printer, or no broker). The layout is a pure function of
-the flow's view and the screen size (:func:`checkin_layout`); keys are at least 9 mm at the
+no 0/O or 1/I to confuse), in a phone's QWERTY order, or in alphabetical rows where a portrait
+panel has no room for QWERTY's 9 keys across (:func:`keyboard_rows`); the pad has the ten
+digits. The request is the keypad's (``Kiosk.check_in``: ``kiosk/<id>/checkin``), so the answer
+is what the kiosk signals next: ``ack`` (the ticket printed) or ``refused`` (unknown, too_early,
+expired, used: the queue's reason; or the printer, or no broker). The layout is a pure function
+of the flow's view and the screen size (:func:`checkin_layout`); keys are at least 9 mm at the
 screen's DPI (:func:`target_px`). Its words are in the screen's language (hardware.touch_text;
 the header's language button switches it); the kiosk's answers carry both (hardware.said).
 """
@@ -40,12 +41,41 @@ CODE, NIK, SENDING, WAITING, DONE, ERROR = "code", "nik", "sending", "waiting", 
 BUSY_TEXT = Said(LABELS["id"]["checkin_busy"], LABELS["en"]["checkin_busy"])
 
 
-def keyboard_rows(alphabet: str = CODE_ALPHABET) -> list[str]:
-    """The code's characters as keyboard rows: its digits, then QWERTY without what is missing."""
+def keyboard_rows(alphabet: str = CODE_ALPHABET, cols: int | None = None) -> list[str]:
+    """The code's characters as keyboard rows: its digits, then QWERTY without what is missing.
+
+    ``cols``: the most keys a row can hold. Under QWERTY's longest row (9: a portrait panel),
+    the digits and then the letters in alphabetical rows of at most ``cols``, as even as their
+    count allows, digits and letters never in one row: a QWERTY row wrapped would be no order
+    a visitor knows."""
     digits = "".join(c for c in alphabet if c.isdigit())
-    rows = [digits] + ["".join(c for c in row if c in alphabet) for row in QWERTY]
+    rows = ["".join(c for c in row if c in alphabet) for row in QWERTY]
+    if cols is not None and cols < max(len(r) for r in rows):
+        letters = "".join(sorted(c for c in alphabet if not c.isdigit()))
+        return even_rows(digits, cols) + even_rows(letters, cols)
+    rows = [digits] + rows
     rest = "".join(c for c in alphabet if c not in "".join(rows))    # none today: never lose one
     return [r for r in rows + [rest] if r]
+
+
+def even_rows(chars: str, cols: int) -> list[str]:
+    """``chars`` in as few rows of at most ``cols`` as they need, the rows as even as can be
+    (24 letters in rows of 7: four of 6, not 7, 7, 7 and 3)."""
+    if not chars:
+        return []
+    n = -(-len(chars) // max(1, cols))
+    size, longer = divmod(len(chars), n)
+    out, i = [], 0
+    for r in range(n):
+        out.append(chars[i:i + size + (r < longer)])
+        i += size + (r < longer)
+    return out
+
+
+def key_columns(w: int, pad: int, target: int) -> int:
+    """How many keys of ``target`` px (and a pad between) a row of ``w`` px holds: at least 3
+    (the NIK pad's), even where they are narrower (the kiosk then warns: hardware.touch)."""
+    return max(3, (w - pad) // (target + pad))
 
 
 @dataclass(frozen=True)
@@ -178,34 +208,43 @@ def field_text(view: CheckinView, language: str = "id") -> tuple[str, str]:
 
 def checkin_layout(view: CheckinView, size: tuple[int, int], *, dpi: float = DEFAULT_DPI,
                    language: str = "id") -> CheckinLayout:
-    """Header, field and keys. Five rows of keys (four of characters, one of Batal, Hapus,
-    Kirim) share what the header and field leave, as tall as touch.py's buttons (80 px, an
-    ninth of the height) when the screen allows, and never under :func:`target_px` at ``dpi``
-    where the screen has the room: the field gives way first. Labels in ``language``."""
+    """Header, field and keys. The keyboard's rows hold as many keys as fit at
+    :func:`target_px` (:func:`keyboard_rows`: QWERTY where its 9 fit, alphabetical rows on a
+    narrower portrait panel). Its rows and one of Batal, Hapus, Kirim share what the header
+    and field leave, as tall as touch.py's buttons (80 px, a ninth of the height) when the
+    screen allows, and never under :func:`target_px` at ``dpi`` where the screen has the room:
+    the field gives way first. The NIK pad's four rows fill the keyboard's height, so Kirim
+    stays where it was. Labels in ``language``."""
     w, h = size
     words = LABELS[language]
     pad = max(8, w // 120)
     target = target_px(dpi)
     header_h = header_height(h, 10, dpi, pad)
-    # a dense panel's 9 mm keyboard (five rows) takes the field's room before its own
-    field_h = min(h * 12 // 100, max(h - header_h - 2 * pad - 5 * (target + pad), h * 7 // 100))
-    switch, title = language_button(w, header_h, pad, language)
+    code_rows = keyboard_rows(cols=key_columns(w, pad, target))
+    lines = max(len(code_rows), len(PAD_ROWS))
+    # the keys' rows and the controls' take the field's room before their own: 9 mm, and from
+    # 600 lines up touch.py's 80 px (a 480-line panel would leave the field no room for it)
+    want = max(target, 80) if h >= 600 else target
+    field_h = min(h * 12 // 100,
+                  max(h - header_h - 2 * pad - (lines + 1) * (want + pad), h * 7 // 100))
+    switch, title = language_button(w, header_h, pad, language, portrait=w < h)
     out = CheckinLayout(header=(0, 0, w, header_h), field=(pad, header_h + pad, w - 2 * pad,
                                                            field_h),
                         language=Key(switch.rect, "language", switch.label), title=title)
     top = header_h + field_h + 2 * pad
-    key_h = min((h - top - pad - 4 * pad) // 5, max(80, h // 9, target))
-    controls_y = top + 4 * (key_h + pad)
+    key_h = min((h - top - pad - lines * pad) // (lines + 1), max(80, h // 9, target))
+    controls_y = top + lines * (key_h + pad)
     third = (w - 4 * pad) // 3
     if view.state in (CODE, NIK):
-        rows = keyboard_rows() if view.state == CODE else list(PAD_ROWS)
+        rows = code_rows if view.state == CODE else list(PAD_ROWS)
         cols = max(len(r) for r in rows)
-        key_w = min((w - (cols + 1) * pad) // cols, 2 * key_h)
+        row_h = (controls_y - top) // len(rows) - pad     # fewer rows: taller keys
+        key_w = min((w - (cols + 1) * pad) // cols, 2 * row_h)
         for r, row in enumerate(rows):
             x = (w - len(row) * key_w - (len(row) - 1) * pad) // 2
-            y = top + r * (key_h + pad)
+            y = top + r * (row_h + pad)
             for i, ch in enumerate(row):
-                out.keys.append(Key((x + i * (key_w + pad), y, key_w, key_h), "char", ch, ch))
+                out.keys.append(Key((x + i * (key_w + pad), y, key_w, row_h), "char", ch, ch))
         ready = view.state == NIK and view.typed == NIK_DIGITS
         out.keys += [Key((pad, controls_y, third, key_h), "batal", words["batal"]),
                      Key((2 * pad + third, controls_y, third, key_h), "hapus", words["hapus"]),
@@ -241,7 +280,7 @@ def draw(surface, view: CheckinView, lay: CheckinLayout, colours: dict,
     pygame.draw.rect(surface, colours["header"], lay.header)
     text(words["checkin_title"], (hx, hy, hw, hh * 6 // 10), hh * 4 // 10, white)
     text(words["checkin_hint"], (hx, hy + hh * 55 // 100, hw, hh * 4 // 10), hh * 24 // 100,
-         colours["detail_text"])
+         colours["detail_text"], wrap_ok=True)     # two lines rather than tiny on a portrait
     if lay.language is not None:
         pygame.draw.rect(surface, colours["nav"], lay.language.rect, border_radius=12)
         text(lay.language.label, lay.language.rect, lay.language.rect[3] * 32 // 100, white)

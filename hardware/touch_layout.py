@@ -62,14 +62,21 @@ def header_height(h: int, share: int, dpi: float, pad: int) -> int:
     return max(h * share // 100, target_px(dpi) + pad)
 
 
-def language_button(w: int, header_h: int, pad: int, language: str) -> tuple[Button, Rect]:
+def language_button(w: int, header_h: int, pad: int, language: str, *,
+                    portrait: bool = False) -> tuple[Button, Rect]:
     """The button that switches language, top right in the header, named in the other
     language's words ("English", "Bahasa Indonesia"); and the header's text rect beside it,
-    as wide on the left so the title stays centred."""
+    as wide on the left so the title stays centred. A portrait screen's button takes at most
+    a quarter of the width and the text all the rest (720 px wide: 516 px, not 228)."""
     side = header_h - pad
     bw = max(2 * side, w // 6)
+    if portrait:                  # a tall header: its full height would take a third
+        bw = min(bw, w // 4)
+        title = (pad, 0, w - bw - 3 * pad, header_h)
+    else:
+        title = (bw + 2 * pad, 0, w - 2 * (bw + 2 * pad), header_h)
     button = Button((w - pad - bw, pad // 2, bw, side), "language", LABELS[language]["language"])
-    return button, (bw + 2 * pad, 0, w - 2 * (bw + 2 * pad), header_h)
+    return button, title
 
 
 def group_by_agency(site: Site, services: tuple[str, ...]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -168,7 +175,7 @@ def layout(groups: list[tuple[str, list[tuple[str, str]]]], size: tuple[int, int
                    bottom=h - banner_h - nav_h - pad, heading_h=max(28, h * 5 // 100),
                    button_h=max(80, h // 11, target), continued=words["continued"])
     page = max(0, min(page, len(pages) - 1))
-    switch, title = language_button(w, header_h, pad, language)
+    switch, title = language_button(w, header_h, pad, language, portrait=w < h)
     out = Layout(header=(0, 0, w, header_h), banner=(0, h - banner_h, w, banner_h), page=page,
                  pages=len(pages), language=switch, title=title)
     for rect, kind, sid, label in pages[page]:

@@ -21,7 +21,8 @@ from support.site import ROOT
 from support.waiting import wait_for
 from ticketing.booking import CODE_ALPHABET
 
-SIZES = [(1920, 1080), (1080, 1920), (1280, 800), (1024, 600), (800, 480)]
+SIZES = [(1920, 1080), (1080, 1920), (1280, 800), (800, 1280), (1024, 600), (600, 1024),
+         (800, 480), (480, 800)]
 
 
 def key(kind: str, char: str | None = None) -> Key:

@@ -32,19 +32,22 @@ def load(tmp_path, extra=""):
     return site_config.load(write_site(tmp_path / "site.toml", 1883, KIOSK.format(extra=extra)))
 
 
-def finger_targets(size, dpi, *, language="id"):
-    """Every key a finger can meet on the home screen (both pages' navs) and the check-in."""
+def screens(size, dpi, *, language="id"):
+    """Each screen's finger targets: the home screen (both pages' navs) and the check-in's."""
     groups = [("Disdukcapil", [(f"s{i}", f"Layanan {i}") for i in range(20)])]
-    rects = []
     for page in (0, 1):
         home = layout(groups, size, page, checkin=True, priority=page == 1, dpi=dpi,
                       language=language)
-        rects += [b.rect for b in home.buttons] + [home.language.rect]
+        yield f"home {page}", [b.rect for b in home.buttons] + [home.language.rect]
     for view in (CheckinView(CODE), CheckinView(NIK, "ABCD2345", 4), CheckinView(DONE, "A"),
                  CheckinView(ERROR, "ABCD2345"), CheckinView(WAITING, "ABCD2345")):
         lay = checkin_layout(view, size, dpi=dpi, language=language)
-        rects += [k.rect for k in lay.keys] + [lay.language.rect]
-    return rects
+        yield view.state, [k.rect for k in lay.keys] + [lay.language.rect]
+
+
+def finger_targets(size, dpi, *, language="id"):
+    """Every key a finger can meet on the home screen and the check-in."""
+    return [rect for _, rects in screens(size, dpi, language=language) for rect in rects]
 
 
 def test_dpi_loads_from_the_kiosk_table_and_defaults_to_160(tmp_path):
@@ -86,10 +89,27 @@ def test_at_the_configured_dpi_every_key_is_9_mm(language):
     assert all(0 <= x and x + rw <= w and 0 <= y and y + rh <= h for x, y, rw, rh in rects)
 
 
-@pytest.mark.parametrize("size, dpi", [((800, 480), 133), ((1920, 1080), 102),
-                                       ((1024, 600), 170), ((1280, 800), 149)])
-def test_the_usual_kiosk_panels_get_9_mm_keys_at_their_own_dpi(size, dpi):
-    assert min(min(r[2:]) for r in finger_targets(size, dpi)) >= target_px(dpi)
+# the usual panels at their own DPI, the Pi display, and a 1080p totem at the default
+PANELS = [((800, 480), 133), ((1920, 1080), 102), ((1024, 600), 170), ((1280, 800), 149),
+          (PI_DISPLAY, PI_DPI), ((1920, 1080), 160)]
+
+
+def apart(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax >= bx + bw or bx >= ax + aw or ay >= by + bh or by >= ay + ah
+
+
+@pytest.mark.parametrize("upright", [False, True], ids=["landscape", "portrait"])
+@pytest.mark.parametrize("size, dpi", PANELS)
+def test_the_usual_kiosk_panels_get_9_mm_keys_at_their_own_dpi_either_way_up(size, dpi, upright):
+    """A panel turned upright (a kiosk totem) too: every key 9 mm, inside the screen, apart."""
+    w, h = size[::-1] if upright else size
+    for screen, rects in screens((w, h), dpi):
+        assert min(min(r[2:]) for r in rects) >= target_px(dpi), (screen, rects)
+        for i, (x, y, rw, rh) in enumerate(rects):
+            assert 0 <= x and x + rw <= w and 0 <= y and y + rh <= h, (screen, rects[i])
+            assert all(apart(rects[i], b) for b in rects[i + 1:]), (screen, rects[i])
 
 
 def test_the_kiosk_dpi_reaches_the_rendered_screen(tmp_path, caplog):
