@@ -8,7 +8,7 @@ and ACL), the real ``antrian serve`` and the real ``antrian web`` (behind a "pro
 ports. Visitors make ``--bookings`` real bookings through ``POST /api/v1/bookings``. Then a
 guesser fires random codes at ``GET /api/v1/bookings/<code>`` as fast as it can, for
 ``--seconds`` per phase, each phase from its own loopback addresses (127.0.x.y, so no phase
-inherits another's limit):
+inherits another's limit), after 15 s with nobody guessing (the baseline):
 
 - one address, 4 keep-alive connections;
 - ``--addresses`` addresses, one connection each;
@@ -177,6 +177,7 @@ def visitor(port: int, codes: list[str], stop: float, pipe) -> None:
 
 
 PLAN_PHASES = 4
+QUIET_S = 15.0               # a baseline first: the visitor's reads with nobody guessing
 
 
 async def phases(port: int, seconds: float, addresses: int) -> dict:
@@ -189,12 +190,14 @@ async def phases(port: int, seconds: float, addresses: int) -> dict:
             ("one client through the proxy, random X-Forwarded-For in front of its address",
              [("127.0.0.1", lambda: f"{spoofed()}, 127.0.6.1")] * 4)]
     smart = Tally()
-    background = asyncio.create_task(paced(port, "127.0.7.1", t0 + seconds * len(plan), 2.05,
-                                           smart))
+    background = asyncio.create_task(paced(port, "127.0.7.1", t0 + QUIET_S + seconds * len(plan),
+                                           2.05, smart))
     results = []
-    for name, conns in plan:
+    for name, conns in [("nobody guessing (baseline)", [])] + plan:
         tally = Tally()
         start = time.monotonic()
+        if not conns:
+            await asyncio.sleep(QUIET_S)
         await asyncio.gather(*(flood(port, a, start + seconds, tally, xff) for a, xff in conns))
         took = time.monotonic() - start
         results.append({"phase": name, "start": start, "end": start + took,
@@ -205,6 +208,7 @@ async def phases(port: int, seconds: float, addresses: int) -> dict:
                                                                                     429)),
                         "accepted_per_min": round(tally.per_minute(took), 1),
                         "accepted_first_60s": sum(t < start + 60 for t in tally.accepted),
+                        "accepted_after_60s": sum(t >= start + 60 for t in tally.accepted),
                         "peak_accepted_per_s": peak_per_s(tally.accepted),
                         "answers_per_s_first_5s": round(tally.rate(start, start + 5)),
                         "answers_per_s_last_5s": round(tally.rate(start + took - 5, start + took))})
@@ -221,7 +225,7 @@ def with_visitor(port: int, codes: list[str], seconds: float, addresses: int) ->
     import multiprocessing
     ctx = multiprocessing.get_context("fork")
     ours, theirs = ctx.Pipe()
-    probe = ctx.Process(target=visitor, args=(port, codes, time.monotonic() + seconds
+    probe = ctx.Process(target=visitor, args=(port, codes, time.monotonic() + QUIET_S + seconds
                                               * PLAN_PHASES + 2, theirs))
     probe.start()
     out = asyncio.run(phases(port, seconds, addresses))
@@ -289,10 +293,16 @@ def report(out: dict, valid: int) -> None:
     kiosk = out["kiosk"]["accepted_per_min_after_burst"]
     print(f"\nload {out['load']}; {out['cpus']} CPUs; code space 32^{CODE_LEN} = {SPACE:,}")
     for p in out["http"]["phases"]:
+        if not p["addresses"]:
+            print(f"- {p['phase']}: a visitor's status read p50 {p['visitor_ms_p50']} ms, "
+                  f"max {p['visitor_ms_max']} ms")
+            continue
         print(f"- {p['phase']}: sent {p['sent']:,} in {p['seconds']} s; 200 {p['200']}, "
               f"404 {p['404']:,}, 429 {p['429']:,}; accepted {p['accepted_per_min']:,.1f}/min "
               f"({p['accepted_per_min'] / p['addresses']:,.1f}/min per address, "
-              f"{p['accepted_first_60s']:,} in the first minute); the web answered "
+              f"{p['accepted_first_60s']:,} in the first minute"
+              + (f", {p['accepted_after_60s']:,} in the {p['seconds'] - 60:.0f} s after"
+                 if p["seconds"] > 60 else "") + "); the web answered "
               f"{p['answers_per_s_first_5s']:,}/s in the first 5 s, "
               f"{p['answers_per_s_last_5s']:,}/s in the last; a visitor's status read "
               f"meanwhile p50 {p['visitor_ms_p50']} ms, max {p['visitor_ms_max']} ms")
