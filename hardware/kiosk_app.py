@@ -200,6 +200,8 @@ class KioskApp(Device):
             done = self.entry.feed(ch, t)
         except InvalidEntry as e:
             self.loop.post(self.feedback.signal, "refused", str(e))
+            if self.touch:
+                self.touch.entry_refused(str(e))
             return True
         if done is None:
             print(self.entry.prompt if self.entry.active else "Dibatalkan", flush=True)

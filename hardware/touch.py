@@ -115,6 +115,11 @@ class TouchScreen:
         self.checkin.begin(code, t)
         self._poke()
 
+    def entry_refused(self, text: str) -> None:
+        """A scanned code the kiosk refused before sending it (hardware.checkin)."""
+        if self.checkin.refused(text, time.monotonic()):
+            self._poke()
+
     def checkin_sent(self, rid: str | None) -> None:
         self.checkin.sent(rid)
         self._poke()

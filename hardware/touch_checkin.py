@@ -184,6 +184,16 @@ class CheckinFlow:
             if self.state == SENDING:
                 self.state, self.text = (WAITING, "") if rid else (ERROR, BUSY_TEXT)
 
+    def refused(self, text: str, t: float) -> bool:
+        """A scan the kiosk could not read while this screen is open: said here, where the
+        visitor is looking (the home screen's banner is behind it). A check-in under way keeps
+        waiting for its own answer."""
+        with self._lock:
+            if self.state is None or self.state in (SENDING, WAITING):
+                return False
+            self.state, self.text, self.last = ERROR, text, t
+            return True
+
     def answer(self, kind: str, text: str, t: float) -> bool:
         """The kiosk's feedback; True when it was the answer this screen waited for."""
         with self._lock:

@@ -13,7 +13,7 @@ from antrian import config as site_config
 from hardware.checkin import NOT_A_BOOKING_QR
 from hardware.config import kiosk_config
 from hardware.touch import COLOURS, TouchScreen, layout
-from hardware.touch_checkin import (CODE, NIK, SENDING, CheckinView, checkin_layout,
+from hardware.touch_checkin import (CODE, ERROR, NIK, SENDING, CheckinView, checkin_layout,
                                     keyboard_rows, target_px)
 from support.site import ROOT
 from support.waiting import wait_for
@@ -197,6 +197,26 @@ def test_a_bad_qr_scan_on_the_english_totem_says_why_in_english(mpp, tmp_path, m
                                              pos=centre(screen.layout.language.rect)))
         indonesian = shown("English", "Kode QR bukan kode pemesanan")
         assert "This QR code is not a booking code" not in indonesian
+
+        # the same bad scan while a code is being typed: said on the check-in screen itself,
+        # where the visitor is looking, and Ulangi goes back to what was typed
+        tap = lambda rect: pygame.event.post(pygame.event.Event(    # noqa: E731
+            pygame.MOUSEBUTTONDOWN, button=1, pos=centre(rect)))
+        tap(next(b.rect for b in screen.layout.buttons if b.kind == "checkin"))
+        wait_for(lambda: screen.checkin.active, what="the check-in screen")
+        for ch in "WX":
+            tap(next(k.rect for k in checkin_layout(screen.checkin.view(), screen.size,
+                                                    dpi=TOTEM_DPI).keys if k.char == ch))
+        wait_for(lambda: screen.checkin.view() == CheckinView(CODE, "WX"), what="WX typed")
+        for ch in "ANTRIAN:BK:0OOOOOO0":
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, unicode=ch, key=0, mod=0))
+        view = wait_for(lambda: screen.checkin.view().state == ERROR and screen.checkin.view(),
+                        what="the refusal on the check-in screen")
+        assert view.text == NOT_A_BOOKING_QR
+        shown("Kode QR bukan kode pemesanan", "Ulangi", "Kembali")
+        tap(next(k.rect for k in checkin_layout(view, screen.size, dpi=TOTEM_DPI).keys
+                 if k.kind == "ulangi"))
+        wait_for(lambda: screen.checkin.view() == CheckinView(CODE, "WX"), what="back to WX")
     finally:
         app.stop()
         runner.join(10)
