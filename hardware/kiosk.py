@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 BUSY = Said("Mohon tunggu, tiket sedang diproses", "Please wait, a ticket is being processed")
 NOT_CONNECTED = Said("Maaf, sistem antrean sedang tidak terhubung. Mohon hubungi petugas.",
-               "Sorry, the queue system is not connected. Please ask a staff member.")
+                     "Sorry, the queue system is not connected. Please ask a staff member.")
 UNANSWERED = Said("Maaf, nomor antrean gagal diambil. Silakan coba lagi.",
                   "Sorry, no queue number came. Please try again.")
 CLOSED = Said("layanan sedang tutup", "the service is closed now")
