@@ -8,6 +8,7 @@ It never touches the machine's own broker on 1883; a test may stop and restart i
 
 from __future__ import annotations
 
+import random
 import shutil
 import signal
 import socket
@@ -29,8 +30,34 @@ def stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM,
         proc.wait()
 
 
+# Not the module's shared generator: Hypothesis seeds that one alike in every test worker.
+_PICK = random.SystemRandom()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port nothing listens on, for a listener started a moment later.
+
+    Picked below the kernel's ephemeral range: a port the kernel hands out for ``bind(0)`` is
+    also what it gives the next outgoing connection, and a busy test run makes thousands of
+    those, so one took a broker's port before Mosquitto bound it (a full run under load, CI
+    style). Random, so parallel test workers rarely try the same one."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = _PICK.randint(min(10_000, low - 1), low - 1)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue           # someone listens (or did a moment ago): another
+            return port
+    with socket.socket() as s:     # a crowded machine: the kernel's choice, as before
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
