@@ -249,7 +249,7 @@ def _signup_hours(value: Any, where: str) -> tuple[time, time] | None:
     try:
         ranges = parse_intervals(value)
     except ValueError as e:
-        raise ValueError(f"{where}: {e} (expected one range like \"06:00-20:00\")") from None
+        raise ValueError(f"{where}: {value!r} is not a range like \"06:00-20:00\" ({e})") from None
     if len(ranges) != 1:
         raise ValueError(f"{where}: {value!r} must be one range like \"06:00-20:00\", "
                          "within one day")
