@@ -40,6 +40,7 @@ from ticketing import events as ev
 from ticketing.booking import (BOOKED, CHECKED_IN, EXPIRED, Book, BookingRefused, BookingRules,
                                CancelBooking, CheckIn, ExpireBookings, clean_code, new_code,
                                open_on, remaining, window)
+from ticketing.booking_rules import signup_now, signup_open
 
 if TYPE_CHECKING:
     from mqtt.service import Outbox, QueueService
@@ -66,6 +67,9 @@ class QueueBookings:
         self.topics = service.topics
         self.rules = booking_rules(service.site)     # replaced by a reload (queue_commands)
         self._published_day: str | None = None
+        # service -> whether its sign-up was open in the slots last published: the tick
+        # republishes when the site's clock crosses ``signup_hours`` (within 5 s)
+        self._signup_said: dict[str, bool] = {}
         # code -> (service, day, session, keep_until) of cancelled bookings: the state forgets
         # them at once (their place is free), the status still tells the visitor. Read from the
         # log on the first status request, then kept up to date by :meth:`after`.
@@ -138,7 +142,7 @@ class QueueBookings:
                     request=f"web:{body.id}", request_id=body.id, phone=body.phone,
                     rules=rules or BookingRules(), open_day=open_on(edge.rules.get(sid), day),
                     window=window(rules, session, day, self.service.site.tz) if session else None,
-                    today=edge.local(now).date().isoformat())
+                    today=edge.local(now).date().isoformat(), local_time=edge.local(now))
 
     def _checkin(self, kiosk: str, payload: bytes, now: float) -> tuple[str, Any, str]:
         edge = self.service.edge
@@ -291,6 +295,12 @@ class QueueBookings:
             self.after(decision.events, out, now)
         if self._published_day != today.isoformat():
             self.publish_all(now, out)
+        else:
+            local = s.edge.local(now)
+            for sid, said in list(self._signup_said.items()):
+                rules = self.rules.get(sid)
+                if rules is None or signup_open(rules, local) != said:
+                    self.publish(sid, now, out)
             if self._cancelled:       # once a day: forget cancellations past their keeping
                 self._cancelled = {c: v for c, v in self._cancelled.items()
                                    if v[3] >= today.isoformat()}
@@ -302,10 +312,13 @@ class QueueBookings:
 
     def publish(self, sid: str, now: float, out: "Outbox") -> None:
         rules = self.rules.get(sid)
+        self._signup_said.pop(sid, None)
         if rules is None or sid not in self.service.state.lines:
             return
-        out.messages.append((self.topics.booking_slots(sid),
-                             schemas.encode(self.slots(sid, now)), True))
+        body = self.slots(sid, now)
+        if "signup" in body:
+            self._signup_said[sid] = body["signup"]["open"]
+        out.messages.append((self.topics.booking_slots(sid), schemas.encode(body), True))
 
     def slots(self, sid: str, now: float) -> dict[str, Any]:
         """A service's bookable days and their sessions' remaining places."""
@@ -325,5 +338,9 @@ class QueueBookings:
                                      "checkin_until": w.checkin_until,
                                      "open": now < w.closes_at})
             days.append({"day": day.isoformat(), "open": is_open, "sessions": sessions})
-        return {"service": sid, "days": days, "seq": s.state.seq, "ts": round(now, 3)}
+        answer = {"service": sid, "days": days, "seq": s.state.seq, "ts": round(now, 3)}
+        signup = signup_now(rules, s.edge.local(now), s.site.tz)
+        if signup is not None:      # absent: sign-up at any time
+            answer["signup"] = signup
+        return answer
 

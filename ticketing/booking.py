@@ -39,7 +39,7 @@ PROVINCES = frozenset({11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 3
 BOOKED, CHECKED_IN, EXPIRED = "booked", "checked_in", "expired"
 BOOKING_KEYS = frozenset({"sessions", "per_session", "days_ahead", "close_minutes",
                           "checkin_before_minutes", "checkin_after_minutes", "keep_days",
-                          "no_show_limit", "no_show_days", "block_days"})
+                          "no_show_limit", "no_show_days", "block_days", "signup_hours"})
 
 
 # -- refusals --------------------------------------------------------------------------------
@@ -77,6 +77,11 @@ class BookingClosed(BookingRefused):
 class Blocked(BookingRefused):
     """Too many no-shows lately: no booking for a while."""
     code, status = "blocked", 403
+
+
+class SignupClosed(BookingRefused):
+    """Online sign-up is outside its hours (``signup_hours``); the reason says when it opens."""
+    code, status = "signup_closed", 403
 
 
 class NotBookable(BookingRefused, LookupError):
@@ -187,6 +192,7 @@ class BookingRules:
     no_show_limit: int = 0             # this many no-shows ... (0: no blocking)
     no_show_days: int = 30             # ... within this many days ...
     block_days: int = 14               # ... and no booking for this many days
+    signup_hours: tuple[time, time] | None = None   # local hours online sign-up is open (None: any)
 
     @property
     def enabled(self) -> bool:
@@ -227,7 +233,27 @@ def parse_rules(table: dict, where: str) -> BookingRules:
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
                 raise ValueError(f"{where}.{key}: expected a whole number {low}..{high}")
             values[key] = v
+    if "signup_hours" in table:
+        values["signup_hours"] = _signup_hours(table["signup_hours"], f"{where}.signup_hours")
     return BookingRules(sessions=tuple(parsed), **values)
+
+
+def _signup_hours(value: Any, where: str) -> tuple[time, time] | None:
+    """One local range like ``"06:00-20:00"``; ``""`` is any time (lifts a limit set above)."""
+    from ticketing.hours import parse_intervals
+
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected a range like \"06:00-20:00\"")
+    if not value.strip():
+        return None
+    try:
+        ranges = parse_intervals(value)
+    except ValueError as e:
+        raise ValueError(f"{where}: {value!r} is not a range like \"06:00-20:00\" ({e})") from None
+    if len(ranges) != 1:
+        raise ValueError(f"{where}: {value!r} must be one range like \"06:00-20:00\", "
+                         "within one day")
+    return ranges[0]
 
 
 @dataclass(frozen=True)
@@ -298,7 +324,8 @@ def remaining(held: Any, rules: BookingRules, service: str, day: str) -> list[di
 @dataclass(frozen=True)
 class Book:
     """Book a place. Built by the edge: ``window`` computed in the site's time zone, ``open_day``
-    from the opening rules (holidays, closed dates and days), ``code`` drawn at random."""
+    from the opening rules (holidays, closed dates and days), ``code`` drawn at random,
+    ``local_time`` the site's wall clock now (naive; ``signup_hours`` are judged by it)."""
     service: str
     day: str
     session: str
@@ -312,6 +339,7 @@ class Book:
     window: Window | None = None
     open_day: bool = True
     today: str = ""
+    local_time: datetime | None = None
 
 
 @dataclass(frozen=True)

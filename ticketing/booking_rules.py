@@ -4,12 +4,15 @@ place-in-line rule."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from ticketing import events as ev
 from ticketing.booking import (CHECKED_IN, EXPIRED, Blocked, Book, Booking, BookingClosed,
-                               CancelBooking, CheckIn, Duplicate, Expired, ExpireBookings, Full,
-                               NotBookable, TooEarly, UnknownBooking, Used)
+                               BookingRules, CancelBooking, CheckIn, Duplicate, Expired,
+                               ExpireBookings, Full, NotBookable, SignupClosed, TooEarly,
+                               UnknownBooking, Used)
 from ticketing.calendar_id import pukul, tanggal
 from ticketing.errors import NotAllowed, UnknownService
 from ticketing.model import Line, QueueState
@@ -26,6 +29,12 @@ def book(state: QueueState, cmd: Book, now: float) -> list[ev.Event]:
                           "Layanan ini tidak menerima pemesanan")
     if rules.session(cmd.session) is None:
         raise NotBookable(f"no session {cmd.session!r}", f"Tidak ada sesi {cmd.session}")
+    # An edge that does not say the time cannot book a service whose sign-up has hours.
+    if rules.signup_hours is not None and (cmd.local_time is None
+                                           or not signup_open(rules, cmd.local_time)):
+        en, id_ = signup_hours_text(rules)
+        raise SignupClosed(f"online sign-up is open {en} only; please come back then",
+                           f"Pendaftaran online dibuka pukul {id_}")
     if cmd.day < cmd.today or now >= w.closes_at:
         raise BookingClosed("booking for that session has closed",
                             "Pemesanan untuk sesi itu sudah ditutup")
@@ -51,6 +60,37 @@ def book(state: QueueState, cmd: Book, now: float) -> list[ev.Event]:
                       nik_hash=cmd.nik_hash, nik_last4=cmd.nik_last4,
                       keep_until=_plus(cmd.day, rules.keep_days), phone=cmd.phone,
                       request=cmd.request, outcome=outcome)]
+
+
+# -- online sign-up hours (``signup_hours``): refused outside them, told in the slots -------
+
+def signup_open(rules: BookingRules, local: datetime) -> bool:
+    """Whether a booking may be made at ``local`` (the site's wall clock)."""
+    if rules.signup_hours is None:
+        return True
+    start, end = rules.signup_hours
+    return start <= local.time() < end
+
+
+def signup_hours_text(rules: BookingRules) -> tuple[str, str]:
+    """The hours in English and in Indonesian ("06.00–20.00": Indonesian clocks use a dot)."""
+    assert rules.signup_hours is not None
+    id_ = "–".join(pukul(t.hour * 60 + t.minute) for t in rules.signup_hours)
+    return id_.replace(".", ":"), id_
+
+
+def signup_now(rules: BookingRules, local: datetime, tz: ZoneInfo) -> dict[str, Any] | None:
+    """What the slots say of sign-up at ``local`` (naive, the site's wall clock): the hours,
+    whether open now, and ``until`` (epoch seconds) the next opening or closing. None: any time."""
+    if rules.signup_hours is None:
+        return None
+    start, end = rules.signup_hours
+    is_open = signup_open(rules, local)
+    day, at = local.date(), (end if is_open else start)
+    if local.time() >= end:
+        day += timedelta(days=1)
+    return {"hours": f"{start:%H:%M}-{end:%H:%M}", "open": is_open,
+            "until": datetime.combine(day, at, tz).timestamp()}
 
 
 def _check_blocked(state: QueueState, cmd: Book) -> None:

@@ -7,8 +7,10 @@ Routes:
 
 - ``/booking`` and ``/b/<code>``: the booking page (web/static/booking.html);
 - ``GET /api/v1/services/<service>/slots?day=YYYY-MM-DD``: the sessions and their remaining
-  online places, from the queue's retained ``booking/<service>/slots``;
-- ``POST /api/v1/bookings`` ``{"service", "day", "session", "nik", "phone"?}`` -> 201;
+  online places, from the queue's retained ``booking/<service>/slots`` (with ``signup``, the
+  hours of online sign-up and whether it is open now, when the service limits them);
+- ``POST /api/v1/bookings`` ``{"service", "day", "session", "nik", "phone"?}`` -> 201 (403
+  ``signup_closed`` outside ``signup_hours``: the queue service decides);
 - ``DELETE /api/v1/bookings/<code>`` ``{"nik_last4"}`` -> 200;
 - ``GET /api/v1/bookings/<code>``: what became of the booking (``booking/status``, asked of the
   queue service): its status and window, and once checked in its ticket with the slip's key, so
@@ -54,9 +56,11 @@ STATUS_PER_MINUTE = 30
 STATUS_FIELDS = ("code", "service", "day", "session", "status", "start", "checkin_from",
                  "checkin_until")
 PHONE = re.compile(r"^\+?[0-9]{8,15}$")
+# signup_closed is 403 like blocked: this visitor may not book now, and may later; not 409 (no
+# conflict with the state) nor 410 (the places are still there)
 STATUS = {"bad_nik": 400, "bad_request": 400, "duplicate": 409, "full": 409, "closed": 410,
-          "blocked": 403, "not_bookable": 404, "unknown": 404, "used": 409, "expired": 410,
-          "rate_limited": 429, "not_allowed": 409}
+          "blocked": 403, "signup_closed": 403, "not_bookable": 404, "unknown": 404, "used": 409,
+          "expired": 410, "rate_limited": 429, "not_allowed": 409}
 JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff", "Server": "antrian"}
 
@@ -170,6 +174,8 @@ class BookingHttp:
         svc = self.app.site.services.get(sid)
         body = {"service": sid, "name": svc.name if svc else sid, "days": days,
                 "ts": slots.get("ts")}
+        if isinstance(slots.get("signup"), dict):    # hours of online sign-up, open now or not
+            body["signup"] = slots["signup"]
         return web.Response(body=msgspec.json.encode(body),
                             headers={**JSON, "Cache-Control": "public, max-age=2"})
 

@@ -149,19 +149,28 @@ def daytime_zone() -> tuple[str, datetime]:
 ENDED = "04:00-05:00"
 
 
-def site_text(port: int, *, ended: bool = False) -> tuple[str, str]:
+def hours_without(local: datetime) -> str:
+    """``signup_hours`` that leave out ``local`` (a daytime_zone() time, 06:00-20:00) by hours
+    either side, so sign-up stays closed however long a test runs."""
+    return "01:00-05:00" if local.hour >= 12 else "21:00-23:00"
+
+
+def site_text(port: int, *, ended: bool = False,
+              signup_closed: bool = False) -> tuple[str, str]:
     """The small site with one ktp session starting in 3 minutes (check-in open now), two
-    online places; and that session's label. ``ended``: also :data:`ENDED`, earlier today."""
+    online places; and that session's label. ``ended``: also :data:`ENDED`, earlier today.
+    ``signup_closed``: online sign-up at hours other than now (:func:`hours_without`)."""
     zone, local = daytime_zone()
     start = (local + timedelta(minutes=3)).replace(second=0, microsecond=0)
     session = f"{start:%H:%M}-{start + timedelta(hours=2):%H:%M}"
     sessions = ", ".join(f'"{s}"' for s in ([ENDED] if ended else []) + [session])
+    signup = f'signup_hours = "{hours_without(local)}"' if signup_closed else ""
     text = SMALL_SITE.format(port=port).replace('"Asia/Jakarta"', f'"{zone}"') + f"""
 [booking]
 per_session = 2
 close_minutes = 0
 checkin_before_minutes = 30
-
+{signup}
 [booking.agency."Disdukcapil"]
 sessions = [{sessions}]
 """
@@ -213,6 +222,7 @@ def booked_at(site_file: Path, db: Path, when: datetime,
 class Mall:
     """Mosquitto and ``antrian serve``; ``web=True`` adds ``antrian web``, ``kiosk=True`` the
     keypad kiosk ``k1`` (its paper in ``tickets``, its screen in ``kiosk_log``).
+    ``signup_closed``: the site's ``signup_hours`` leave out now (:func:`hours_without`).
     ``no_shows`` (NIK -> ``"yesterday"`` or ``"today"``): bookings made yesterday, before
     yesterday's session, for that session or for today's :data:`ENDED`, never checked in,
     already in the store when ``antrian serve`` starts (their codes in ``no_shows``, by NIK).
@@ -224,14 +234,15 @@ class Mall:
     """
 
     def __init__(self, tmp_path: Path, *, web: bool = False, kiosk: bool = False,
-                 no_shows: dict[str, str] | None = None):
+                 no_shows: dict[str, str] | None = None, signup_closed: bool = False):
         self.tmp = tmp_path
         self.broker = self.queue = self.web = self.kiosk = None
         self.tickets, self.kiosk_log = tmp_path / "tickets.bin", tmp_path / "kiosk.log"
         self.no_shows: dict[str, str] = {}
         try:
             self.broker = Mosquitto(tmp_path).start()
-            text, self.session = site_text(self.broker.port, ended=bool(no_shows))
+            text, self.session = site_text(self.broker.port, ended=bool(no_shows),
+                                           signup_closed=signup_closed)
             self.site_file = tmp_path / "site.toml"
             self.site_file.write_text(text)
             if no_shows:

@@ -16,6 +16,8 @@
       how: "Tunjukkan kode QR ini di kiosk, atau ketik kodenya dan 4 angka terakhir NIK Anda. Jika tidak lapor sampai batas waktu, pemesanan batal dengan sendirinya.",
       keep_open: "Biarkan halaman ini terbuka: setelah Anda lapor di kiosk, nomor antrean Anda tampil di sini dan Anda bisa minta diingatkan.",
       lang_button: "EN", lang_label: "EN, English", lang_code: "en",
+      // signup_hours: Indonesian writes times with a dot (ticketing/calendar_id.py, pukul)
+      signup: function (h) { return "Pendaftaran online dibuka pukul " + h.replace(/:/g, ".").replace("-", "–"); },
       full: " (penuh)", closed: " (tutup)", left: function (r, c) { return " — sisa " + r + " dari " + c; },
       when: function (svc, day, s, a, b) { return "Layanan " + svc + ", " + day + " sesi " + s + ". Lapor di kiosk pukul " + a + "–" + b + "."; },
       failed: "Gagal; coba lagi.", cancel_failed: "Gagal membatalkan",
@@ -44,6 +46,7 @@
       how: "Show this QR code at the kiosk, or type the code and the last 4 digits of your NIK. A booking not checked in by the deadline lapses by itself.",
       keep_open: "Keep this page open: once you check in at the kiosk, your queue number shows here and you can ask to be reminded.",
       lang_button: "ID", lang_label: "ID, Bahasa Indonesia", lang_code: "id",
+      signup: function (h) { return "Online sign-up is open " + h.replace("-", "–") + " only"; },
       full: " (full)", closed: " (closed)", left: function (r, c) { return " — " + r + " of " + c + " left"; },
       when: function (svc, day, s, a, b) { return svc + ", " + day + ", session " + s + ". Check in at the kiosk " + a + "–" + b + "."; },
       failed: "Failed; please try again.", cancel_failed: "Could not cancel",
@@ -71,7 +74,7 @@
   var lang = Antrian.pickLanguage();
   var slots = null, zone = "Asia/Jakarta", names = {};
   var code = null, booking = null, ticketInfo = null;
-  var source = null, lastStatus = 0, statusTimer = null, ticketTimer = null;
+  var source = null, lastStatus = 0, statusTimer = null, ticketTimer = null, signupTimer = null;
   var remind = AntrianRemind.create({ lang: lang, onChange: function () { renderTicket(); } });
   var bar = Antrian.calledBar(function () { return t("title"); });
   function t(k) { return T[lang][k]; }
@@ -122,12 +125,29 @@
         sel.appendChild(option(d.day, d.day + (d.open ? (free ? "" : t("full")) : t("closed")), !d.open || !free));
       });
       if (keep) sel.value = keep;
+      showSignup();
       if (sel.selectedOptions.length === 0 || sel.selectedOptions[0].disabled) {
         var first = Array.prototype.find.call(sel.options, function (o) { return !o.disabled; });
         if (first) sel.value = first.value;
       }
       showSessions();
     });
+  }
+  // Online sign-up hours (signup_hours): outside them the queue refuses (403 signup_closed), so
+  // the page says when sign-up opens and keeps the submit disabled; it asks again once the
+  // hours open or close (the queue republishes the slots within 5 s of that moment).
+  function signupClosed() { return !!(slots && slots.signup && !slots.signup.open); }
+  function showSignup() {
+    var s = slots && slots.signup, note = $("signup");
+    note.hidden = !s;
+    note.textContent = s ? t("signup")(s.hours) : "";
+    $("submit").disabled = signupClosed();
+    clearTimeout(signupTimer);
+    signupTimer = null;
+    if (s && s.until) {
+      var wait = Math.min(Math.max(s.until * 1000 - Date.now(), 0) + 6000, 6 * 3600 * 1000);
+      signupTimer = setTimeout(function () { if (!code) loadSlots(); }, wait);
+    }
   }
   function showSessions() {
     var box = $("sessions");
@@ -289,7 +309,7 @@
     Antrian.translate(T, lang);
     bar.showTitle();
     remind.setLanguage(lang);
-    if (slots) showSessions();
+    if (slots) { showSessions(); showSignup(); }
     renderBooking();
   }
 
@@ -308,9 +328,9 @@
       if ($("phone").value.trim()) body.phone = $("phone").value.trim();
       $("submit").disabled = true;
       json("POST", "/api/v1/bookings", body).then(function (b) {
-        $("submit").disabled = false;
+        $("submit").disabled = signupClosed();
         if (b._status === 201) { booking = null; showBooking(b); } else { showError(b); loadSlots(); }
-      }, function () { $("submit").disabled = false; showError({}); });
+      }, function () { $("submit").disabled = signupClosed(); showError({}); });
     });
     $("cancel").addEventListener("submit", function (ev) {
       ev.preventDefault();
