@@ -295,15 +295,15 @@ class QueueBookings:
             self.after(decision.events, out, now)
         if self._published_day != today.isoformat():
             self.publish_all(now, out)
-        else:
-            local = s.edge.local(now)
-            for sid, said in list(self._signup_said.items()):
-                rules = self.rules.get(sid)
-                if rules is None or signup_open(rules, local) != said:
-                    self.publish(sid, now, out)
             if self._cancelled:       # once a day: forget cancellations past their keeping
                 self._cancelled = {c: v for c, v in self._cancelled.items()
                                    if v[3] >= today.isoformat()}
+            return
+        local = s.edge.local(now)
+        for sid, said in list(self._signup_said.items()):
+            rules = self.rules.get(sid)
+            if rules is None or signup_open(rules, local) != said:
+                self.publish(sid, now, out)
 
     def publish_all(self, now: float, out: "Outbox") -> None:
         self._published_day = self.service.edge.local(now).date().isoformat()
