@@ -16,7 +16,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import threading
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +30,7 @@ from ops.ops_kit import RecordingConnection
 from support.broker import Mosquitto
 from support.queue import QueueProcess
 from support.site import ROOT, SMALL_SITE
+from support.touch import running
 from support.waiting import wait_for
 from support.webprocess import start_web
 from ticketing.booking import booking_secret, nik_digest
@@ -332,7 +332,6 @@ class Mall:
 def touch_kiosk(mall: "Mall", printer=None):
     """Kiosk k1 with a touch screen (real pygame on SDL's dummy driver) in-process against the
     mall's queue, ready to tap; stopped, joined and closed after."""
-    import pygame
     from hardware.config import kiosk_config
     from hardware.kiosk_app import KioskApp
     from hardware.printer import MemoryPrinter
@@ -341,16 +340,7 @@ def touch_kiosk(mall: "Mall", printer=None):
     cfg = dataclasses.replace(kiosk_config(site, "k1"), store=mall.tmp / "k1.db")
     app = KioskApp(site, cfg, printer=printer or MemoryPrinter(), touch=True,
                    screen_size=(1280, 800))
-    app.start()
-    runner = threading.Thread(target=app.run, daemon=True)
-    runner.start()
-    try:
+    with running(app):
         wait_for(lambda: app.kiosk.mode == "steady" and app.touch.layout is not None, 15,
                  what="touch kiosk ready")
         yield app
-    finally:
-        app.stop()
-        runner.join(10)
-        app.close()
-        pygame.display.quit()
-    assert not runner.is_alive()

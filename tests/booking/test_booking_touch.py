@@ -18,6 +18,7 @@ from hardware.touch_checkin import (BUSY_TEXT, CODE, DEFAULT_DPI, DONE, ERROR, N
                                     WAITING, CheckinFlow, CheckinView, Key, checkin_layout,
                                     field_text, keyboard_rows, target_px)
 from support.site import ROOT
+from support.touch import centre
 from support.waiting import wait_for
 from ticketing.booking import CODE_ALPHABET
 
@@ -155,11 +156,6 @@ def small_site(tmp_path):
     path = tmp_path / "site.toml"
     path.write_text(site_text(9)[0])
     return site_config.load(path)
-
-
-def centre(rect):
-    x, y, w, h = rect
-    return x + w // 2, y + h // 2
 
 
 def test_the_keyboard_renders_legibly_and_taps_type_the_code(small_site, artifacts):

@@ -10,9 +10,10 @@ import pytest
 
 from antrian import config as site_config
 from booking.booking_kit import Mall, touch_kiosk
-from booking.test_booking_touch import Taps, answered, centre, ready
+from booking.test_booking_touch import Taps, answered, ready
 from hardware.config import kiosk_config
 from hardware.touch_checkin import CODE, DONE, ERROR, NIK, CheckinView, checkin_layout
+from support.touch import centre
 from support.waiting import wait_for
 
 

@@ -5,16 +5,8 @@ import time
 
 import pytest
 
-from antrian import config as site_config
 from hardware.config import kiosk_config
 from hardware.touch import TouchScreen, group_by_agency, layout, wrap
-
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def mpp():
-    return site_config.load(ROOT / "examples" / "mpp.toml")
 
 
 def overlaps(a, b):

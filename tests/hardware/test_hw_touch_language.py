@@ -4,14 +4,13 @@ and the texts each frame rendered (``TouchScreen.drawn``) read back."""
 import threading
 import time
 
-import pytest
 
-from antrian import config as site_config
 from hardware.config import kiosk_config
 from hardware.feedback import TerminalFeedback
 from hardware.said import Said, from_message, in_language
 from hardware.touch import TouchScreen
 from hardware.touch_text import LABELS
+from support.touch import centre
 from support.waiting import wait_for
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
@@ -20,16 +19,6 @@ CLOSED = {"status": {"open": False, "code": "break",
                      "text": {"id": "Istirahat sampai 13:00", "en": "Break until 13:00"}},
           "standard": {"fee": "Gratis", "duration_minutes": 15}}
 OPEN = {"status": {"open": True}, "standard": {"fee": "Gratis", "duration_minutes": 10}}
-
-
-@pytest.fixture(scope="module")
-def mpp():
-    return site_config.load(ROOT / "examples" / "mpp.toml")
-
-
-def centre(rect):
-    x, y, w, h = rect
-    return x + w // 2, y + h // 2
 
 
 def test_said_is_the_indonesian_string_with_its_english_twin():

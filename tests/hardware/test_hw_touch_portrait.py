@@ -9,29 +9,18 @@ import threading
 
 import pytest
 
-from antrian import config as site_config
 from hardware.checkin import NOT_A_BOOKING_QR
 from hardware.config import kiosk_config
 from hardware.touch import COLOURS, TouchScreen, layout
 from hardware.touch_checkin import (CODE, ERROR, NIK, SENDING, CheckinView, checkin_layout,
                                     keyboard_rows, target_px)
-from support.site import ROOT
+from support.touch import centre, running
 from support.waiting import wait_for
 from ticketing.booking import CODE_ALPHABET
 
 TOTEM, TOTEM_DPI = (720, 1280), 210
 DIGITS = "".join(c for c in CODE_ALPHABET if c.isdigit())
 LETTERS = "".join(sorted(c for c in CODE_ALPHABET if c.isalpha()))
-
-
-@pytest.fixture(scope="module")
-def mpp():
-    return site_config.load(ROOT / "examples" / "mpp.toml")
-
-
-def centre(rect):
-    x, y, w, h = rect
-    return x + w // 2, y + h // 2
 
 
 def rows_on_screen(keys) -> list[str]:
@@ -175,15 +164,13 @@ def test_a_bad_qr_scan_on_the_english_totem_says_why_in_english(mpp, tmp_path, m
     monkeypatch.setattr(hardware.touch, "MESSAGE_S", 600.0)    # no race with a slow machine
     cfg = dataclasses.replace(kiosk_config(mpp, "k1"), store=tmp_path / "k1.db", dpi=TOTEM_DPI)
     app = KioskApp(mpp, cfg, printer=MemoryPrinter(), touch=True, screen_size=TOTEM)
-    runner = threading.Thread(target=app.run, daemon=True)
-    runner.start()
     screen = app.touch
 
     def shown(*texts):
         return wait_for(lambda: not screen._dirty and all(t in screen.drawn for t in texts)
                         and list(screen.drawn), 10, what=f"drawn: {texts}")
 
-    try:
+    with running(app, start=False):
         wait_for(lambda: screen.layout is not None and not screen._dirty, what="the home screen")
         pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1,
                                              pos=centre(screen.layout.language.rect)))
@@ -217,9 +204,3 @@ def test_a_bad_qr_scan_on_the_english_totem_says_why_in_english(mpp, tmp_path, m
         tap(next(k.rect for k in checkin_layout(view, screen.size, dpi=TOTEM_DPI).keys
                  if k.kind == "ulangi"))
         wait_for(lambda: screen.checkin.view() == CheckinView(CODE, "WX"), what="back to WX")
-    finally:
-        app.stop()
-        runner.join(10)
-        app.close()
-        pygame.display.quit()
-    assert not runner.is_alive()
