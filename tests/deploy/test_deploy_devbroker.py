@@ -29,5 +29,9 @@ def test_a_fresh_broker_whose_port_was_taken_moves_and_keeps_its_new_port_on_res
 def test_a_broker_given_its_port_does_not_move_but_says_it_could_not_start(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
-        with pytest.raises(RuntimeError, match="mosquitto exited"):
-            Mosquitto(tmp_path, port=taken.getsockname()[1]).start()
+        broker = Mosquitto(tmp_path, port=taken.getsockname()[1])
+        try:
+            with pytest.raises(RuntimeError, match="mosquitto exited"):
+                broker.start()
+        finally:
+            broker.stop()          # had it started after all, it must not outlive the test
