@@ -37,7 +37,7 @@ from ticketing import apply, decide  # noqa: E402
 from ticketing import events as ev  # noqa: E402
 from ticketing import rules as core_rules  # noqa: E402
 from ticketing.booking import (Book, ExpireBookings, new_code, parse_rules,  # noqa: E402
-                               remaining, window)
+                               window)
 from ticketing.booking_index import BookingIndex  # noqa: E402
 from ticketing.model import QueueState  # noqa: E402
 
@@ -120,7 +120,7 @@ def run(size: int, decisions: int, scanning: bool) -> dict[str, list[float]]:
                     scan_remaining(mine, RULES, sid, day)
             else:
                 for day in days:
-                    remaining(s.booking_index, RULES, sid, day)
+                    s.booking_index.remaining(RULES, sid, day)
 
         figures = {"book": timed(book, decisions), "tick": timed(tick, decisions),
                    "slots": timed(slots, decisions)}

@@ -39,7 +39,7 @@ from ticketing import decide
 from ticketing import events as ev
 from ticketing.booking import (BOOKED, CHECKED_IN, EXPIRED, Book, BookingRefused, BookingRules,
                                CancelBooking, CheckIn, ExpireBookings, clean_code, new_code,
-                               open_on, remaining, window)
+                               open_on, window)
 from ticketing.booking_rules import signup_now, signup_open
 
 if TYPE_CHECKING:
@@ -331,8 +331,7 @@ class QueueBookings:
             is_open = open_on(s.edge.rules.get(sid), day)
             sessions = []
             if is_open:
-                for place in remaining(s.state.booking_index, rules, sid,
-                                           day.isoformat()):
+                for place in s.state.booking_index.remaining(rules, sid, day.isoformat()):
                     w = window(rules, rules.session(place["session"]), day, s.site.tz)
                     sessions.append({**place, "start": w.start, "checkin_from": w.checkin_from,
                                      "checkin_until": w.checkin_until,

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -302,21 +301,6 @@ class Booking:
     status: str = BOOKED
     ticket: str | None = None
     booked_at: float = 0.0
-
-
-def remaining(held: Any, rules: BookingRules, service: str, day: str) -> list[dict[str, Any]]:
-    """Each session's places left on ``day``. ``held``: the state's ``booking_index``
-    (:class:`ticketing.booking_index.BookingIndex`, a look-up per session); a plain mapping of
-    bookings is still read, by a scan, for callers not yet passing the index."""
-    if not isinstance(held, Mapping):
-        return held.remaining(rules, service, day)
-    counts: dict[str, int] = {}
-    for b in held.values():
-        if b.service == service and b.day == day:
-            counts[b.session] = counts.get(b.session, 0) + 1
-    return [{"session": s.label, "capacity": rules.per_session,
-             "remaining": max(0, rules.per_session - counts.get(s.label, 0))}
-            for s in rules.sessions]
 
 
 # -- commands ----------------------------------------------------------------------------------
