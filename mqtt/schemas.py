@@ -152,6 +152,22 @@ class TicketIssued(msgspec.Struct):
     booking: str | None = None      # the booking code, when checked in from a booking
 
 
+class Signup(msgspec.Struct, forbid_unknown_fields=False):
+    """The ``signup`` of a service's retained booking slots (``signup_hours``): what the booking
+    page reads to say when sign-up opens. A consumer drops one that does not fit."""
+    hours: Annotated[str, msgspec.Meta(pattern=r"^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$")]
+    open: bool
+    until: Annotated[float, msgspec.Meta(ge=0, le=1e11)] | None = None
+
+
+def signup_of(value) -> dict | None:
+    """A slots message's ``signup`` as a bounded dict, or None for one absent or malformed."""
+    try:
+        return msgspec.to_builtins(msgspec.convert(value, Signup))
+    except (msgspec.ValidationError, TypeError):
+        return None
+
+
 class Error(msgspec.Struct):
     error: str
     id: str | None = None

@@ -39,6 +39,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from mqtt import schemas
 from mqtt.topics import Topics
 from ticketing.booking import (BadNik, booking_secret, check_nik, clean_code, nik_digest)
 from ticketing.keys import ticket_key
@@ -116,6 +117,8 @@ class BookingHttp:
             if body is None:
                 self.slots.pop(levels[1], None)
             elif isinstance(body, dict) and isinstance(body.get("days"), list):
+                # the page builds text from ``signup``: bounded here, or the key goes
+                body["signup"] = schemas.signup_of(body.get("signup"))
                 self.slots[levels[1]] = body
             return True
         if levels[:3] == ["reply", "web", "booking"]:
@@ -174,7 +177,7 @@ class BookingHttp:
         svc = self.app.site.services.get(sid)
         body = {"service": sid, "name": svc.name if svc else sid, "days": days,
                 "ts": slots.get("ts")}
-        if isinstance(slots.get("signup"), dict):    # hours of online sign-up, open now or not
+        if slots.get("signup") is not None:     # hours of online sign-up, open now or not
             body["signup"] = slots["signup"]
         return web.Response(body=msgspec.json.encode(body),
                             headers={**JSON, "Cache-Control": "public, max-age=2"})

@@ -7,6 +7,7 @@ retained slots say it, cancelling and checking in are not limited), and end to e
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -72,6 +73,53 @@ def test_the_slots_say_the_hours_whether_open_and_until_when():
     assert not early["open"] and early["until"] == datetime(2026, 11, 30, 6, tzinfo=JKT).timestamp()
     late = signup_now(RULES, datetime(2026, 11, 30, 20, 0), JKT)
     assert not late["open"] and late["until"] == datetime(2026, 12, 1, 6, tzinfo=JKT).timestamp()
+
+
+GOOD_SIGNUP = {"hours": "06:00-20:00", "open": False, "until": 1796086800.0}
+
+
+@pytest.mark.parametrize("signup", [
+    {"hours": 123, "open": False}, {"hours": "<img src=x onerror=alert(1)>", "open": False},
+    {"hours": "06:00-20:00" * 1000, "open": True}, {"hours": "06:00-20:00", "open": "no"},
+    {"hours": "06:00-20:00", "open": False, "until": "tomorrow"},
+    {"hours": "06:00-20:00", "open": False, "until": 1e300}, ["06:00-20:00"], "closed", 7,
+])
+def test_a_hostile_signup_in_the_retained_slots_is_dropped_at_the_web_and_the_page_answers(
+        signup):
+    """The web takes ``booking/<s>/slots`` from the broker; the page builds its sign-up notice
+    from ``signup``. One that does not fit the contract is dropped there, the sessions still
+    answer, and the next good one is shown."""
+    import asyncio
+
+    import aiohttp
+
+    from mqtt.topics import Topics
+    from web.server import WebApp
+
+    site = config.parse(tomllib.loads(SMALL_SITE.format(port=1883)))
+    app = WebApp(site)
+    topic = Topics(site.site).booking_slots("ktp")
+    days = [{"day": "2026-12-01", "open": True, "sessions": []}]
+
+    async def main() -> list[dict]:
+        runner = await app.start("127.0.0.1", 0)
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1/services/ktp/slots"
+        answers = []
+        try:
+            async with aiohttp.ClientSession() as http:
+                for body in ({"service": "ktp", "days": days, "signup": signup},
+                             {"service": "ktp", "days": days, "signup": GOOD_SIGNUP}):
+                    app.receive(topic, json.dumps(body).encode(), retained=True)
+                    async with http.get(url) as r:
+                        assert r.status == 200
+                        answers.append(await r.json())
+        finally:
+            await runner.cleanup()
+        return answers
+
+    hostile, good = asyncio.run(main())
+    assert "signup" not in hostile and hostile["days"] == days
+    assert good["signup"] == GOOD_SIGNUP
 
 
 # -- the config ----------------------------------------------------------------------------------
