@@ -23,17 +23,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from antrian.config import Site
-from hardware.config import KioskConfig
+from hardware.config import DEFAULT_DPI, KioskConfig
 # the kiosk's own words for its standing states (both languages); READY_TEXT importable from here
 from hardware.kiosk import BUSY, NOT_CONNECTED
 from hardware.kiosk_printing import READY_TEXT
 from hardware.said import Said, in_language
-from hardware.touch_checkin import (CODE, DEFAULT_DPI, IDLE_S, CheckinFlow, CheckinView,
-                                    checkin_layout, target_px)
+from hardware.touch_checkin import CODE, IDLE_S, CheckinFlow, CheckinView, checkin_layout
 from hardware.touch_checkin import draw as draw_checkin
 # the layout is pure and lives apart; its names stay importable from here
 from hardware.touch_layout import (Button, Layout, Rect, button_detail,  # noqa: F401
-                                   group_by_agency, layout, wrap)
+                                   group_by_agency, layout, target_px, wrap)
 from hardware.touch_text import LABELS
 from mqtt.consumer import clean_text
 

@@ -26,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hardware.checkin import TIMEOUT_S
+from hardware.config import DEFAULT_DPI
 from hardware.said import Said, in_language
-# the finger-target rule is the home screen's too; its names stay importable from here
-from hardware.touch_layout import (DEFAULT_DPI, MIN_TARGET_MM, Rect, header_height,  # noqa: F401
-                                   language_button, target_px)
+# the finger-target rule is the home screen's too
+from hardware.touch_layout import Rect, header_height, language_button, target_px
 from hardware.touch_text import LABELS
 from ticketing.booking import CODE_ALPHABET, CODE_LEN
 

@@ -12,11 +12,11 @@ import pytest
 
 from antrian import config as site_config
 from booking.booking_kit import Mall, site_text, touch_kiosk
-from hardware.config import kiosk_config
+from hardware.config import DEFAULT_DPI, kiosk_config
 from hardware.touch import COLOURS, TouchScreen, group_by_agency, layout
-from hardware.touch_checkin import (BUSY_TEXT, CODE, DEFAULT_DPI, DONE, ERROR, NIK, SENDING,
-                                    WAITING, CheckinFlow, CheckinView, Key, checkin_layout,
-                                    field_text, keyboard_rows, target_px)
+from hardware.touch_checkin import (BUSY_TEXT, CODE, DONE, ERROR, NIK, SENDING, WAITING,
+                                    CheckinFlow, CheckinView, Key, checkin_layout, field_text,
+                                    keyboard_rows, target_px)
 from support.site import ROOT
 from support.touch import centre
 from support.waiting import wait_for
