@@ -91,9 +91,8 @@ def test_a_hostile_signup_in_the_retained_slots_is_dropped_at_the_web_and_the_pa
     answer, and the next good one is shown."""
     import asyncio
 
-    import aiohttp
-
     from mqtt.topics import Topics
+    from support.webprocess import served
     from web.server import WebApp
 
     site = config.parse(tomllib.loads(SMALL_SITE.format(port=1883)))
@@ -102,19 +101,14 @@ def test_a_hostile_signup_in_the_retained_slots_is_dropped_at_the_web_and_the_pa
     days = [{"day": "2026-12-01", "open": True, "sessions": []}]
 
     async def main() -> list[dict]:
-        runner = await app.start("127.0.0.1", 0)
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1/services/ktp/slots"
         answers = []
-        try:
-            async with aiohttp.ClientSession() as http:
-                for body in ({"service": "ktp", "days": days, "signup": signup},
-                             {"service": "ktp", "days": days, "signup": GOOD_SIGNUP}):
-                    app.receive(topic, json.dumps(body).encode(), retained=True)
-                    async with http.get(url) as r:
-                        assert r.status == 200
-                        answers.append(await r.json())
-        finally:
-            await runner.cleanup()
+        async with served(app) as (base, http):
+            for body in ({"service": "ktp", "days": days, "signup": signup},
+                         {"service": "ktp", "days": days, "signup": GOOD_SIGNUP}):
+                app.receive(topic, json.dumps(body).encode(), retained=True)
+                async with http.get(base + "/api/v1/services/ktp/slots") as r:
+                    assert r.status == 200
+                    answers.append(await r.json())
         return answers
 
     hostile, good = asyncio.run(main())

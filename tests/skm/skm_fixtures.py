@@ -13,6 +13,7 @@ import aiohttp
 
 from antrian import config
 from support.site import SMALL_SITE
+from support.webprocess import served
 from mqtt import schemas, views
 from mqtt.service import fresh_state
 from mqtt.topics import Topics
@@ -118,13 +119,8 @@ def serve_app(building: Building, test, **kw):
         app.receive(Topics(building.site.site).lwt("web"), b"online")   # the barrier
         app.set_connected(True)
         app._flush()
-        runner = await app.start("127.0.0.1", 0)
-        port = runner.addresses[0][1]
-        try:
-            # unsafe: keep cookies of an IP-address host (127.0.0.1), as browsers do
-            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-                await test(app, f"http://127.0.0.1:{port}", session)
-        finally:
-            await runner.cleanup()
+        # unsafe: keep cookies of an IP-address host (127.0.0.1), as browsers do
+        async with served(app, cookie_jar=aiohttp.CookieJar(unsafe=True)) as (base, session):
+            await test(app, base, session)
 
     asyncio.run(main())

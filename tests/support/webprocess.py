@@ -3,6 +3,7 @@ adversarial tests (tests/web, tests/skm, tests/adversarial)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -111,3 +112,16 @@ def start_web(site_file: Path, tmp_path: Path, args: list[str] = (), wait: bool 
               ) -> WebProcess:
     from support.broker import free_port
     return WebProcess(site_file, free_port(), tmp_path, list(args)).start(wait)
+
+
+@contextlib.asynccontextmanager
+async def served(app, **session_kw):
+    """``app`` (a ``web.server.WebApp``, in-process) serving on a free port, and a client
+    session: yields (base URL, session); both closed after."""
+    import aiohttp
+    runner = await app.start("127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession(**session_kw) as session:
+            yield f"http://127.0.0.1:{runner.addresses[0][1]}", session
+    finally:
+        await runner.cleanup()

@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import tomllib
 
-import aiohttp
 
 from antrian import config
 from support.site import SMALL_SITE
+from support.webprocess import served
 from web.booking import STATUS_PER_MINUTE
 from web.http import Edge
 from web.server import WebApp
@@ -34,18 +34,14 @@ def answered(plan: list[tuple[float, str]]) -> list[bool]:
     app = WebApp(site, clock=lambda: now[0], edge=Edge(["127.0.0.1"]))
 
     async def main() -> list[int]:
-        runner = await app.start("127.0.0.1", 0)
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1/bookings/ZZZZ2222"
         statuses = []
-        try:
-            async with aiohttp.ClientSession() as s:
-                for t, address in plan:
-                    now[0] = t
-                    async with s.get(url, headers={"X-Forwarded-For": address}) as r:
-                        await r.read()
-                        statuses.append(r.status)
-        finally:
-            await runner.cleanup()
+        async with served(app) as (base, s):
+            for t, address in plan:
+                now[0] = t
+                async with s.get(base + "/api/v1/bookings/ZZZZ2222",
+                                 headers={"X-Forwarded-For": address}) as r:
+                    await r.read()
+                    statuses.append(r.status)
         return statuses
 
     statuses = asyncio.run(main())

@@ -72,20 +72,14 @@ def test_the_edge_settings_are_read_and_checked():
 def test_behind_a_trusted_tls_proxy_answers_carry_hsts_and_others_do_not():
     import asyncio
 
-    import aiohttp
-
+    from support.webprocess import served
     from web.server import WebApp
 
     async def main():
         app = WebApp(site_with(""), edge=Edge(["127.0.0.1"], hsts_seconds=600))
-        runner = await app.start("127.0.0.1", 0)
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        try:
-            async with aiohttp.ClientSession() as s:
-                async with s.get(base + "/", headers={"X-Forwarded-Proto": "https"}) as r:
-                    assert r.headers["Strict-Transport-Security"] == "max-age=600"
-                async with s.get(base + "/") as r:          # plain HTTP: no HSTS
-                    assert "Strict-Transport-Security" not in r.headers
-        finally:
-            await runner.cleanup()
+        async with served(app) as (base, s):
+            async with s.get(base + "/", headers={"X-Forwarded-Proto": "https"}) as r:
+                assert r.headers["Strict-Transport-Security"] == "max-age=600"
+            async with s.get(base + "/") as r:              # plain HTTP: no HSTS
+                assert "Strict-Transport-Security" not in r.headers
     asyncio.run(main())

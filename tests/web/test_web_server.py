@@ -7,11 +7,11 @@ import gzip
 import json
 import time
 
-import aiohttp
 import pytest
 
 from mqtt.topics import Topics
 from web.server import WebApp
+from support.webprocess import served as listening
 from web_fixtures import retained_messages, sim_site, simulated_day
 
 
@@ -31,14 +31,9 @@ def served(test, **kw):
         app.receive(Topics(site.site).lwt("web"), b"online")     # the barrier
         app.set_connected(True)
         app._flush()
-        runner = await app.start("127.0.0.1", 0)
-        port = runner.addresses[0][1]
-        try:
-            async with aiohttp.ClientSession(auto_decompress=False,
-                                             headers={"Accept-Encoding": "identity"}) as session:
-                await test(app, f"http://127.0.0.1:{port}", session, state)
-        finally:
-            await runner.cleanup()
+        async with listening(app, auto_decompress=False,
+                             headers={"Accept-Encoding": "identity"}) as (base, session):
+            await test(app, base, session, state)
 
     asyncio.run(main())
 
